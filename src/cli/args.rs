@@ -1,0 +1,284 @@
+//! Command-line arguments, as clap parses them. Nothing here does work: the
+//! [`super::settings`] step resolves these, the environment and `zadig-sync.yaml`
+//! into settings before any command runs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keep Zadig build definitions in git: plan, apply, detect drift, import.
+#[derive(Debug, Parser)]
+#[command(name = "zadig-sync", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// Options that every command accepts, before or after the subcommand.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted by every command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Zadig URL (overrides `endpoint` in zadig-sync.yaml).
+    #[arg(long, global = true, env = "ZADIG_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Read the API token from this file instead of ZADIG_TOKEN.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Run against an in-process Zadig emulator instead of a server; with a
+    /// file, its state is read at start and written back after each write.
+    #[arg(
+        long,
+        global = true,
+        value_name = "STATE_FILE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
+    pub emulator: Option<PathBuf>,
+
+    /// Most requests in flight at once, for the whole run.
+    #[arg(long, global = true, value_name = "N", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Extra CA certificate (PEM) to trust for HTTPS.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Less output: errors and the result only.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check definition files offline: syntax, types, names, references.
+    Validate(ValidateArgs),
+    /// Show what apply would change (create / update / delete).
+    Plan(PlanArgs),
+    /// Make Zadig match the definition files.
+    Apply(ApplyArgs),
+    /// Report live changes made outside git (exit 2 when live differs).
+    Drift(DriftArgs),
+    /// Write live builds as definition files.
+    Import(ImportArgs),
+    /// Run a local Zadig look-alike for trying and testing.
+    Emulator(EmulatorArgs),
+    /// Write the JSON Schemas of zadig-sync.yaml and of a definition document.
+    Schema(SchemaArgs),
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Definition directory (holds zadig-sync.yaml).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// Output format of plan and drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Coloured text for people.
+    Human,
+    /// Stable JSON (format_version 1) on stdout.
+    Json,
+    /// A pull-request comment.
+    Markdown,
+}
+
+/// Output format of apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyOutputFormat {
+    /// Coloured text for people.
+    Human,
+    /// The apply report as JSON on stdout.
+    Json,
+}
+
+/// `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Definition directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    /// Save the plan for `apply --plan`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when the plan has changes (0 none, 1 error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Only these projects (repeatable).
+    #[arg(long = "project", value_name = "KEY")]
+    pub projects: Vec<String>,
+    /// Only these builds (repeatable).
+    #[arg(long = "target", value_name = "PROJECT/NAME")]
+    pub targets: Vec<String>,
+    /// Plan updates that erase settings the OpenAPI cannot express.
+    #[arg(long)]
+    pub allow_erase: bool,
+    /// Plan more deletes than `max_deletes`.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+}
+
+/// `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Definition directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Apply exactly this saved plan.
+    #[arg(long, value_name = "PLANFILE")]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Only these builds (repeatable).
+    #[arg(long = "target", value_name = "PROJECT/NAME")]
+    pub targets: Vec<String>,
+    /// Allow updates that erase settings the OpenAPI cannot express.
+    #[arg(long)]
+    pub allow_erase: bool,
+    /// Allow more deletes than `max_deletes`.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ApplyOutputFormat::Human)]
+    pub output: ApplyOutputFormat,
+}
+
+/// `drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Definition directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    /// Only these projects (repeatable).
+    #[arg(long = "project", value_name = "KEY")]
+    pub projects: Vec<String>,
+}
+
+/// How import writes credential values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredentialMode {
+    /// `{from_env: ZADIG_SECRET_<BUILD>_<KEY>}`.
+    Env,
+    /// `{keep: true}`: keep Zadig's stored value.
+    Keep,
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Project to import from.
+    #[arg(long, value_name = "KEY")]
+    pub project: String,
+    /// Only these builds (default: every build of the project).
+    pub names: Vec<String>,
+    /// Directory to write into (files go to <out>/<project>/<name>.yaml).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// How to write credential values.
+    #[arg(long, value_enum, default_value_t = CredentialMode::Env)]
+    pub credentials: CredentialMode,
+}
+
+/// `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Keep state in this JSON file (read at start, written after each write).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Seed file (YAML or JSON) loaded when there is no state yet.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Accept this token (repeatable; default: any well-formed token is an admin).
+    #[arg(long = "token", value_name = "T")]
+    pub tokens: Vec<String>,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+/// `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Directory to write the schemas into.
+    #[arg(long, default_value = "schemas")]
+    pub out: PathBuf,
+    /// Only check that the files are up to date (exit 1 when stale).
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["zadig-sync", "plan", "dir", "--concurrency", "4", "-vv"])
+            .expect("parses");
+        assert_eq!(cli.global.concurrency, 4);
+        assert_eq!(cli.global.verbose, 2);
+    }
+
+    #[test]
+    fn emulator_flag_takes_an_optional_state_file() {
+        let cli = Cli::try_parse_from(["zadig-sync", "plan", "--emulator"]).expect("parses");
+        assert_eq!(cli.global.emulator, Some(PathBuf::new()));
+        let cli =
+            Cli::try_parse_from(["zadig-sync", "--emulator=s.json", "plan"]).expect("parses");
+        assert_eq!(cli.global.emulator, Some(PathBuf::from("s.json")))
+    }
+}

@@ -1,0 +1,1 @@
+//! Reading a definition directory from disk (the shell side of loading).

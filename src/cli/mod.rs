@@ -1,0 +1,22 @@
+//! The command-line shell: parse arguments, resolve settings, run one command,
+//! map its outcome to an exit code (in [`exit`], the one place that does).
+
+pub mod args;
+pub mod commands;
+pub mod exit;
+pub mod fs;
+pub mod printer;
+pub mod settings;
+
+use clap::Parser;
+
+pub use exit::{ExitStatus, Outcome};
+
+/// Parses the process arguments and runs the command. Returns the exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = args::Cli::parse();
+    let printer = printer::Printer::init(&cli.global);
+    settings::init_logging(&cli.global);
+    let outcome = commands::dispatch(cli, &printer);
+    exit::report(outcome, &printer)
+}

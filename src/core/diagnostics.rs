@@ -1,0 +1,1 @@
+//! Diagnostics: problems found in definition files, with their location.

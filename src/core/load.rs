@@ -1,0 +1,1 @@
+//! Loading definition files into [`super::model`] types.

@@ -1,0 +1,14 @@
+//! zadig-sync: keep Zadig build definitions in git.
+//!
+//! Layout:
+//! - [`core`]: the pure core (model, loading and validation, normalisation, diff, plan);
+//! - [`zadig`]: the wire types and the HTTP client;
+//! - [`emulator`]: a local Zadig look-alike;
+//! - [`render`]: human, JSON and Markdown views;
+//! - [`cli`]: the command-line shell, one module per subcommand.
+
+pub mod cli;
+pub mod core;
+pub mod emulator;
+pub mod render;
+pub mod zadig;

@@ -1,0 +1,1 @@
+//! Renderers: plans, reports and diagnostics as text, JSON and Markdown.

@@ -1,0 +1,1 @@
+//! The Zadig HTTP client.
