@@ -1,6 +1,13 @@
 //! The pure core: loading and validation, normalisation, diffing and planning.
 //! Functions over plain data: no network, no printing, no clock, no environment.
 
+pub mod canonical;
+pub mod catalog;
 pub mod diagnostics;
+pub mod diff;
+pub mod live;
 pub mod load;
 pub mod model;
+pub mod normalize;
+pub mod plan;
+pub mod secrets;

@@ -1,0 +1,608 @@
+//! The plan: what `apply` would do to make Zadig match the definitions, with
+//! every guard applied. Pure: it takes what was loaded and what was read, and
+//! returns plain data that the renderers show and `apply` executes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use super::canonical::to_yaml;
+use super::catalog::Catalog;
+use super::diff::{FieldChange, diff_values, unified_diff};
+use super::live::LiveBuild;
+use super::model::{BuildDef, Config, Kind, ProjectConfig};
+use super::normalize::{align_to_desired, normalize_desired, normalize_live};
+use super::secrets::{adopt_live_values, mask_pair};
+
+/// What happens to one build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Create a build that does not exist.
+    Create,
+    /// Update a build in place (a full replace of its settings).
+    Update,
+    /// Delete a live build that has no definition (`prune: true`).
+    Delete,
+    /// Delete and create again: a plain build becomes a template build or back.
+    Replace,
+}
+
+impl Action {
+    /// Terraform-like symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Delete => "-",
+            Action::Replace => "-/+",
+        }
+    }
+
+    /// Whether the action deletes a live build.
+    pub fn deletes(self) -> bool {
+        matches!(self, Action::Delete | Action::Replace)
+    }
+}
+
+/// A guard that keeps a change from being applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "guard")]
+pub enum Blocked {
+    /// The name matches a `protect` glob.
+    Protected,
+    /// The update would erase settings the OpenAPI cannot express.
+    Erase {
+        /// What would be lost.
+        settings: Vec<String>,
+    },
+    /// More deletes than `max_deletes`.
+    MassDelete {
+        /// Deletes planned.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A definition failed to load: no deletes at all.
+    LoadErrors,
+    /// A project's listing failed: no deletes at all.
+    IncompleteListing,
+    /// The live build is not a Zadig build (e.g. Jenkins): read-only.
+    ReadOnly {
+        /// Its `source`.
+        source: String,
+    },
+    /// The name exists in another project (names are global in Zadig).
+    NameTaken {
+        /// The project that holds it.
+        project: String,
+    },
+    /// `{keep: true}` on a build that does not exist: there is no value to keep.
+    KeepOnCreate {
+        /// The parameters.
+        paths: Vec<String>,
+    },
+}
+
+impl Blocked {
+    /// The guard's name, as `blocked` in the JSON output.
+    pub fn guard(&self) -> &'static str {
+        match self {
+            Blocked::Protected => "protected",
+            Blocked::Erase { .. } => "erase",
+            Blocked::MassDelete { .. } => "mass_delete",
+            Blocked::LoadErrors => "load_errors",
+            Blocked::IncompleteListing => "incomplete_listing",
+            Blocked::ReadOnly { .. } => "read_only",
+            Blocked::NameTaken { .. } => "name_taken",
+            Blocked::KeepOnCreate { .. } => "keep_on_create",
+        }
+    }
+
+    /// A sentence for people, with what to do.
+    pub fn reason(&self) -> String {
+        match self {
+            Blocked::Protected => {
+                "matches a `protect` glob: zadig-sync never changes or deletes it".to_owned()
+            }
+            Blocked::Erase { settings } => format!(
+                "the update would erase settings the OpenAPI cannot express ({}); re-run with --allow-erase to accept",
+                settings.join("; ")
+            ),
+            Blocked::MassDelete { count, max } => format!(
+                "{count} deletes exceed max_deletes ({max}); re-run with --allow-mass-delete if this is intended"
+            ),
+            Blocked::LoadErrors => {
+                "some definitions failed to load: no deletes until every file loads".to_owned()
+            }
+            Blocked::IncompleteListing => {
+                "a project could not be listed completely: no deletes from a partial listing"
+                    .to_owned()
+            }
+            Blocked::ReadOnly { source } => {
+                format!("the live build has source `{source}`: zadig-sync treats it as read-only")
+            }
+            Blocked::NameTaken { project } => format!(
+                "a build with this name exists in project `{project}` (Zadig build names are global): rename it, or delete it there first"
+            ),
+            Blocked::KeepOnCreate { paths } => format!(
+                "`keep: true` on a build that does not exist yet ({}): give a value or `from_env`",
+                paths.join(", ")
+            ),
+        }
+    }
+}
+
+/// One planned change.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Change {
+    /// Project key.
+    pub project: String,
+    /// Build name.
+    pub name: String,
+    /// Kind of the desired build (or of the live one, for a delete).
+    pub kind: Kind,
+    /// What happens.
+    pub action: Action,
+    /// Changed fields (updates), values masked.
+    pub fields: Vec<FieldChange>,
+    /// The guard that blocks the change, if any.
+    pub blocked: Option<Blocked>,
+    /// The live `update_time` when the plan was made (absent for creates).
+    pub live_update_time: Option<i64>,
+    /// UI-only settings the write would erase (allowed by `--allow-erase`).
+    pub erases: Vec<String>,
+    /// Unified diff of the canonical YAML, live → desired, values masked.
+    #[serde(skip)]
+    pub diff: String,
+    /// The definition to write (unmasked): not serialised, never printed.
+    #[serde(skip)]
+    pub desired: Option<BuildDef>,
+    /// Where the definition is, `file:line`.
+    #[serde(skip)]
+    pub origin: Option<String>,
+}
+
+/// A build identified by project and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct BuildRef {
+    /// Project key.
+    pub project: String,
+    /// Build name.
+    pub name: String,
+}
+
+/// A live build with no definition that will not be deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unmanaged {
+    /// Project key.
+    pub project: String,
+    /// Build name.
+    pub name: String,
+    /// Why it stays: `no definition (prune is off)`, `read-only (source jenkins)`.
+    pub reason: String,
+}
+
+/// Paths of one build that could not be compared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NotVerifiable {
+    /// Project key.
+    pub project: String,
+    /// Build name.
+    pub name: String,
+    /// The paths.
+    pub paths: Vec<String>,
+}
+
+/// Counts per action.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Creates (not blocked).
+    pub create: usize,
+    /// Updates (not blocked).
+    pub update: usize,
+    /// Deletes (not blocked).
+    pub delete: usize,
+    /// Replaces (not blocked).
+    pub replace: usize,
+    /// Builds that already match.
+    pub unchanged: usize,
+    /// Live builds without a definition that stay.
+    pub unmanaged: usize,
+    /// Changes held back by a guard.
+    pub blocked: usize,
+}
+
+/// The whole plan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// Builds that change, in project then name order.
+    pub changes: Vec<Change>,
+    /// Builds that already match.
+    pub unchanged: Vec<BuildRef>,
+    /// Live builds without a definition that stay.
+    pub unmanaged: Vec<Unmanaged>,
+    /// What could not be compared.
+    pub not_verifiable: Vec<NotVerifiable>,
+    /// Anything else worth knowing.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Counts.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            unchanged: self.unchanged.len(),
+            unmanaged: self.unmanaged.len(),
+            ..Summary::default()
+        };
+        for c in &self.changes {
+            if c.blocked.is_some() {
+                s.blocked += 1;
+                continue;
+            }
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Delete => s.delete += 1,
+                Action::Replace => s.replace += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether anything differs (blocked changes count: they are drift).
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Changes that `apply` will carry out.
+    pub fn actionable(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.blocked.is_none())
+    }
+}
+
+/// A definition ready for planning: `{from_env}` values already resolved where
+/// the variable is set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredBuild {
+    /// The definition.
+    pub def: BuildDef,
+    /// `file:line`, for messages.
+    pub origin: String,
+}
+
+/// The live side of one project.
+#[derive(Clone, Debug)]
+pub enum ProjectLive {
+    /// Every build of the project (read fully where needed).
+    Listed(Vec<LiveBuild>),
+    /// The listing failed.
+    Failed(String),
+}
+
+/// Everything read from Zadig.
+#[derive(Clone, Debug, Default)]
+pub struct LiveState {
+    /// Managed projects.
+    pub projects: BTreeMap<String, ProjectLive>,
+    /// Build name → project, for builds in projects this directory does not
+    /// manage (names are global).
+    pub elsewhere: BTreeMap<String, String>,
+    /// Look-ups.
+    pub catalog: Catalog,
+}
+
+/// Flags that shape a plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Plan updates that erase UI-only settings.
+    pub allow_erase: bool,
+    /// Plan more deletes than `max_deletes`.
+    pub allow_mass_delete: bool,
+    /// Only these projects (empty: all managed projects).
+    pub projects: Vec<String>,
+    /// Only these builds, `project/name` (empty: all).
+    pub targets: Vec<String>,
+    /// Some definition failed to load.
+    pub load_errors: bool,
+}
+
+/// Compiles the `protect` and `ignore` globs of a project. Invalid globs are
+/// reported by validation; here they match nothing.
+fn globs(patterns: &[String]) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        if let Ok(g) = Glob::new(p) {
+            b.add(g);
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Computes the plan.
+pub fn plan(
+    config: &Config,
+    desired: &[DesiredBuild],
+    live: &LiveState,
+    opts: &PlanOptions,
+) -> Plan {
+    let mut plan = Plan::default();
+    let wanted = |project: &str, name: &str| {
+        opts.targets.is_empty()
+            || opts
+                .targets
+                .iter()
+                .any(|t| *t == format!("{project}/{name}"))
+    };
+    let projects: Vec<&ProjectConfig> = config
+        .projects
+        .iter()
+        .filter(|p| opts.projects.is_empty() || opts.projects.contains(&p.key))
+        .collect();
+    // Every live name in the managed projects, for the global-name check.
+    let mut live_names: BTreeMap<&str, &str> = BTreeMap::new();
+    for (project, state) in &live.projects {
+        if let ProjectLive::Listed(builds) = state {
+            for b in builds {
+                live_names.insert(b.name(), project);
+            }
+        }
+    }
+    let mut incomplete = false;
+
+    for pc in projects {
+        let ignore = globs(&pc.ignore);
+        let protect = globs(&pc.protect);
+        let builds = match live.projects.get(&pc.key) {
+            Some(ProjectLive::Listed(b)) => b,
+            Some(ProjectLive::Failed(err)) => {
+                incomplete = true;
+                plan.warnings.push(format!(
+                    "project `{}` could not be listed ({err}): its builds were not planned",
+                    pc.key
+                ));
+                continue;
+            }
+            None => {
+                incomplete = true;
+                plan.warnings.push(format!(
+                    "project `{}` was not read: its builds were not planned",
+                    pc.key
+                ));
+                continue;
+            }
+        };
+        let mut defined = BTreeSet::new();
+        for d in desired.iter().filter(|d| d.def.project_key() == pc.key) {
+            let name = d.def.name();
+            if ignore.is_match(name) {
+                plan.warnings.push(format!(
+                    "{}: `{name}` matches an `ignore` glob of project `{}`: the definition is skipped",
+                    d.origin, pc.key
+                ));
+                continue;
+            }
+            defined.insert(name.to_owned());
+            if !wanted(&pc.key, name) {
+                continue;
+            }
+            let current = builds.iter().find(|b| b.name() == name);
+            plan_one(&mut plan, d, current, pc, &protect, &live_names, live, opts);
+        }
+        for b in builds {
+            let name = b.name();
+            if defined.contains(name) || ignore.is_match(name) || !wanted(&pc.key, name) {
+                continue;
+            }
+            if b.is_read_only() {
+                plan.unmanaged.push(Unmanaged {
+                    project: pc.key.clone(),
+                    name: name.to_owned(),
+                    reason: format!("read-only (source {})", b.brief.source),
+                });
+            } else if pc.prune {
+                let normalized = normalize_live(b, &live.catalog);
+                let diff = normalized
+                    .def
+                    .as_ref()
+                    .map(|l| {
+                        let mut l = l.clone();
+                        mask_pair(Some(&mut l), None);
+                        unified_diff(&to_yaml(&l), "", 3)
+                    })
+                    .unwrap_or_default();
+                plan.changes.push(Change {
+                    project: pc.key.clone(),
+                    name: name.to_owned(),
+                    kind: normalized.def.as_ref().map_or(Kind::Build, BuildDef::kind),
+                    action: Action::Delete,
+                    fields: Vec::new(),
+                    blocked: protect.is_match(name).then_some(Blocked::Protected),
+                    live_update_time: Some(b.brief.update_time),
+                    erases: Vec::new(),
+                    diff,
+                    desired: None,
+                    origin: None,
+                });
+            } else {
+                plan.unmanaged.push(Unmanaged {
+                    project: pc.key.clone(),
+                    name: name.to_owned(),
+                    reason: "no definition (prune is off)".to_owned(),
+                });
+            }
+        }
+    }
+
+    // Delete guards, strongest first.
+    let delete_guard = if opts.load_errors {
+        Some(Blocked::LoadErrors)
+    } else if incomplete {
+        Some(Blocked::IncompleteListing)
+    } else {
+        let count = plan
+            .changes
+            .iter()
+            .filter(|c| c.action.deletes() && c.blocked.is_none())
+            .count();
+        (count > config.max_deletes && !opts.allow_mass_delete).then_some(Blocked::MassDelete {
+            count,
+            max: config.max_deletes,
+        })
+    };
+    if let Some(guard) = delete_guard {
+        for c in &mut plan.changes {
+            if c.action.deletes() && c.blocked.is_none() {
+                c.blocked = Some(guard.clone());
+            }
+        }
+    }
+
+    plan.changes
+        .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
+    plan.unchanged.sort();
+    plan.unmanaged
+        .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
+    plan.not_verifiable
+        .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
+    plan
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_one(
+    plan: &mut Plan,
+    d: &DesiredBuild,
+    current: Option<&LiveBuild>,
+    pc: &ProjectConfig,
+    protect: &GlobSet,
+    live_names: &BTreeMap<&str, &str>,
+    live: &LiveState,
+    opts: &PlanOptions,
+) {
+    let name = d.def.name();
+    let catalog = &live.catalog;
+    let desired = normalize_desired(&d.def, catalog);
+    let base = Change {
+        project: pc.key.clone(),
+        name: name.to_owned(),
+        kind: desired.kind(),
+        action: Action::Create,
+        fields: Vec::new(),
+        blocked: None,
+        live_update_time: None,
+        erases: Vec::new(),
+        diff: String::new(),
+        desired: Some(d.def.clone()),
+        origin: Some(d.origin.clone()),
+    };
+
+    let Some(current) = current else {
+        let mut shown = desired.clone();
+        mask_pair(None, Some(&mut shown));
+        let other = live_names
+            .get(name)
+            .map(|p| (*p).to_owned())
+            .filter(|p| *p != pc.key)
+            .or_else(|| live.elsewhere.get(name).cloned());
+        let keep_paths: Vec<String> = d
+            .def
+            .credentials()
+            .into_iter()
+            .filter(|(_, v)| matches!(v, super::model::ParamValue::Keep))
+            .map(|(p, _)| p)
+            .collect();
+        let blocked = match other {
+            Some(project) => Some(Blocked::NameTaken { project }),
+            None if !keep_paths.is_empty() => Some(Blocked::KeepOnCreate { paths: keep_paths }),
+            None => None,
+        };
+        plan.changes.push(Change {
+            diff: unified_diff("", &to_yaml(&shown), 3),
+            blocked,
+            ..base
+        });
+        return;
+    };
+
+    let update_time = Some(current.brief.update_time);
+    let protected = protect.is_match(name);
+    if current.is_read_only() {
+        plan.changes.push(Change {
+            action: Action::Update,
+            blocked: Some(Blocked::ReadOnly {
+                source: current.brief.source.clone(),
+            }),
+            live_update_time: update_time,
+            ..base
+        });
+        return;
+    }
+    let normalized = normalize_live(current, catalog);
+    for p in &normalized.problems {
+        plan.warnings.push(format!("{}/{name}: {p}", pc.key));
+    }
+    let Some(live_def) = normalized.def else {
+        return;
+    };
+
+    if live_def.kind() != desired.kind() {
+        let mut before = live_def.clone();
+        let mut after = desired.clone();
+        mask_pair(Some(&mut before), Some(&mut after));
+        plan.changes.push(Change {
+            action: Action::Replace,
+            blocked: protected.then_some(Blocked::Protected),
+            live_update_time: update_time,
+            erases: normalized.erases,
+            diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
+            ..base
+        });
+        return;
+    }
+
+    let mut after = desired.clone();
+    let mut not_verifiable = normalized.not_verifiable.clone();
+    not_verifiable.extend(adopt_live_values(&mut after, &live_def));
+    let mut before = align_to_desired(&live_def, &after, &not_verifiable);
+    if !not_verifiable.is_empty() {
+        not_verifiable.sort();
+        not_verifiable.dedup();
+        plan.not_verifiable.push(NotVerifiable {
+            project: pc.key.clone(),
+            name: name.to_owned(),
+            paths: not_verifiable,
+        });
+    }
+    mask_pair(Some(&mut before), Some(&mut after));
+    let fields = diff_values(&before.to_value(), &after.to_value());
+    if fields.is_empty() {
+        plan.unchanged.push(BuildRef {
+            project: pc.key.clone(),
+            name: name.to_owned(),
+        });
+        return;
+    }
+    let blocked = if protected {
+        Some(Blocked::Protected)
+    } else if !normalized.erases.is_empty() && !opts.allow_erase {
+        Some(Blocked::Erase {
+            settings: normalized.erases.clone(),
+        })
+    } else {
+        None
+    };
+    plan.changes.push(Change {
+        action: Action::Update,
+        fields,
+        blocked,
+        live_update_time: update_time,
+        erases: normalized.erases,
+        diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
+        ..base
+    });
+}
+
+#[cfg(test)]
+mod tests;

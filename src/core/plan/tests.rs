@@ -1,0 +1,776 @@
+//! Planner tests over hand-made live state. The stored models here follow
+//! build-api.md §5.1 (what Zadig stores for a create body); the end-to-end
+//! tests check the same against the emulator.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::core::catalog::{ClusterInfo, CodeHostInfo, ImageInfo, LOCAL_CLUSTER_ID, StrategyInfo};
+use crate::core::live::LiveRead;
+use crate::core::model::*;
+use crate::zadig::wire::{
+    BuildBrief, BuildDetail, BuildEnv, DetailAdvancedSettings, DetailParameter, InstallItem,
+    KeyVal, Output, PostBuild, PreBuild, ResourceSpecWire, StoredBuild, StoredRepo, StoredTarget,
+};
+
+pub(crate) fn catalog() -> Catalog {
+    Catalog {
+        images: vec![ImageInfo {
+            id: "img1".into(),
+            label: "ubuntu 20.04".into(),
+            value: "focal".into(),
+            image_from: "koderover".into(),
+        }],
+        clusters: vec![ClusterInfo {
+            id: LOCAL_CLUSTER_ID.into(),
+            name: "local-1".into(),
+            local: true,
+            strategies: Some(vec![
+                StrategyInfo {
+                    id: "s1".into(),
+                    name: "default".into(),
+                    default: true,
+                },
+                StrategyInfo {
+                    id: "s2".into(),
+                    name: "high-mem".into(),
+                    default: false,
+                },
+            ]),
+        }],
+        code_hosts: Some(vec![CodeHostInfo {
+            id: 1,
+            alias: "gitlab-main".into(),
+            host_type: "gitlab".into(),
+        }]),
+        dockerfile_templates: vec![],
+        build_templates: vec![crate::zadig::wire::NamedId {
+            id: "t1".into(),
+            name: "tpl".into(),
+        }],
+    }
+}
+
+pub(crate) fn spec(name: &str, project: &str) -> BuildSpec {
+    BuildSpec {
+        kind: None,
+        name: name.into(),
+        project_key: project.into(),
+        infrastructure: Infrastructure::Kubernetes,
+        build_os: "ubuntu 20.04".into(),
+        installs: vec![Install {
+            name: "go".into(),
+            version: "1.22".into(),
+        }],
+        script_type: ScriptType::Shell,
+        build_script: "make\n".into(),
+        repo_info: vec![RepoInfo {
+            codehost_name: "gitlab-main".into(),
+            repo_namespace: "team".into(),
+            repo_name: name.into(),
+            branch: "main".into(),
+            remote_name: "origin".into(),
+            ..RepoInfo::default()
+        }],
+        parameters: vec![Parameter {
+            key: "TOKEN".into(),
+            param_type: ParamType::String,
+            default_value: ParamValue::Literal("s3cret-value".into()),
+            choice_option: vec![],
+            choice_value: vec![],
+            is_credential: true,
+            description: "a secret".into(),
+        }],
+        services: vec![ServiceModule {
+            service_name: name.into(),
+            service_module: name.into(),
+        }],
+        docker_build_step: None,
+        advanced_settings: None,
+    }
+}
+
+/// What Zadig stores for a create body without `advanced_settings` (§5.1),
+/// with the stored-model read's default-strategy fill and credential masking.
+pub(crate) fn stored(b: &BuildSpec) -> StoredBuild {
+    StoredBuild {
+        name: b.name.clone(),
+        source: "zadig".into(),
+        timeout: 60,
+        targets: b
+            .services
+            .iter()
+            .map(|s| StoredTarget {
+                product_name: b.project_key.clone(),
+                service_name: s.service_name.clone(),
+                service_module: s.service_module.clone(),
+                ..StoredTarget::default()
+            })
+            .collect(),
+        update_time: 1_760_000_000,
+        repos: b
+            .repo_info
+            .iter()
+            .map(|r| StoredRepo {
+                source: "gitlab".into(),
+                codehost_id: 1,
+                repo_owner: r.repo_namespace.clone(),
+                repo_namespace: r.repo_namespace.clone(),
+                repo_name: r.repo_name.clone(),
+                branch: r.branch.clone(),
+                remote_name: r.remote_name.clone(),
+                ..StoredRepo::default()
+            })
+            .collect(),
+        pre_build: Some(PreBuild {
+            res_req: "low".into(),
+            res_req_spec: ResourceSpecWire {
+                cpu_limit: 1000,
+                memory_limit: 512,
+                ..Default::default()
+            },
+            build_os: "ubuntu 20.04".into(),
+            image_from: "koderover".into(),
+            image_id: "img1".into(),
+            installs: b
+                .installs
+                .iter()
+                .map(|i| InstallItem {
+                    name: i.name.clone(),
+                    version: i.version.clone(),
+                })
+                .collect(),
+            envs: b
+                .parameters
+                .iter()
+                .map(|p| KeyVal {
+                    key: p.key.clone(),
+                    value: if p.is_credential {
+                        MASK.into()
+                    } else {
+                        p.default_value.as_literal().unwrap_or("").into()
+                    },
+                    kv_type: "string".into(),
+                    is_credential: p.is_credential,
+                    description: p.description.clone(),
+                    ..KeyVal::default()
+                })
+                .collect(),
+            cluster_id: LOCAL_CLUSTER_ID.into(),
+            strategy_id: "s1".into(),
+            ..PreBuild::default()
+        }),
+        infrastructure: "kubernetes".into(),
+        script_type: "shell".into(),
+        scripts: b.build_script.clone(),
+        post_build: Some(PostBuild::default()),
+        product_name: b.project_key.clone(),
+        cache_dir_type: "workspace".into(),
+        outputs: vec![
+            Output {
+                name: "IMAGE".into(),
+                description: String::new(),
+            },
+            Output {
+                name: "PKG_FILE".into(),
+                description: String::new(),
+            },
+        ],
+        ..StoredBuild::default()
+    }
+}
+
+pub(crate) fn live(b: &BuildSpec, model: StoredBuild) -> LiveBuild {
+    let credentials: BTreeMap<String, String> = b
+        .parameters
+        .iter()
+        .filter(|p| p.is_credential)
+        .map(|p| {
+            (
+                p.key.clone(),
+                p.default_value.as_literal().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    LiveBuild {
+        project: b.project_key.clone(),
+        brief: BuildBrief {
+            name: b.name.clone(),
+            project_key: b.project_key.clone(),
+            source: model.source.clone(),
+            update_time: model.update_time,
+            ..BuildBrief::default()
+        },
+        read: LiveRead::Stored {
+            model: Box::new(model),
+            credentials,
+        },
+    }
+}
+
+fn config(prune: bool) -> Config {
+    Config {
+        endpoint: None,
+        projects: vec![ProjectConfig {
+            key: "demo".into(),
+            prune,
+            protect: vec!["release-*".into()],
+            ignore: vec!["legacy-*".into()],
+        }],
+        max_deletes: 2,
+    }
+}
+
+fn desired(b: &BuildSpec) -> DesiredBuild {
+    DesiredBuild {
+        def: BuildDef::Build(b.clone()),
+        origin: format!("{}.yaml:1", b.name),
+    }
+}
+
+fn state(builds: Vec<LiveBuild>) -> LiveState {
+    LiveState {
+        projects: BTreeMap::from([("demo".to_owned(), ProjectLive::Listed(builds))]),
+        elsewhere: BTreeMap::new(),
+        catalog: catalog(),
+    }
+}
+
+fn actions(p: &Plan) -> Vec<(String, Action, Option<&'static str>)> {
+    p.changes
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.action,
+                c.blocked.as_ref().map(Blocked::guard),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_build_as_zadig_stored_it_is_unchanged() {
+    let b = spec("svc", "demo");
+    let p = plan(
+        &config(false),
+        &[desired(&b)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+    assert_eq!(p.unchanged.len(), 1);
+    assert!(p.not_verifiable.is_empty(), "{:?}", p.not_verifiable);
+}
+
+#[test]
+fn explicit_defaults_equal_absent_advanced_settings() {
+    let b = spec("svc", "demo");
+    let mut explicit = b.clone();
+    explicit.advanced_settings = Some(AdvancedSettings {
+        timeout: 60,
+        cluster_name: "local-1".into(),
+        strategy_name: String::new(), // "" runs with the default strategy
+        resource_spec: ResourceSpec {
+            cpu_limit: 1000,
+            memory_limit: 512,
+            ..Default::default()
+        },
+        cache_setting: CacheSetting {
+            enabled: false,
+            cache_dir: "/ignored/when/off".into(),
+        },
+        storages: Storages::default(),
+        use_host_docker_daemon: false,
+        privileged_mode: false,
+        custom_annotations: vec![],
+        custom_labels: vec![],
+        outputs: vec![],
+    });
+    let p = plan(
+        &config(false),
+        &[desired(&explicit)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+}
+
+#[test]
+fn a_changed_field_is_an_update_with_its_path() {
+    let b = spec("svc", "demo");
+    let mut changed = b.clone();
+    changed.build_script = "make all\n".into();
+    changed.installs[0].version = "1.23".into();
+    let p = plan(
+        &config(false),
+        &[desired(&changed)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(actions(&p), [("svc".into(), Action::Update, None)]);
+    let paths: Vec<&str> = p.changes[0]
+        .fields
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(paths, ["installs[go].version", "build_script"]);
+    assert_eq!(p.changes[0].live_update_time, Some(1_760_000_000));
+    assert!(
+        p.changes[0].diff.contains("-  make\n") || p.changes[0].diff.contains("-build_script"),
+        "{}",
+        p.changes[0].diff
+    );
+}
+
+#[test]
+fn a_changed_credential_is_reported_without_its_value() {
+    let b = spec("svc", "demo");
+    let mut changed = b.clone();
+    changed.parameters[0].default_value = ParamValue::Literal("new-s3cret".into());
+    let p = plan(
+        &config(false),
+        &[desired(&changed)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.changes.len(), 1);
+    let text = format!("{:?}{}", p.changes[0].fields, p.changes[0].diff);
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(
+        text.contains(crate::core::secrets::SENSITIVE_CHANGED),
+        "{text}"
+    );
+}
+
+#[test]
+fn keep_credentials_are_never_changes() {
+    let b = spec("svc", "demo");
+    let mut keep = b.clone();
+    keep.parameters[0].default_value = ParamValue::Keep;
+    let p = plan(
+        &config(false),
+        &[desired(&keep)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+}
+
+#[test]
+fn a_masked_credential_without_its_plain_value_is_not_verifiable() {
+    let b = spec("svc", "demo");
+    let mut l = live(&b, stored(&b));
+    if let LiveRead::Stored { credentials, .. } = &mut l.read {
+        credentials.clear();
+    }
+    let p = plan(
+        &config(false),
+        &[desired(&b)],
+        &state(vec![l]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+    assert_eq!(
+        p.not_verifiable[0].paths,
+        ["parameters[TOKEN].default_value"]
+    );
+}
+
+#[test]
+fn missing_builds_are_created_and_extra_ones_follow_prune() {
+    let a = spec("svc-a", "demo");
+    let extra = spec("old", "demo");
+    let jenkins = {
+        let mut m = stored(&spec("jenkins-job", "demo"));
+        m.source = "jenkins".into();
+        m.pre_build = None;
+        live(&spec("jenkins-job", "demo"), m)
+    };
+    let live_state = state(vec![live(&extra, stored(&extra)), jenkins]);
+    let p = plan(
+        &config(true),
+        &[desired(&a)],
+        &live_state,
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        actions(&p),
+        [
+            ("old".into(), Action::Delete, None),
+            ("svc-a".into(), Action::Create, None)
+        ]
+    );
+    assert_eq!(p.unmanaged.len(), 1, "the Jenkins build is never pruned");
+    assert!(
+        p.changes[1]
+            .diff
+            .lines()
+            .all(|l| !l.starts_with('-') || l.starts_with("---"))
+    );
+
+    let p = plan(
+        &config(false),
+        &[desired(&a)],
+        &live_state,
+        &PlanOptions::default(),
+    );
+    assert_eq!(actions(&p), [("svc-a".into(), Action::Create, None)]);
+    assert_eq!(p.summary().unmanaged, 2);
+}
+
+#[test]
+fn protected_and_ignored_builds_are_left_alone() {
+    let rel = spec("release-1", "demo");
+    let legacy = spec("legacy-x", "demo");
+    let mut changed_rel = rel.clone();
+    changed_rel.build_script = "changed\n".into();
+    let live_state = state(vec![
+        live(&rel, stored(&rel)),
+        live(&legacy, stored(&legacy)),
+    ]);
+    let p = plan(
+        &config(true),
+        &[desired(&changed_rel)],
+        &live_state,
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        actions(&p),
+        [("release-1".into(), Action::Update, Some("protected"))]
+    );
+    assert!(
+        p.unmanaged.is_empty(),
+        "ignored builds are not even reported: {:?}",
+        p.unmanaged
+    );
+    let p = plan(
+        &config(true),
+        &[],
+        &live_state,
+        &PlanOptions {
+            load_errors: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        actions(&p),
+        [("release-1".into(), Action::Delete, Some("protected"))]
+    );
+}
+
+#[test]
+fn too_many_deletes_block_every_delete() {
+    let olds: Vec<BuildSpec> = (0..3).map(|i| spec(&format!("old-{i}"), "demo")).collect();
+    let live_state = state(olds.iter().map(|b| live(b, stored(b))).collect());
+    let p = plan(&config(true), &[], &live_state, &PlanOptions::default());
+    assert!(
+        p.changes
+            .iter()
+            .all(|c| c.blocked == Some(Blocked::MassDelete { count: 3, max: 2 }))
+    );
+    let p = plan(
+        &config(true),
+        &[],
+        &live_state,
+        &PlanOptions {
+            allow_mass_delete: true,
+            ..Default::default()
+        },
+    );
+    assert!(p.changes.iter().all(|c| c.blocked.is_none()));
+}
+
+#[test]
+fn load_errors_and_failed_listings_block_deletes() {
+    let old = spec("old", "demo");
+    let live_state = state(vec![live(&old, stored(&old))]);
+    let p = plan(
+        &config(true),
+        &[],
+        &live_state,
+        &PlanOptions {
+            load_errors: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        actions(&p),
+        [("old".into(), Action::Delete, Some("load_errors"))]
+    );
+
+    let mut two = config(true);
+    two.projects.push(ProjectConfig {
+        key: "other".into(),
+        prune: true,
+        ..Default::default()
+    });
+    let mut live_state = live_state;
+    live_state
+        .projects
+        .insert("other".into(), ProjectLive::Failed("timeout".into()));
+    let p = plan(&two, &[], &live_state, &PlanOptions::default());
+    assert_eq!(
+        actions(&p),
+        [("old".into(), Action::Delete, Some("incomplete_listing"))]
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("`other` could not be listed"))
+    );
+}
+
+#[test]
+fn a_name_taken_in_another_project_blocks_the_create() {
+    let b = spec("shared", "demo");
+    let mut live_state = state(vec![]);
+    live_state
+        .elsewhere
+        .insert("shared".into(), "team-x".into());
+    let p = plan(
+        &config(false),
+        &[desired(&b)],
+        &live_state,
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        p.changes[0].blocked,
+        Some(Blocked::NameTaken {
+            project: "team-x".into()
+        })
+    );
+}
+
+#[test]
+fn keep_on_a_new_build_is_blocked() {
+    let mut b = spec("svc", "demo");
+    b.parameters[0].default_value = ParamValue::Keep;
+    let p = plan(
+        &config(false),
+        &[desired(&b)],
+        &state(vec![]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        p.changes[0].blocked.as_ref().map(Blocked::guard),
+        Some("keep_on_create")
+    );
+}
+
+#[test]
+fn an_update_that_erases_ui_settings_needs_allow_erase() {
+    let b = spec("svc", "demo");
+    let mut model = stored(&b);
+    model.post_build = Some(PostBuild {
+        scripts: "echo uploaded".into(),
+        ..PostBuild::default()
+    });
+    model.vm_labels = vec!["gpu".into()];
+    let mut changed = b.clone();
+    changed.build_script = "new\n".into();
+    let st = state(vec![live(&b, model)]);
+    let p = plan(
+        &config(false),
+        &[desired(&changed)],
+        &st,
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        p.changes[0].blocked.as_ref().map(Blocked::guard),
+        Some("erase")
+    );
+    assert!(
+        p.changes[0]
+            .blocked
+            .as_ref()
+            .is_some_and(|b| b.reason().contains("post-build script"))
+    );
+    let p = plan(
+        &config(false),
+        &[desired(&changed)],
+        &st,
+        &PlanOptions {
+            allow_erase: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.changes[0].blocked, None);
+    assert_eq!(p.changes[0].erases.len(), 2);
+}
+
+#[test]
+fn template_builds_compare_only_the_inputs_they_set() {
+    let t = TemplateBuildSpec {
+        kind: None,
+        name: "tb".into(),
+        project_key: "demo".into(),
+        template_name: "tpl".into(),
+        target_services: vec![TargetService {
+            service_name: "s".into(),
+            service_module: "m".into(),
+            repo_info: vec![],
+            inputs: vec![Input {
+                key: "GO".into(),
+                value: ParamValue::Literal("1.22".into()),
+                input_type: None,
+                is_credential: false,
+            }],
+        }],
+    };
+    let kv = |k: &str, v: &str| KeyVal {
+        key: k.into(),
+        value: v.into(),
+        ..KeyVal::default()
+    };
+    let model = StoredBuild {
+        name: "tb".into(),
+        source: "zadig".into(),
+        template_id: "t1".into(),
+        product_name: "demo".into(),
+        targets: vec![StoredTarget {
+            product_name: "demo".into(),
+            service_name: "s".into(),
+            service_module: "m".into(),
+            envs: vec![kv("GO", "1.22"), kv("LDFLAGS", "-s")],
+            ..StoredTarget::default()
+        }],
+        ..StoredBuild::default()
+    };
+    let l = LiveBuild {
+        project: "demo".into(),
+        brief: BuildBrief {
+            name: "tb".into(),
+            source: "zadig".into(),
+            ..BuildBrief::default()
+        },
+        read: LiveRead::Stored {
+            model: Box::new(model.clone()),
+            credentials: BTreeMap::new(),
+        },
+    };
+    let d = DesiredBuild {
+        def: BuildDef::Template(t.clone()),
+        origin: "tb.yaml:1".into(),
+    };
+    let p = plan(
+        &config(false),
+        std::slice::from_ref(&d),
+        &state(vec![l.clone()]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+
+    // A plain definition for a template build is a replace.
+    let plain = desired(&spec("tb", "demo"));
+    let p = plan(
+        &config(false),
+        &[plain],
+        &state(vec![l]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(actions(&p), [("tb".into(), Action::Replace, None)]);
+}
+
+#[test]
+fn openapi_only_reads_list_what_cannot_be_compared() {
+    let b = spec("svc", "demo");
+    let detail = BuildDetail {
+        project_key: "demo".into(),
+        name: "svc".into(),
+        source: "zadig".into(),
+        target_services: vec![crate::zadig::wire::ServiceWithModule {
+            service_name: "svc".into(),
+            service_module: "svc".into(),
+        }],
+        repos: vec![crate::zadig::wire::DetailRepo {
+            source: "gitlab".into(),
+            repo_owner: "team".into(),
+            repo_name: "svc".into(),
+            branch: "main".into(),
+            remote_name: "origin".into(),
+            ..Default::default()
+        }],
+        build_env: BuildEnv {
+            basic_image_id: "img1".into(),
+            basic_image_label: "ubuntu 20.04".into(),
+            installs: vec![InstallItem {
+                name: "go".into(),
+                version: "1.22".into(),
+            }],
+        },
+        advanced_settings: Some(DetailAdvancedSettings {
+            timeout: 60,
+            cluster_name: "local-1".into(),
+            strategy_name: "default".into(),
+            resource_spec: Some(ResourceSpecWire {
+                cpu_limit: 1000,
+                memory_limit: 512,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        build_script: "make\n".into(),
+        parameters: vec![DetailParameter {
+            key: "TOKEN".into(),
+            value: "s3cret-value".into(),
+            param_type: "string".into(),
+            is_credential: true,
+            ..Default::default()
+        }],
+        outputs: vec![
+            Output {
+                name: "IMAGE".into(),
+                description: String::new(),
+            },
+            Output {
+                name: "PKG_FILE".into(),
+                description: String::new(),
+            },
+        ],
+        post_build: Some(PostBuild::default()),
+        ..BuildDetail::default()
+    };
+    let l = LiveBuild {
+        project: "demo".into(),
+        brief: BuildBrief {
+            name: "svc".into(),
+            source: "zadig".into(),
+            ..BuildBrief::default()
+        },
+        read: LiveRead::Detail {
+            detail: Box::new(detail),
+            targets: vec![],
+        },
+    };
+    let p = plan(
+        &config(false),
+        &[desired(&b)],
+        &state(vec![l]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+    let paths = &p.not_verifiable[0].paths;
+    for expected in [
+        "infrastructure",
+        "script_type",
+        "repo_info[0].codehost_name",
+        "parameters[TOKEN].description",
+    ] {
+        assert!(
+            paths.iter().any(|x| x == expected),
+            "{expected} in {paths:?}"
+        );
+    }
+}
+
+#[test]
+fn normalising_twice_changes_nothing() {
+    let cat = catalog();
+    let b = BuildDef::Build(spec("svc", "demo"));
+    let once = normalize_desired(&b, &cat);
+    assert_eq!(normalize_desired(&once, &cat), once);
+    let l = live(&spec("svc", "demo"), stored(&spec("svc", "demo")));
+    let n = normalize_live(&l, &cat).def.expect("read");
+    assert_eq!(normalize_desired(&n, &cat), n);
+}
