@@ -567,6 +567,8 @@ pub struct Input {
 }
 
 /// One build definition, plain or template.
+// Values live in one Vec per run; boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum BuildDef {
     /// `kind: Build`.
