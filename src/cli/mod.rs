@@ -5,7 +5,11 @@ pub mod args;
 pub mod commands;
 pub mod exit;
 pub mod fs;
+pub mod live;
+pub mod pipeline;
+pub mod planfile;
 pub mod printer;
+pub mod session;
 pub mod settings;
 
 use clap::Parser;

@@ -16,7 +16,7 @@ use super::normalize::{align_to_desired, normalize_desired, normalize_live};
 use super::secrets::{adopt_live_values, mask_pair};
 
 /// What happens to one build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Create a build that does not exist.
@@ -37,6 +37,16 @@ impl Action {
             Action::Update => "~",
             Action::Delete => "-",
             Action::Replace => "-/+",
+        }
+    }
+
+    /// Lower-case name, as in the JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Replace => "replace",
         }
     }
 

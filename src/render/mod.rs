@@ -1,1 +1,82 @@
 //! Renderers: plans, reports and diagnostics as text, JSON and Markdown.
+//! They take plain data and return strings; printing is the shell's job.
+
+pub mod human;
+pub mod json;
+pub mod markdown;
+
+use crate::core::plan::Plan;
+
+/// Whether a plan is shown as a plan or as a drift report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// `plan`: what apply would do.
+    Plan,
+    /// `drift`: how live differs from git.
+    Drift,
+}
+
+/// The last line: `Plan: 1 to create, 2 to update, 0 to delete.` or `No changes.`
+pub fn summary_line(plan: &Plan, view: View) -> String {
+    let s = plan.summary();
+    let blocked = if s.blocked > 0 {
+        format!(" {} blocked.", s.blocked)
+    } else {
+        String::new()
+    };
+    match view {
+        View::Plan if !plan.has_changes() => {
+            "No changes. Zadig matches the definitions.".to_owned()
+        }
+        View::Plan => {
+            let replace = if s.replace > 0 {
+                format!(", {} to replace", s.replace)
+            } else {
+                String::new()
+            };
+            format!(
+                "Plan: {} to create, {} to update, {} to delete{replace}.{blocked}",
+                s.create, s.update, s.delete
+            )
+        }
+        View::Drift if !plan.has_changes() => "No drift. Zadig matches git.".to_owned(),
+        View::Drift => format!(
+            "Drift: {} build{} differ{} from git.",
+            plan.changes.len(),
+            if plan.changes.len() == 1 { "" } else { "s" },
+            if plan.changes.len() == 1 { "s" } else { "" }
+        ),
+    }
+}
+
+/// A field value for one line of text: scalars as they are, strings quoted,
+/// multi-line strings and structures summarised (the diff shows them).
+pub fn field_value(v: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match v {
+        None => "(none)".to_owned(),
+        Some(Value::String(s)) if s.contains('\n') => {
+            format!("({} lines, see diff)", s.lines().count())
+        }
+        Some(Value::String(s)) if s.starts_with('(') && s.ends_with(')') => s.clone(),
+        Some(Value::String(s)) => {
+            let q = serde_json::to_string(s).unwrap_or_default();
+            if q.chars().count() > 80 {
+                let cut: String = q.chars().take(77).collect();
+                format!("{cut}…\"")
+            } else {
+                q
+            }
+        }
+        Some(v @ (Value::Object(_) | Value::Array(_))) => {
+            let t = v.to_string();
+            if t.chars().count() > 80 {
+                let cut: String = t.chars().take(77).collect();
+                format!("{cut}…")
+            } else {
+                t
+            }
+        }
+        Some(v) => v.to_string(),
+    }
+}

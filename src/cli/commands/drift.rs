@@ -1,10 +1,33 @@
-//! `drift` (being built).
+//! `drift`: report live changes made outside git. Run from cron: exits 2
+//! whenever Zadig differs from the files. Read-only: it never writes.
 
 use crate::cli::args::{DriftArgs, GlobalArgs};
-use crate::cli::exit::Outcome;
+use crate::cli::commands::plan::{plan_incomplete, print};
+use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::pipeline::{compute, connect, prepare};
 use crate::cli::printer::Printer;
+use crate::core::plan::PlanOptions;
+use crate::render::View;
 
 /// Runs `drift`.
-pub async fn run(_global: &GlobalArgs, _args: &DriftArgs, _printer: &Printer) -> Outcome {
-    anyhow::bail!("`drift` is not built yet")
+pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Outcome {
+    let prepared = prepare(&args.dir, &args.projects, printer)?;
+    let opts = PlanOptions {
+        projects: args.projects.clone(),
+        load_errors: prepared.load.has_errors(),
+        ..PlanOptions::default()
+    };
+    let session = connect(global, &prepared, &args.dir).await?;
+    let plan = compute(&session, &prepared, &opts, printer).await;
+    session.close().await;
+    let plan = plan?;
+    print(&plan, View::Drift, args.output, printer)?;
+    if prepared.load.has_errors() || plan_incomplete(&plan) {
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(if plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
 }

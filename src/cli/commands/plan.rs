@@ -1,10 +1,65 @@
-//! `plan` (being built).
+//! `plan`: show what apply would change. Run in pull-request checks.
 
-use crate::cli::args::{GlobalArgs, PlanArgs};
-use crate::cli::exit::Outcome;
+use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
+use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::fs::content_hash;
+use crate::cli::pipeline::{compute, connect, prepare};
+use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
+use crate::core::plan::{Plan, PlanOptions};
+use crate::render::{self, View};
 
 /// Runs `plan`.
-pub async fn run(_global: &GlobalArgs, _args: &PlanArgs, _printer: &Printer) -> Outcome {
-    anyhow::bail!("`plan` is not built yet")
+pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Outcome {
+    let prepared = prepare(&args.dir, &args.projects, printer)?;
+    let opts = PlanOptions {
+        allow_erase: args.allow_erase,
+        allow_mass_delete: args.allow_mass_delete,
+        projects: args.projects.clone(),
+        targets: args.targets.clone(),
+        load_errors: prepared.load.has_errors(),
+    };
+    let session = connect(global, &prepared, &args.dir).await?;
+    let plan = compute(&session, &prepared, &opts, printer).await;
+    session.close().await;
+    let plan = plan?;
+    print(&plan, View::Plan, args.output, printer)?;
+    if let Some(out) = &args.out {
+        PlanFile::new(&plan, content_hash(&prepared.contents), &opts).write(out)?;
+        printer.note(&format!(
+            "plan saved to {}; apply it with `zadig-sync apply --plan {}`",
+            out.display(),
+            out.display()
+        ));
+    }
+    if prepared.load.has_errors() || plan_incomplete(&plan) {
+        // Shown, but not a plan to trust: some definitions or projects are missing.
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Whether some project could not be read (the plan then covers only part of
+/// the directory).
+pub(crate) fn plan_incomplete(plan: &Plan) -> bool {
+    plan.changes.iter().any(|c| {
+        c.blocked
+            .as_ref()
+            .is_some_and(|b| b.guard() == "incomplete_listing")
+    }) || plan.warnings.iter().any(|w| w.contains("could not be listed") || w.contains("was not read"))
+}
+
+/// Writes a plan to stdout in the chosen format.
+pub(crate) fn print(plan: &Plan, view: View, format: OutputFormat, printer: &Printer) -> anyhow::Result<()> {
+    let text = match format {
+        OutputFormat::Human => render::human::render(plan, view, printer.color()),
+        OutputFormat::Json => render::json::render(plan, view),
+        OutputFormat::Markdown => render::markdown::render(plan, view),
+    };
+    printer.out(&text)?;
+    Ok(())
 }

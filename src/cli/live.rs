@@ -1,0 +1,337 @@
+//! Reading the live state for a plan, at the speed of the network:
+//!
+//! 1. the run-wide look-ups (images, clusters with strategies, code hosts) and
+//!    one listing per managed project, all at once;
+//! 2. one stored-model read per build that needs comparing (a second read, the
+//!    OpenAPI detail, only for plain builds whose credentials the stored model
+//!    masks), all at once within the client's concurrency bound;
+//! 3. the build and dockerfile template look-ups only when a build uses one.
+//!
+//! When the server does not answer the UI API (the stored model and the
+//! look-ups), each build is read through the OpenAPI detail instead, and the
+//! plan lists the fields that detail cannot show.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow};
+use globset::{Glob, GlobSetBuilder};
+use tokio::task::JoinSet;
+
+use crate::core::catalog::Catalog;
+use crate::core::live::{LiveBuild, LiveRead};
+use crate::core::model::{BuildDef, Config, MASK};
+use crate::core::plan::{LiveState, ProjectLive};
+use crate::zadig::client::{ApiError, Client};
+use crate::zadig::wire::{BuildBrief, StoredBuild};
+
+/// What to read.
+pub struct ReadScope<'a> {
+    /// Managed projects to read (already filtered by `--project`).
+    pub projects: Vec<String>,
+    /// The definitions (to know which builds to read fully and which names to
+    /// look for elsewhere).
+    pub desired: &'a [BuildDef],
+    /// `project/name` filter (empty: all).
+    pub targets: &'a [String],
+    /// Look for the names of new builds in projects this directory does not
+    /// manage (names are global in Zadig).
+    pub check_elsewhere: bool,
+}
+
+/// Progress callback: (done, total) of the per-build reads.
+pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+/// Reads everything a plan needs.
+pub async fn read_live(
+    client: &Client,
+    config: &Config,
+    scope: &ReadScope<'_>,
+    progress: Option<Progress>,
+) -> anyhow::Result<LiveState> {
+    // Look-ups and listings at once.
+    let lookups = async {
+        let (images, clusters, hosts) =
+            tokio::join!(client.basic_images(), client.clusters(), client.code_hosts());
+        match (images, clusters) {
+            (Ok(images), Ok(clusters)) => {
+                let hosts = hosts.ok();
+                Ok::<_, ApiError>((
+                    Some(Catalog::from_lookups(
+                        &images,
+                        &clusters,
+                        hosts.as_deref().map(|h| h.as_slice()),
+                        &[],
+                        &[],
+                    )),
+                    None,
+                ))
+            }
+            (Err(e), _) | (_, Err(e)) if ui_api_unavailable(&e) => {
+                tracing::warn!("the UI API is not available ({e}); reading builds through the OpenAPI detail only");
+                let clusters = client.openapi_clusters().await?;
+                Ok((None, Some(Catalog::from_openapi_clusters(&clusters))))
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    };
+    let listings = async {
+        let mut set = JoinSet::new();
+        for p in &scope.projects {
+            let client = client.clone();
+            let p = p.clone();
+            set.spawn(async move {
+                let r = client.list_builds(&p).await;
+                (p, r)
+            });
+        }
+        let mut out = BTreeMap::new();
+        while let Some(joined) = set.join_next().await {
+            let (p, r) = joined.context("a listing task failed")?;
+            out.insert(p, r);
+        }
+        Ok::<_, anyhow::Error>(out)
+    };
+    let (lookups, listings) = tokio::join!(lookups, listings);
+    let (full_catalog, openapi_catalog) = lookups.context("cannot read Zadig's look-ups")?;
+    let listings = listings?;
+    let openapi_only = full_catalog.is_none();
+    let mut catalog = full_catalog.or(openapi_catalog).unwrap_or_default();
+
+    // Which builds to read fully: those with a definition or subject to prune,
+    // never ignored ones or read-only ones.
+    let wanted = |project: &str, name: &str| {
+        scope.targets.is_empty() || scope.targets.iter().any(|t| *t == format!("{project}/{name}"))
+    };
+    let desired_names: BTreeSet<(&str, &str)> = scope
+        .desired
+        .iter()
+        .map(|d| (d.project_key(), d.name()))
+        .collect();
+    let mut to_read: Vec<(String, BuildBrief)> = Vec::new();
+    let mut projects = BTreeMap::new();
+    for (project, listing) in listings {
+        let briefs = match listing {
+            Ok(b) => b,
+            Err(e) => {
+                projects.insert(project, ProjectLive::Failed(e.to_string()));
+                continue;
+            }
+        };
+        let pc = config.project(&project);
+        let ignore = {
+            let mut b = GlobSetBuilder::new();
+            for g in pc.map(|p| p.ignore.as_slice()).unwrap_or_default() {
+                if let Ok(g) = Glob::new(g) {
+                    b.add(g);
+                }
+            }
+            b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+        };
+        let prune = pc.is_some_and(|p| p.prune);
+        let mut kept = Vec::new();
+        for brief in briefs {
+            if ignore.is_match(&brief.name) {
+                continue; // never read, never reported
+            }
+            let read_only = !brief.source.is_empty() && brief.source != "zadig";
+            let needed = !read_only
+                && wanted(&project, &brief.name)
+                && (prune || desired_names.contains(&(project.as_str(), brief.name.as_str())));
+            if needed {
+                to_read.push((project.clone(), brief.clone()));
+            }
+            kept.push(brief);
+        }
+        let builds = kept
+            .into_iter()
+            .map(|brief| LiveBuild {
+                project: project.clone(),
+                brief,
+                read: LiveRead::NotRead,
+            })
+            .collect();
+        projects.insert(project, ProjectLive::Listed(builds));
+    }
+
+    // Per-build reads, all at once within the client's bound.
+    let total = to_read.len();
+    let mut set = JoinSet::new();
+    for (project, brief) in to_read {
+        let client = client.clone();
+        set.spawn(async move {
+            let read = read_one(&client, &project, &brief.name, openapi_only).await;
+            (project, brief.name, read)
+        });
+    }
+    let mut reads: BTreeMap<(String, String), LiveRead> = BTreeMap::new();
+    let mut failures = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (project, name, read) = joined.context("a read task failed")?;
+        match read {
+            Ok(r) => {
+                reads.insert((project, name), r);
+            }
+            Err(e) => failures.push(format!("{project}/{name}: {e}")),
+        }
+        if let Some(p) = &progress {
+            p(reads.len() + failures.len(), total);
+        }
+    }
+    if !failures.is_empty() {
+        return Err(anyhow!(
+            "cannot read {} build(s):\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        ));
+    }
+    for (project, state) in &mut projects {
+        if let ProjectLive::Listed(builds) = state {
+            for b in builds {
+                if let Some(r) = reads.remove(&(project.clone(), b.brief.name.clone())) {
+                    b.read = r;
+                }
+            }
+        }
+    }
+
+    // Template look-ups only when something uses a template.
+    if !openapi_only {
+        let uses_build_template = projects.values().any(|p| {
+            matches!(p, ProjectLive::Listed(bs) if bs.iter().any(|b| matches!(&b.read, LiveRead::Stored { model, .. } if !model.template_id.is_empty())))
+        });
+        let uses_docker_template = projects.values().any(|p| {
+            matches!(p, ProjectLive::Listed(bs) if bs.iter().any(|b| matches!(&b.read, LiveRead::Stored { model, .. }
+                if model.post_build.as_ref().and_then(|p| p.docker_build.as_ref()).is_some_and(|d| d.source == "template"))))
+        });
+        if uses_build_template {
+            catalog.build_templates = client.build_templates().await?.as_ref().clone();
+        }
+        if uses_docker_template {
+            catalog.dockerfile_templates = client.dockerfile_templates().await?.as_ref().clone();
+        }
+    }
+
+    // Names of new builds taken in projects this directory does not manage.
+    let mut elsewhere = BTreeMap::new();
+    if scope.check_elsewhere {
+        let live_names: BTreeSet<&str> = projects
+            .values()
+            .filter_map(|p| match p {
+                ProjectLive::Listed(bs) => Some(bs.iter().map(|b| b.name())),
+                ProjectLive::Failed(_) => None,
+            })
+            .flatten()
+            .collect();
+        let new_names: BTreeSet<&str> = scope
+            .desired
+            .iter()
+            .map(BuildDef::name)
+            .filter(|n| !live_names.contains(n))
+            .collect();
+        if !new_names.is_empty() {
+            elsewhere = find_elsewhere(client, config, &new_names).await;
+        }
+    }
+
+    Ok(LiveState {
+        projects,
+        elsewhere,
+        catalog,
+    })
+}
+
+/// Whether an error means the UI API is not reachable with this token or
+/// through this gateway (so the OpenAPI-only mode applies).
+fn ui_api_unavailable(e: &ApiError) -> bool {
+    matches!(e.status(), Some(401 | 403 | 404 | 405))
+}
+
+async fn read_one(client: &Client, project: &str, name: &str, openapi_only: bool) -> Result<LiveRead, ApiError> {
+    if !openapi_only {
+        match client.stored_build(project, name).await {
+            Ok(model) => return stored_with_credentials(client, project, name, model).await,
+            Err(e) if e.is_stored_model_unavailable() || ui_api_unavailable(&e) => {
+                tracing::debug!(project, name, "stored model not readable ({e}); using the OpenAPI detail");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let detail = client.build_detail(project, name, None).await?;
+    let mut targets = Vec::new();
+    if !detail.template_name.is_empty() {
+        for t in &detail.target_services {
+            targets.push(
+                client
+                    .build_detail(project, name, Some((&t.service_name, &t.service_module)))
+                    .await?,
+            );
+        }
+    }
+    Ok(LiveRead::Detail {
+        detail: Box::new(detail),
+        targets,
+    })
+}
+
+/// Released Zadig masks credential values in the stored model (one-read
+/// §2.4): read those from the OpenAPI detail, which returns them in plain text.
+async fn stored_with_credentials(
+    client: &Client,
+    project: &str,
+    name: &str,
+    model: StoredBuild,
+) -> Result<LiveRead, ApiError> {
+    let masked = model.template_id.is_empty()
+        && model
+            .pre_build
+            .as_ref()
+            .is_some_and(|p| p.envs.iter().any(|e| e.is_credential && e.value == MASK));
+    let mut credentials = BTreeMap::new();
+    if masked {
+        let detail = client.build_detail(project, name, None).await?;
+        for p in detail.parameters.into_iter().filter(|p| p.is_credential) {
+            credentials.insert(p.key, p.value);
+        }
+    }
+    Ok(LiveRead::Stored {
+        model: Box::new(model),
+        credentials,
+    })
+}
+
+/// Lists the projects this token sees, and the builds of those this directory
+/// does not manage, to find where `names` are taken. Best effort: a project
+/// that cannot be listed is skipped (the create would then fail with Zadig's
+/// own "exists in project X" message).
+async fn find_elsewhere(client: &Client, config: &Config, names: &BTreeSet<&str>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let projects = match client.projects().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::debug!("cannot list projects to check build names ({e})");
+            return out;
+        }
+    };
+    let mut set = JoinSet::new();
+    for p in projects
+        .into_iter()
+        .filter(|p| config.project(&p.project_key).is_none())
+    {
+        let client = client.clone();
+        set.spawn(async move {
+            let r = client.list_builds(&p.project_key).await;
+            (p.project_key, r)
+        });
+    }
+    while let Some(Ok((project, r))) = set.join_next().await {
+        if let Ok(builds) = r {
+            for b in builds {
+                if names.contains(b.name.as_str()) {
+                    out.insert(b.name, project.clone());
+                }
+            }
+        }
+    }
+    out
+}

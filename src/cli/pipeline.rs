@@ -1,0 +1,148 @@
+//! The steps `plan`, `drift` and `apply` share: load the directory, resolve
+//! credentials, connect, read the live state, compute the plan.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::bail;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::args::GlobalArgs;
+use super::fs::{DirContents, load_dir};
+use super::live::{ReadScope, read_live};
+use super::printer::Printer;
+use super::session::Session;
+use super::settings::Connection;
+use crate::core::load::LoadResult;
+use crate::core::model::Config;
+use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan};
+use crate::core::secrets::{MissingEnv, resolve_env};
+
+/// A loaded directory with credentials resolved.
+pub struct Prepared {
+    /// The files as read.
+    pub contents: DirContents,
+    /// What loading found.
+    pub load: LoadResult,
+    /// Definitions in scope, `{from_env}` resolved where set.
+    pub desired: Vec<DesiredBuild>,
+    /// `{from_env}` variables that are not set: (build, what).
+    pub missing_env: Vec<(String, MissingEnv)>,
+}
+
+impl Prepared {
+    /// The directory's configuration.
+    pub fn config(&self) -> &Config {
+        &self.load.config
+    }
+}
+
+/// Loads `dir`, prints its diagnostics, and resolves credentials from the
+/// environment. Fails when the configuration itself is unusable; definition
+/// errors are returned in `load` (the plan then blocks every delete).
+pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Result<Prepared> {
+    let (contents, load) = load_dir(dir)?;
+    if !load.diagnostics.is_empty() {
+        printer.status(&crate::render::diagnostics::render(
+            &load.diagnostics,
+            &contents,
+            printer.color(),
+        ));
+    }
+    if contents.config.is_none() {
+        bail!(
+            "{} has no zadig-sync.yaml: it declares the projects this directory manages",
+            dir.display()
+        );
+    }
+    for p in projects {
+        if load.config.project(p).is_none() {
+            bail!("--project {p}: this directory does not manage `{p}` (see zadig-sync.yaml)");
+        }
+    }
+    let lookup = |var: &str| std::env::var(var).ok();
+    let mut desired = Vec::new();
+    let mut missing_env = Vec::new();
+    for l in &load.builds {
+        if !projects.is_empty() && !projects.iter().any(|p| p == l.def.project_key()) {
+            continue;
+        }
+        let (def, missing) = resolve_env(&l.def, &lookup);
+        for m in missing {
+            missing_env.push((format!("{}/{}", def.project_key(), def.name()), m));
+        }
+        desired.push(DesiredBuild {
+            def,
+            origin: format!("{}:{}", l.origin.file, l.origin.line),
+        });
+    }
+    Ok(Prepared {
+        contents,
+        load,
+        desired,
+        missing_env,
+    })
+}
+
+/// Connects (to the server, or to an in-process emulator).
+pub async fn connect(global: &GlobalArgs, prepared: &Prepared, dir: &Path) -> anyhow::Result<Session> {
+    let conn = Connection::resolve(global, prepared.config().endpoint.as_deref())?;
+    Session::open(&conn, Some(dir)).await
+}
+
+/// Reads the live state and computes the plan.
+pub async fn compute(
+    session: &Session,
+    prepared: &Prepared,
+    opts: &PlanOptions,
+    printer: &Printer,
+) -> anyhow::Result<Plan> {
+    let config = prepared.config();
+    let projects: Vec<String> = config
+        .projects
+        .iter()
+        .map(|p| p.key.clone())
+        .filter(|k| opts.projects.is_empty() || opts.projects.contains(k))
+        .collect();
+    let defs: Vec<_> = prepared.desired.iter().map(|d| d.def.clone()).collect();
+    let scope = ReadScope {
+        projects,
+        desired: &defs,
+        targets: &opts.targets,
+        check_elsewhere: true,
+    };
+    let bar = progress_bar(printer);
+    let progress = bar.clone().map(|bar| {
+        Arc::new(move |done: usize, total: usize| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }) as super::live::Progress
+    });
+    let live = read_live(&session.client, config, &scope, progress).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let live = live?;
+    let mut plan = plan(config, &prepared.desired, &live, opts);
+    for (build, m) in &prepared.missing_env {
+        plan.warnings.push(format!(
+            "{build}: {} is not set, so {} was not compared (apply needs it)",
+            m.var, m.path
+        ));
+    }
+    Ok(plan)
+}
+
+fn progress_bar(printer: &Printer) -> Option<ProgressBar> {
+    if !printer.progress() {
+        return None;
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} reading builds {pos}/{len} {wide_bar}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}

@@ -1,0 +1,82 @@
+//! Opening a connection: the HTTP client, pointed at a Zadig server or at an
+//! emulator started in this process for the command (`--emulator`).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+
+use super::settings::{Connection, Target};
+use crate::emulator::{self, EmulatorConfig, RunningEmulator, Seed};
+use crate::zadig::client::{Client, ClientConfig, RetryPolicy};
+
+/// The seed an in-process emulator starts from when the definition directory
+/// ships one (examples/ does).
+pub const DIR_SEED: &str = "emulator-seed.json";
+
+/// A client and, with `--emulator`, the emulator it talks to (kept alive for
+/// the command, stopped when dropped).
+pub struct Session {
+    /// The client.
+    pub client: Client,
+    /// The in-process emulator, if any.
+    pub emulator: Option<RunningEmulator>,
+}
+
+impl Session {
+    /// Connects. `dir` is the definition directory (for the emulator's seed).
+    pub async fn open(conn: &Connection, dir: Option<&Path>) -> anyhow::Result<Session> {
+        let (base_url, token, emulator) = match &conn.target {
+            Target::Server { endpoint, token } => (endpoint.clone(), token.clone(), None),
+            Target::Emulator { state } => {
+                let seed_file = dir.map(|d| d.join(DIR_SEED)).filter(|p| p.is_file());
+                let seed = match &seed_file {
+                    Some(path) => Seed::from_file(path)
+                        .with_context(|| format!("cannot load the emulator seed {}", path.display()))?,
+                    None => Seed::builtin(),
+                };
+                let config = EmulatorConfig {
+                    seed,
+                    state_file: state.clone(),
+                    ..EmulatorConfig::default()
+                };
+                let running = emulator::spawn(config, ([127, 0, 0, 1], 0).into())
+                    .await
+                    .context("cannot start the in-process emulator")?;
+                tracing::info!(url = %running.base_url(), "in-process emulator started");
+                (running.base_url(), emulator_token(), Some(running))
+            }
+        };
+        let ca_cert = match &conn.ca_cert {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .with_context(|| format!("cannot read the CA certificate {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let client = Client::new(ClientConfig {
+            base_url,
+            token,
+            concurrency: conn.concurrency,
+            timeout: conn.timeout,
+            ca_cert,
+            retry: RetryPolicy::default(),
+        })?;
+        Ok(Session { client, emulator })
+    }
+
+    /// Stops the in-process emulator, if any (its state file is already
+    /// written after each write).
+    pub async fn close(self) {
+        if let Some(e) = self.emulator {
+            e.shutdown().await;
+        }
+    }
+}
+
+/// A JWT-shaped token whose `name` claim (`zadig-sync`) the emulator records
+/// as `update_by`, as Zadig does with real tokens.
+fn emulator_token() -> SecretString {
+    // base64url of {"name":"zadig-sync","uid":"emulator"}
+    SecretString::from("eyJhbGciOiJub25lIn0.eyJuYW1lIjoiemFkaWctc3luYyIsInVpZCI6ImVtdWxhdG9yIn0.".to_owned())
+}

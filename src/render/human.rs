@@ -1,0 +1,154 @@
+//! The plan for people: grouped per project, Terraform-like symbols, the
+//! changed fields and the diff of each build, and a last summary line.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{View, field_value, summary_line};
+use crate::core::plan::{Action, Change, Plan};
+
+struct Styles {
+    create: Style,
+    update: Style,
+    delete: Style,
+    blocked: Style,
+    dim: Style,
+    bold: Style,
+}
+
+impl Styles {
+    fn new(color: bool) -> Self {
+        if !color {
+            let s = Style::new();
+            return Styles { create: s, update: s, delete: s, blocked: s, dim: s, bold: s };
+        }
+        Styles {
+            create: AnsiColor::Green.on_default(),
+            update: AnsiColor::Yellow.on_default(),
+            delete: AnsiColor::Red.on_default(),
+            blocked: AnsiColor::Magenta.on_default().bold(),
+            dim: Style::new().dimmed(),
+            bold: Style::new().bold(),
+        }
+    }
+
+    fn action(&self, a: Action) -> Style {
+        match a {
+            Action::Create => self.create,
+            Action::Update => self.update,
+            Action::Delete | Action::Replace => self.delete,
+        }
+    }
+}
+
+/// Renders a plan (or a drift report) as text.
+pub fn render(plan: &Plan, view: View, color: bool) -> String {
+    let st = Styles::new(color);
+    let mut out = String::new();
+    let mut project: Option<&str> = None;
+    for c in &plan.changes {
+        if project != Some(c.project.as_str()) {
+            project = Some(&c.project);
+            let _ = writeln!(out, "{}Project {}{}", st.bold, c.project, st.bold.render_reset());
+        }
+        change(&mut out, c, view, &st);
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(out, "{}Unmanaged builds (left alone):{}", st.bold, st.bold.render_reset());
+        for u in &plan.unmanaged {
+            let _ = writeln!(out, "  {}/{}: {}", u.project, u.name, u.reason);
+        }
+        out.push('\n');
+    }
+    if !plan.not_verifiable.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}Not verifiable (this server does not show them; neither equal nor different):{}",
+            st.bold,
+            st.bold.render_reset()
+        );
+        for n in &plan.not_verifiable {
+            let _ = writeln!(out, "  {}/{}: {}", n.project, n.name, n.paths.join(", "));
+        }
+        out.push('\n');
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "{}Warning:{} {w}", st.update, st.update.render_reset());
+    }
+    if !plan.warnings.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}{}{}", st.bold, summary_line(plan, view), st.bold.render_reset());
+    out
+}
+
+fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
+    let style = st.action(c.action);
+    let verb = match (view, c.action) {
+        (View::Plan, Action::Create) => "will be created",
+        (View::Plan, Action::Update) => "will be updated in place",
+        (View::Plan, Action::Delete) => "will be deleted",
+        (View::Plan, Action::Replace) => "will be replaced (deleted, then created)",
+        (View::Drift, Action::Create) => "is missing in Zadig",
+        (View::Drift, Action::Update) => "differs from git",
+        (View::Drift, Action::Delete) => "exists only in Zadig",
+        (View::Drift, Action::Replace) => "is of another kind in Zadig",
+    };
+    let _ = writeln!(
+        out,
+        "  {style}{} {}{} ({}) {verb}{}",
+        c.action.symbol(),
+        c.name,
+        style.render_reset(),
+        c.kind,
+        c.origin
+            .as_deref()
+            .map(|o| format!("  {}[{o}]{}", st.dim, st.dim.render_reset()))
+            .unwrap_or_default()
+    );
+    if let Some(b) = &c.blocked {
+        let _ = writeln!(
+            out,
+            "    {}blocked ({}):{} {}",
+            st.blocked,
+            b.guard(),
+            st.blocked.render_reset(),
+            b.reason()
+        );
+    } else if !c.erases.is_empty() {
+        let _ = writeln!(
+            out,
+            "    {}erases:{} {}",
+            st.delete,
+            st.delete.render_reset(),
+            c.erases.join("; ")
+        );
+    }
+    for f in &c.fields {
+        let _ = writeln!(
+            out,
+            "    {}: {} {}→{} {}",
+            f.path,
+            field_value(f.before.as_ref()),
+            st.dim,
+            st.dim.render_reset(),
+            field_value(f.after.as_ref())
+        );
+    }
+    if !c.diff.is_empty() {
+        for line in c.diff.lines() {
+            let s = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@") {
+                st.dim
+            } else if line.starts_with('+') {
+                st.create
+            } else if line.starts_with('-') {
+                st.delete
+            } else {
+                Style::new()
+            };
+            let _ = writeln!(out, "      {s}{line}{}", s.render_reset());
+        }
+    }
+    out.push('\n');
+}

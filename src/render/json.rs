@@ -1,0 +1,78 @@
+//! The plan as JSON: a documented, stable format (`format_version` "1") for CI.
+//! Values are masked exactly as in the other views.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::View;
+use crate::core::diff::FieldChange;
+use crate::core::model::Kind;
+use crate::core::plan::{Action, NotVerifiable, Plan, Summary, Unmanaged};
+
+/// The version of this format; bumped only on incompatible changes.
+pub const FORMAT_VERSION: &str = "1";
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    format_version: &'static str,
+    command: &'static str,
+    summary: Summary,
+    changes: Vec<ChangeJson<'a>>,
+    unmanaged: &'a [Unmanaged],
+    not_verifiable: &'a [NotVerifiable],
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ChangeJson<'a> {
+    project: &'a str,
+    name: &'a str,
+    kind: Kind,
+    action: Action,
+    fields: &'a [FieldChange],
+    blocked: Option<&'static str>,
+    blocked_reason: Option<String>,
+    live_update_time: Option<i64>,
+    erases: &'a [String],
+    file: Option<&'a str>,
+}
+
+/// Renders a plan (or drift report) as pretty JSON with a final newline.
+pub fn render(plan: &Plan, view: View) -> String {
+    let doc = PlanJson {
+        format_version: FORMAT_VERSION,
+        command: match view {
+            View::Plan => "plan",
+            View::Drift => "drift",
+        },
+        summary: plan.summary(),
+        changes: plan
+            .changes
+            .iter()
+            .map(|c| ChangeJson {
+                project: &c.project,
+                name: &c.name,
+                kind: c.kind,
+                action: c.action,
+                fields: &c.fields,
+                blocked: c.blocked.as_ref().map(|b| b.guard()),
+                blocked_reason: c.blocked.as_ref().map(|b| b.reason()),
+                live_update_time: c.live_update_time,
+                erases: &c.erases,
+                file: c.origin.as_deref(),
+            })
+            .collect(),
+        unmanaged: &plan.unmanaged,
+        not_verifiable: &plan.not_verifiable,
+        warnings: &plan.warnings,
+    };
+    to_pretty(&doc)
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn to_pretty<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\": {}}}", Value::from(e.to_string())));
+    s.push('\n');
+    s
+}
