@@ -18,6 +18,7 @@ use crate::core::load::LoadResult;
 use crate::core::model::Config;
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan};
 use crate::core::secrets::{MissingEnv, resolve_env};
+use crate::zadig::client::Client;
 
 /// A loaded directory with credentials resolved.
 pub struct Prepared {
@@ -93,7 +94,7 @@ pub async fn connect(global: &GlobalArgs, prepared: &Prepared, dir: &Path) -> an
 
 /// Reads the live state and computes the plan.
 pub async fn compute(
-    session: &Session,
+    client: &Client,
     prepared: &Prepared,
     opts: &PlanOptions,
     printer: &Printer,
@@ -119,7 +120,7 @@ pub async fn compute(
             bar.set_position(done as u64);
         }) as super::live::Progress
     });
-    let live = read_live(&session.client, config, &scope, progress).await;
+    let live = read_live(client, config, &scope, progress).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -11,3 +11,4 @@ pub mod model;
 pub mod normalize;
 pub mod plan;
 pub mod secrets;
+pub mod report;

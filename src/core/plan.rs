@@ -237,6 +237,9 @@ pub struct Plan {
     pub not_verifiable: Vec<NotVerifiable>,
     /// Anything else worth knowing.
     pub warnings: Vec<String>,
+    /// Some managed project could not be read: the plan covers only part of
+    /// the directory (and deletes nothing).
+    pub incomplete: bool,
 }
 
 impl Plan {
@@ -470,6 +473,7 @@ pub fn plan(
         }
     }
 
+    plan.incomplete = incomplete;
     plan.changes
         .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
     plan.unchanged.sort();

@@ -21,6 +21,7 @@ struct PlanJson<'a> {
     unmanaged: &'a [Unmanaged],
     not_verifiable: &'a [NotVerifiable],
     warnings: &'a [String],
+    incomplete: bool,
 }
 
 #[derive(Serialize)]
@@ -65,6 +66,7 @@ pub fn render(plan: &Plan, view: View) -> String {
         unmanaged: &plan.unmanaged,
         not_verifiable: &plan.not_verifiable,
         warnings: &plan.warnings,
+        incomplete: plan.incomplete,
     };
     to_pretty(&doc)
 }

@@ -1,10 +1,460 @@
-//! `apply` (being built).
+//! `apply`: make Zadig match the files. Runs on merge, unattended, against a
+//! production Zadig, so it:
+//! - applies exactly a reviewed plan when given one (`--plan`), refusing changed
+//!   files and, build by build, live changes made since the plan;
+//! - re-reads each target's `update_time` right before writing (Zadig has no
+//!   locking: this is the optimistic-concurrency guard);
+//! - writes complete bodies (Zadig's update is a full replace), creates and
+//!   updates concurrently, deletes last;
+//! - keeps going when one build fails, and reports every build's outcome;
+//! - reads every written build back and reports what did not converge.
 
-use crate::cli::args::{ApplyArgs, GlobalArgs};
-use crate::cli::exit::Outcome;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context as _, bail};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::cli::args::{ApplyArgs, ApplyOutputFormat, GlobalArgs};
+use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::fs::content_hash;
+use crate::cli::pipeline::{compute, connect, prepare};
+use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
+use crate::core::model::BuildDef;
+use crate::core::plan::{Action, Change, Plan, PlanOptions};
+use crate::core::report::{self, Report, Status};
+use crate::core::secrets::wire_body;
+use crate::render::{self, View};
+use crate::zadig::client::{Client, WriteOutcome};
 
 /// Runs `apply`.
-pub async fn run(_global: &GlobalArgs, _args: &ApplyArgs, _printer: &Printer) -> Outcome {
-    anyhow::bail!("`apply` is not built yet")
+pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Outcome {
+    let saved = args.plan.as_deref().map(PlanFile::read).transpose()?;
+    if saved.is_some() && (!args.targets.is_empty() || args.allow_erase || args.allow_mass_delete) {
+        bail!("--plan applies the saved plan as it was made: --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`");
+    }
+    let projects = saved.as_ref().map(|p| p.projects.clone()).unwrap_or_default();
+    let prepared = prepare(&args.dir, &projects, printer)?;
+    if prepared.load.has_errors() {
+        bail!("the definition files have errors (shown above): nothing was applied");
+    }
+    let opts = match &saved {
+        Some(p) => {
+            let hash = content_hash(&prepared.contents);
+            if hash != p.dir_hash {
+                bail!(
+                    "the definition files changed since the plan was made: nothing was applied; \
+                     re-run `zadig-sync plan --out` and review the new plan"
+                );
+            }
+            PlanOptions {
+                allow_erase: p.allow_erase,
+                allow_mass_delete: p.allow_mass_delete,
+                projects: p.projects.clone(),
+                targets: p.targets.clone(),
+                load_errors: false,
+            }
+        }
+        None => PlanOptions {
+            allow_erase: args.allow_erase,
+            allow_mass_delete: args.allow_mass_delete,
+            targets: args.targets.clone(),
+            ..PlanOptions::default()
+        },
+    };
+
+    let session = connect(global, &prepared, &args.dir).await?;
+    let concurrency = usize::from(global.concurrency);
+    let result = apply(&session.client, &prepared, saved.as_ref(), &opts, args, concurrency, printer).await;
+    session.close().await;
+    let report = match result? {
+        Some(report) => report,
+        None => return Ok(ExitStatus::Success),
+    };
+    let text = match args.output {
+        ApplyOutputFormat::Human => render_report(&report, printer.color()),
+        ApplyOutputFormat::Json => render::json::to_pretty(&ReportJson::new(&report)),
+    };
+    printer.out(&text)?;
+    Ok(if report.failed() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Plans, selects, confirms, writes, verifies. `None` when there was nothing
+/// to do or the user declined.
+async fn apply(
+    client: &Client,
+    prepared: &crate::cli::pipeline::Prepared,
+    saved: Option<&PlanFile>,
+    opts: &PlanOptions,
+    args: &ApplyArgs,
+    concurrency: usize,
+    printer: &Printer,
+) -> anyhow::Result<Option<Report>> {
+    let plan = compute(client, prepared, opts, printer).await?;
+    if plan.incomplete {
+        bail!("some projects could not be read (see the warnings): nothing was applied");
+    }
+    let mut report = Report::default();
+    let mut work: Vec<Change> = Vec::new();
+    for c in &plan.changes {
+        let skip = |reason: String| skipped(c, reason);
+        if let Some(saved) = saved {
+            match saved.changes.iter().find(|s| s.project == c.project && s.name == c.name) {
+                None => {
+                    report.outcomes.push(skip("not in the saved plan (changed since it was made): re-plan".into()));
+                    continue;
+                }
+                Some(s) if s.action != c.action || s.live_update_time != c.live_update_time => {
+                    report.outcomes.push(skip("changed outside this plan since it was made: re-plan".into()));
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
+        match &c.blocked {
+            Some(b) => report.outcomes.push(skip(format!("blocked ({}): {}", b.guard(), b.reason()))),
+            None => work.push(c.clone()),
+        }
+    }
+    if let Some(saved) = saved {
+        let now: BTreeSet<(&str, &str)> = plan.changes.iter().map(|c| (c.project.as_str(), c.name.as_str())).collect();
+        for s in saved.changes.iter().filter(|s| s.blocked.is_none()) {
+            if !now.contains(&(s.project.as_str(), s.name.as_str())) {
+                printer.note(&format!("{}/{}: already up to date", s.project, s.name));
+            }
+        }
+    }
+    if work.is_empty() && report.outcomes.is_empty() {
+        printer.out(&format!("{}\n", render::summary_line(&plan, View::Plan)))?;
+        return Ok(None);
+    }
+
+    // Every credential must be resolvable before anything is written.
+    let mut missing = Vec::new();
+    for c in &work {
+        if let Some(def) = &c.desired
+            && wire_body(def).is_none()
+        {
+            for (build, m) in prepared.missing_env.iter().filter(|(b, _)| *b == format!("{}/{}", c.project, c.name)) {
+                missing.push(format!("{build}: {} ({})", m.var, m.path));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "environment variables for credentials are not set: nothing was applied\n  {}",
+            missing.join("\n  ")
+        );
+    }
+
+    if saved.is_none() && !work.is_empty() {
+        if args.output == ApplyOutputFormat::Human {
+            printer.out(&render::human::render(&plan, View::Plan, printer.color()))?;
+        }
+        if !args.auto_approve && !confirm(work.len())? {
+            printer.out("Apply cancelled: nothing was changed.\n")?;
+            return Ok(None);
+        }
+    }
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+    }
+    let stale = stale_builds(client, &work).await?;
+    let mut writes = Vec::new();
+    for c in work {
+        if stale.contains(&(c.project.clone(), c.name.clone())) {
+            report.outcomes.push(skipped(&c, "changed in Zadig since it was read for this plan: re-plan".into()));
+        } else {
+            writes.push(c);
+        }
+    }
+    let concurrency = Arc::new(Semaphore::new(concurrency));
+    let (first, last): (Vec<Change>, Vec<Change>) = writes.into_iter().partition(|c| !c.action.deletes());
+    let mut written = Vec::new();
+    for phase in [first, last] {
+        let outcomes = run_phase(client, phase, &concurrency, &interrupted).await;
+        for (c, o) in outcomes {
+            written.push((c, o));
+        }
+    }
+
+    // Read every written build back: accepted is not the same as stored.
+    let attempted: Vec<String> = written
+        .iter()
+        .filter(|(_, o)| o.status == Status::Applied)
+        .map(|(c, _)| format!("{}/{}", c.project, c.name))
+        .collect();
+    let verification = if attempted.is_empty() {
+        Plan::default()
+    } else {
+        let vopts = PlanOptions {
+            targets: attempted,
+            ..opts.clone()
+        };
+        compute(client, prepared, &vopts, printer)
+            .await
+            .context("cannot read the written builds back")?
+    };
+    for (c, mut o) in written {
+        if o.status == Status::Applied
+            && let Some(left) = verification.changes.iter().find(|v| v.project == c.project && v.name == c.name)
+        {
+            o.status = Status::NotConverged;
+            o.reason = Some(match left.action {
+                Action::Delete => "Zadig accepted the delete, but the build is still there".to_owned(),
+                Action::Create => "Zadig accepted the write, but the build is not there".to_owned(),
+                _ => "Zadig accepted the write, but the stored build differs from the definition".to_owned(),
+            });
+            o.fields = left.fields.clone();
+        }
+        report.outcomes.push(o);
+    }
+    report.interrupted = interrupted.load(Ordering::SeqCst);
+    let order: BTreeMap<(&str, &str), usize> = plan
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ((c.project.as_str(), c.name.as_str()), i))
+        .collect();
+    report.outcomes.sort_by_key(|o| order.get(&(o.project.as_str(), o.name.as_str())).copied().unwrap_or(usize::MAX));
+    Ok(Some(report))
+}
+
+fn skipped(c: &Change, reason: String) -> report::Outcome {
+    report::Outcome {
+        project: c.project.clone(),
+        name: c.name.clone(),
+        kind: c.kind,
+        action: c.action,
+        status: Status::Skipped,
+        reason: Some(reason),
+        fields: Vec::new(),
+        resolved_after_ambiguity: false,
+    }
+}
+
+/// Asks for `yes` on a terminal; refuses without one.
+fn confirm(count: usize) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("apply needs confirmation: no terminal to ask on, so pass --auto-approve (or apply a reviewed plan with --plan)");
+    }
+    let mut err = std::io::stderr().lock();
+    write!(
+        err,
+        "Apply {count} change{}? Only 'yes' will be accepted: ",
+        if count == 1 { "" } else { "s" }
+    )?;
+    err.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+/// Builds whose live `update_time` changed since the plan read them: re-read
+/// from the listing (one request per project) right before writing.
+async fn stale_builds(client: &Client, work: &[Change]) -> anyhow::Result<BTreeSet<(String, String)>> {
+    let projects: BTreeSet<&str> = work
+        .iter()
+        .filter(|c| c.live_update_time.is_some())
+        .map(|c| c.project.as_str())
+        .collect();
+    let mut set = JoinSet::new();
+    for p in projects {
+        let client = client.clone();
+        let p = p.to_owned();
+        set.spawn(async move {
+            let r = client.list_builds(&p).await;
+            (p, r)
+        });
+    }
+    let mut now: BTreeMap<(String, String), i64> = BTreeMap::new();
+    while let Some(joined) = set.join_next().await {
+        let (p, r) = joined.context("a listing task failed")?;
+        let builds = r.with_context(|| format!("cannot re-read project `{p}` before writing: nothing was applied"))?;
+        for b in builds {
+            now.insert((p.clone(), b.name), b.update_time);
+        }
+    }
+    Ok(work
+        .iter()
+        .filter(|c| {
+            c.live_update_time.is_some_and(|t| {
+                now.get(&(c.project.clone(), c.name.clone())) != Some(&t)
+            })
+        })
+        .map(|c| (c.project.clone(), c.name.clone()))
+        .collect())
+}
+
+/// Runs one phase's writes concurrently. After Ctrl-C no new write starts;
+/// writes in flight finish.
+async fn run_phase(
+    client: &Client,
+    changes: Vec<Change>,
+    concurrency: &Arc<Semaphore>,
+    interrupted: &Arc<AtomicBool>,
+) -> Vec<(Change, report::Outcome)> {
+    let mut set = JoinSet::new();
+    for c in changes {
+        let client = client.clone();
+        let sem = concurrency.clone();
+        let stop = interrupted.clone();
+        set.spawn(async move {
+            let permit = sem.acquire_owned().await;
+            let mut o = report::Outcome {
+                project: c.project.clone(),
+                name: c.name.clone(),
+                kind: c.kind,
+                action: c.action,
+                status: Status::NotAttempted,
+                reason: None,
+                fields: Vec::new(),
+                resolved_after_ambiguity: false,
+            };
+            if permit.is_err() || stop.load(Ordering::SeqCst) {
+                o.reason = Some("interrupted before this write started".to_owned());
+                return (c, o);
+            }
+            match write(&client, &c).await {
+                Ok(outcome) => {
+                    o.status = Status::Applied;
+                    o.resolved_after_ambiguity = matches!(outcome, WriteOutcome::ResolvedAfterAmbiguity);
+                }
+                Err(e) => {
+                    o.status = Status::Failed;
+                    o.reason = Some(format!("{e:#}"));
+                }
+            }
+            (c, o)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok(pair) = joined {
+            out.push(pair);
+        }
+    }
+    out
+}
+
+/// One write: the complete desired body (Zadig's update is a full replace).
+async fn write(client: &Client, c: &Change) -> anyhow::Result<WriteOutcome> {
+    let body = || {
+        c.desired
+            .as_ref()
+            .and_then(wire_body)
+            .context("a credential value is not resolved")
+    };
+    match c.action {
+        Action::Create => create(client, &body()?).await,
+        Action::Update => match body()? {
+            BuildDef::Build(b) => Ok(client.update_build(&b).await?),
+            BuildDef::Template(t) => Ok(client.update_template_build(&t).await?),
+        },
+        Action::Delete => Ok(client.delete_build(&c.project, &c.name).await?),
+        Action::Replace => {
+            let body = body()?;
+            client.delete_build(&c.project, &c.name).await?;
+            create(client, &body).await
+        }
+    }
+}
+
+async fn create(client: &Client, def: &BuildDef) -> anyhow::Result<WriteOutcome> {
+    Ok(match def {
+        BuildDef::Build(b) => client.create_build(b).await?,
+        BuildDef::Template(t) => client.create_template_build(t).await?,
+    })
+}
+
+/// The apply report as text.
+fn render_report(report: &Report, color: bool) -> String {
+    use anstyle::AnsiColor;
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for o in &report.outcomes {
+        let (style, label) = match o.status {
+            Status::Applied => (AnsiColor::Green.on_default(), "applied"),
+            Status::Failed => (AnsiColor::Red.on_default().bold(), "FAILED"),
+            Status::Skipped => (AnsiColor::Yellow.on_default(), "skipped"),
+            Status::NotAttempted => (AnsiColor::Yellow.on_default(), "not attempted"),
+            Status::NotConverged => (AnsiColor::Red.on_default().bold(), "NOT CONVERGED"),
+        };
+        let style = if color { style } else { anstyle::Style::new() };
+        let _ = write!(
+            out,
+            "{style}{label:>13}{} {} {}/{} ({})",
+            style.render_reset(),
+            o.action.symbol(),
+            o.project,
+            o.name,
+            o.action.name()
+        );
+        if o.resolved_after_ambiguity {
+            out.push_str(" [confirmed by reading back after an ambiguous answer]");
+        }
+        out.push('\n');
+        if let Some(r) = &o.reason {
+            let _ = writeln!(out, "{:>15}{r}", "");
+        }
+        for f in &o.fields {
+            let _ = writeln!(
+                out,
+                "{:>15}{}: {} → {}",
+                "",
+                f.path,
+                render::field_value(f.before.as_ref()),
+                render::field_value(f.after.as_ref())
+            );
+        }
+    }
+    let s = report.summary();
+    let _ = writeln!(
+        out,
+        "\nApply: {} applied, {} failed, {} skipped, {} not attempted, {} not converged.{}",
+        s.applied,
+        s.failed,
+        s.skipped,
+        s.not_attempted,
+        s.not_converged,
+        if report.interrupted { " Interrupted." } else { "" }
+    );
+    out
+}
+
+/// The documented JSON apply report.
+#[derive(serde::Serialize)]
+struct ReportJson<'a> {
+    format_version: &'static str,
+    command: &'static str,
+    summary: report::ReportSummary,
+    outcomes: &'a [report::Outcome],
+    interrupted: bool,
+}
+
+impl<'a> ReportJson<'a> {
+    fn new(r: &'a Report) -> Self {
+        ReportJson {
+            format_version: render::json::FORMAT_VERSION,
+            command: "apply",
+            summary: r.summary(),
+            outcomes: &r.outcomes,
+            interrupted: r.interrupted,
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! whenever Zadig differs from the files. Read-only: it never writes.
 
 use crate::cli::args::{DriftArgs, GlobalArgs};
-use crate::cli::commands::plan::{plan_incomplete, print};
+use crate::cli::commands::plan::print;
 use crate::cli::exit::{ExitStatus, Outcome};
 use crate::cli::pipeline::{compute, connect, prepare};
 use crate::cli::printer::Printer;
@@ -18,11 +18,11 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Ou
         ..PlanOptions::default()
     };
     let session = connect(global, &prepared, &args.dir).await?;
-    let plan = compute(&session, &prepared, &opts, printer).await;
+    let plan = compute(&session.client, &prepared, &opts, printer).await;
     session.close().await;
     let plan = plan?;
     print(&plan, View::Drift, args.output, printer)?;
-    if prepared.load.has_errors() || plan_incomplete(&plan) {
+    if prepared.load.has_errors() || plan.incomplete {
         return Ok(ExitStatus::Failure);
     }
     Ok(if plan.has_changes() {

@@ -20,7 +20,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
         load_errors: prepared.load.has_errors(),
     };
     let session = connect(global, &prepared, &args.dir).await?;
-    let plan = compute(&session, &prepared, &opts, printer).await;
+    let plan = compute(&session.client, &prepared, &opts, printer).await;
     session.close().await;
     let plan = plan?;
     print(&plan, View::Plan, args.output, printer)?;
@@ -32,7 +32,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
             out.display()
         ));
     }
-    if prepared.load.has_errors() || plan_incomplete(&plan) {
+    if prepared.load.has_errors() || plan.incomplete {
         // Shown, but not a plan to trust: some definitions or projects are missing.
         return Ok(ExitStatus::Failure);
     }
@@ -41,16 +41,6 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
     } else {
         ExitStatus::Success
     })
-}
-
-/// Whether some project could not be read (the plan then covers only part of
-/// the directory).
-pub(crate) fn plan_incomplete(plan: &Plan) -> bool {
-    plan.changes.iter().any(|c| {
-        c.blocked
-            .as_ref()
-            .is_some_and(|b| b.guard() == "incomplete_listing")
-    }) || plan.warnings.iter().any(|w| w.contains("could not be listed") || w.contains("was not read"))
 }
 
 /// Writes a plan to stdout in the chosen format.

@@ -1,0 +1,93 @@
+//! The apply report: how every build of the plan ended.
+
+use serde::Serialize;
+
+use super::diff::FieldChange;
+use super::model::Kind;
+use super::plan::Action;
+
+/// How one build ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Written, and the read-back matches the definition.
+    Applied,
+    /// The server refused or failed the write.
+    Failed,
+    /// Not written on purpose (stale, blocked, protected, not in the saved plan).
+    Skipped,
+    /// Not written because the run stopped (Ctrl-C) or an earlier step failed.
+    NotAttempted,
+    /// Written and accepted, but the read-back differs from the definition.
+    NotConverged,
+}
+
+/// One build's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Project key.
+    pub project: String,
+    /// Build name.
+    pub name: String,
+    /// Kind.
+    pub kind: Kind,
+    /// The planned action.
+    pub action: Action,
+    /// How it ended.
+    pub status: Status,
+    /// Why (server error, guard, staleness), for anything but `applied`.
+    pub reason: Option<String>,
+    /// For `not_converged`: the fields that still differ (values masked).
+    pub fields: Vec<FieldChange>,
+    /// The write's answer was ambiguous (timeout or 5xx after sending) and was
+    /// resolved by reading the build back.
+    pub resolved_after_ambiguity: bool,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// One entry per planned change, in plan order.
+    pub outcomes: Vec<Outcome>,
+    /// The run was interrupted (Ctrl-C).
+    pub interrupted: bool,
+}
+
+/// Counts per status.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReportSummary {
+    /// Applied.
+    pub applied: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped.
+    pub skipped: usize,
+    /// Not attempted.
+    pub not_attempted: usize,
+    /// Not converged.
+    pub not_converged: usize,
+}
+
+impl Report {
+    /// Counts.
+    pub fn summary(&self) -> ReportSummary {
+        let mut s = ReportSummary::default();
+        for o in &self.outcomes {
+            match o.status {
+                Status::Applied => s.applied += 1,
+                Status::Failed => s.failed += 1,
+                Status::Skipped => s.skipped += 1,
+                Status::NotAttempted => s.not_attempted += 1,
+                Status::NotConverged => s.not_converged += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether the run failed: a write failed, did not converge, or the run
+    /// was interrupted before every write.
+    pub fn failed(&self) -> bool {
+        let s = self.summary();
+        s.failed > 0 || s.not_converged > 0 || s.not_attempted > 0 || self.interrupted
+    }
+}
