@@ -37,6 +37,8 @@ pub struct ReadScope<'a> {
     /// Look for the names of new builds in projects this directory does not
     /// manage (names are global in Zadig).
     pub check_elsewhere: bool,
+    /// Read every build of the projects (import), not only those a plan needs.
+    pub read_all: bool,
 }
 
 /// Progress callback: (done, total) of the per-build reads.
@@ -137,7 +139,7 @@ pub async fn read_live(
             let read_only = !brief.source.is_empty() && brief.source != "zadig";
             let needed = !read_only
                 && wanted(&project, &brief.name)
-                && (prune || desired_names.contains(&(project.as_str(), brief.name.as_str())));
+                && (scope.read_all || prune || desired_names.contains(&(project.as_str(), brief.name.as_str())));
             if needed {
                 to_read.push((project.clone(), brief.clone()));
             }

@@ -112,6 +112,7 @@ pub async fn compute(
         desired: &defs,
         targets: &opts.targets,
         check_elsewhere: true,
+        read_all: false,
     };
     let bar = progress_bar(printer);
     let progress = bar.clone().map(|bar| {

@@ -12,3 +12,4 @@ pub mod normalize;
 pub mod plan;
 pub mod secrets;
 pub mod report;
+pub mod import;

@@ -1,10 +1,166 @@
-//! `import` (being built).
+//! `import`: write live builds as definition files, so that adopting
+//! zadig-sync starts from the truth and the first plan is empty.
 
-use crate::cli::args::{GlobalArgs, ImportArgs};
-use crate::cli::exit::Outcome;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+use crate::cli::args::{CredentialMode, GlobalArgs, ImportArgs};
+use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::live::{ReadScope, read_live};
 use crate::cli::printer::Printer;
+use crate::cli::session::Session;
+use crate::cli::settings::Connection;
+use crate::core::import::{Credentials, import_build};
+use crate::core::model::{Config, ProjectConfig};
+use crate::core::plan::ProjectLive;
 
 /// Runs `import`.
-pub async fn run(_global: &GlobalArgs, _args: &ImportArgs, _printer: &Printer) -> Outcome {
-    anyhow::bail!("`import` is not built yet")
+pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> Outcome {
+    let config = read_config(&args.out)?;
+    let declared = config.as_ref().is_some_and(|c| c.project(&args.project).is_some());
+    let endpoint = config.as_ref().and_then(|c| c.endpoint.clone());
+    let conn = Connection::resolve(global, endpoint.as_deref())?;
+    let session = Session::open(&conn, Some(&args.out)).await?;
+
+    // Read the project as a plan would, every build of it.
+    let scope_config = Config {
+        endpoint: None,
+        projects: vec![ProjectConfig {
+            key: args.project.clone(),
+            ..ProjectConfig::default()
+        }],
+        ..Config::default()
+    };
+    let targets: Vec<String> = args.names.iter().map(|n| format!("{}/{n}", args.project)).collect();
+    let scope = ReadScope {
+        projects: vec![args.project.clone()],
+        desired: &[],
+        targets: &targets,
+        check_elsewhere: false,
+        read_all: true,
+    };
+    let live = read_live(&session.client, &scope_config, &scope, None).await;
+    session.close().await;
+    let live = live?;
+    let builds = match live.projects.get(&args.project) {
+        Some(ProjectLive::Listed(b)) => b,
+        Some(ProjectLive::Failed(e)) => bail!("cannot list project `{}`: {e}", args.project),
+        None => bail!("project `{}` was not read", args.project),
+    };
+    let missing: Vec<&String> = args
+        .names
+        .iter()
+        .filter(|n| !builds.iter().any(|b| b.name() == n.as_str()))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "no build named {} in project `{}`",
+            missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            args.project
+        );
+    }
+    if builds.is_empty() {
+        printer.note(&format!("project `{}` has no builds to import", args.project));
+    }
+
+    let mode = match args.credentials {
+        CredentialMode::Env => Credentials::FromEnv,
+        CredentialMode::Keep => Credentials::Keep,
+    };
+    let dir = args.out.join(&args.project);
+    let mut written = 0;
+    let mut existing = Vec::new();
+    let mut not_imported = Vec::new();
+    let mut with_erases = Vec::new();
+    let mut env_vars = Vec::new();
+    for b in builds {
+        if !args.names.is_empty() && !args.names.iter().any(|n| n == b.name()) {
+            continue;
+        }
+        let imported = match import_build(b, &live.catalog, mode, "../schemas/definition.schema.json") {
+            Ok(i) => i,
+            Err(e) => {
+                not_imported.push(format!("{}: {}", b.name(), e.reason));
+                continue;
+            }
+        };
+        let path = dir.join(format!("{}.yaml", file_name(b.name())));
+        if path.exists() && !args.force {
+            existing.push(path);
+            continue;
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(&path, &imported.text).with_context(|| format!("cannot write {}", path.display()))?;
+        written += 1;
+        if !imported.erases.is_empty() {
+            with_erases.push(format!("{}: {}", b.name(), imported.erases.join("; ")));
+        }
+        env_vars.extend(imported.env_vars);
+    }
+    write_schemas(&args.out)?;
+
+    let mut out = format!("Imported {written} build(s) into {}.\n", dir.display());
+    if !existing.is_empty() {
+        out.push_str(&format!(
+            "\nNot overwritten (pass --force to replace them):\n{}\n",
+            existing.iter().map(|p| format!("  {}", p.display())).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    if !env_vars.is_empty() {
+        out.push_str(&format!(
+            "\nCredential values were not written. Set these environment variables for plan and apply:\n{}\n",
+            env_vars.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    if !not_imported.is_empty() {
+        out.push_str(&format!(
+            "\nNot imported (zadig-sync does not manage them):\n{}\n",
+            not_imported.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    if !with_erases.is_empty() {
+        out.push_str(&format!(
+            "\nImported with settings the OpenAPI cannot express (an update would erase them):\n{}\n",
+            with_erases.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    if !declared {
+        out.push_str(&format!(
+            "\nProject `{}` is not declared in {}. Add it (prune stays off until you choose):\n\nprojects:\n  - key: {}\n    prune: false\n",
+            args.project,
+            args.out.join("zadig-sync.yaml").display(),
+            args.project
+        ));
+    }
+    printer.out(&out)?;
+    Ok(ExitStatus::Success)
+}
+
+/// The directory's configuration, if it has one that parses.
+fn read_config(dir: &Path) -> anyhow::Result<Option<Config>> {
+    let path = dir.join("zadig-sync.yaml");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let config: Config = serde_saphyr::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Some(config))
+}
+
+/// A build name as a file name (names with `/` cannot be addressed by the API
+/// anyway, but never write outside the directory).
+fn file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c == '/' || c == '\\' || c == '\0' { '_' } else { c })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_owned()
+}
+
+/// Writes the JSON Schemas next to the imported files, so editors check them.
+fn write_schemas(out: &Path) -> anyhow::Result<()> {
+    let dir: PathBuf = out.join("schemas");
+    crate::cli::commands::schema::write_schemas(&dir)
 }

@@ -1,0 +1,148 @@
+//! Turning a live build into a definition file: the normalised form, with
+//! server defaults left out, no secret values, and a note on what an apply
+//! would erase.
+
+use super::canonical::to_yaml;
+use super::catalog::Catalog;
+use super::live::LiveBuild;
+use super::model::{BuildDef, ParamValue};
+use super::normalize::{default_advanced_settings, normalize_live};
+
+/// How credential values are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    /// `{from_env: ZADIG_SECRET_<BUILD>_<KEY>}`.
+    FromEnv,
+    /// `{keep: true}` (plain builds only: Zadig cannot keep template inputs).
+    Keep,
+}
+
+/// A build ready to be written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Imported {
+    /// The definition.
+    pub def: BuildDef,
+    /// The file's text.
+    pub text: String,
+    /// Environment variables the user must provide for its credentials.
+    pub env_vars: Vec<String>,
+    /// UI-only settings an apply would erase.
+    pub erases: Vec<String>,
+    /// Fields that could not be read (OpenAPI-only mode).
+    pub not_verifiable: Vec<String>,
+}
+
+/// Why a build is not imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotImported {
+    /// The reason.
+    pub reason: String,
+}
+
+/// The variable name for a credential: `ZADIG_SECRET_<BUILD>_<KEY>`, upper
+/// case, anything but letters and digits turned into `_`.
+pub fn env_var_name(build: &str, key: &str) -> String {
+    let clean = |s: &str| {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+    };
+    format!("ZADIG_SECRET_{}_{}", clean(build), clean(key))
+}
+
+/// Converts one live build.
+pub fn import_build(
+    live: &LiveBuild,
+    catalog: &Catalog,
+    mode: Credentials,
+    schema_path: &str,
+) -> Result<Imported, NotImported> {
+    if live.is_read_only() {
+        return Err(NotImported {
+            reason: format!("read-only build (source {})", live.brief.source),
+        });
+    }
+    let normalized = normalize_live(live, catalog);
+    let Some(mut def) = normalized.def else {
+        return Err(NotImported {
+            reason: "the build could not be read".to_owned(),
+        });
+    };
+    let mut env_vars = Vec::new();
+    let name = def.name().to_owned();
+    match &mut def {
+        BuildDef::Build(b) => {
+            for p in b.parameters.iter_mut().filter(|p| p.is_credential) {
+                p.default_value = match mode {
+                    Credentials::Keep => ParamValue::Keep,
+                    Credentials::FromEnv => {
+                        let var = env_var_name(&name, &p.key);
+                        env_vars.push(var.clone());
+                        ParamValue::FromEnv(var)
+                    }
+                };
+            }
+            // Leave out what Zadig fills in anyway.
+            if let Some(adv) = &mut b.advanced_settings {
+                if *adv == default_advanced_settings(catalog) {
+                    b.advanced_settings = None;
+                } else if catalog.effective_strategy(&adv.cluster_name, "").as_deref()
+                    == Some(adv.strategy_name.as_str())
+                {
+                    adv.strategy_name.clear();
+                }
+            }
+        }
+        BuildDef::Template(t) => {
+            for ts in &mut t.target_services {
+                for i in ts.inputs.iter_mut().filter(|i| i.is_credential) {
+                    let var = env_var_name(&name, &i.key);
+                    env_vars.push(var.clone());
+                    i.value = ParamValue::FromEnv(var);
+                }
+            }
+        }
+    }
+    let mut text = format!(
+        "# yaml-language-server: $schema={schema_path}\n# Imported by zadig-sync from project `{}`.\n",
+        def.project_key()
+    );
+    if !normalized.erases.is_empty() {
+        text.push_str(&format!(
+            "# WARNING: this build has settings the OpenAPI cannot express: {}.\n\
+             # An apply that updates it would erase them; `zadig-sync plan` blocks such updates unless --allow-erase.\n",
+            normalized.erases.join("; ")
+        ));
+    }
+    if !normalized.not_verifiable.is_empty() {
+        text.push_str(&format!(
+            "# NOTE: this server did not show these fields, check them by hand: {}.\n",
+            normalized.not_verifiable.join(", ")
+        ));
+    }
+    text.push_str(&to_yaml(&def));
+    Ok(Imported {
+        def,
+        text,
+        env_vars,
+        erases: normalized.erases,
+        not_verifiable: normalized.not_verifiable,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_var_names_are_safe() {
+        assert_eq!(env_var_name("demo-api", "npm.token"), "ZADIG_SECRET_DEMO_API_NPM_TOKEN");
+        assert_eq!(env_var_name("ünï", "k"), "ZADIG_SECRET____K");
+    }
+}
