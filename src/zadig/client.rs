@@ -1,1 +1,1541 @@
-//! The Zadig HTTP client.
+//! The Zadig HTTP client: every request zadig-sync makes goes through here.
+//!
+//! What it guarantees (build-api.md, build-api-one-read.md):
+//! - it sends exactly what the server reads: the project of a write comes from
+//!   the body `project_key` (`?projectKey=` is added too, harmlessly), deletes
+//!   carry `name=` and `buildName=` and always `projectKey=`, template builds are
+//!   updated only through `PUT /openapi/build/<name>/template`, path segments
+//!   are URL-escaped and no URL ends with a slash;
+//! - lists are read page by page until every entry counted by `total` has been
+//!   seen, de-duplicated by name; anything short of a complete, consistent list
+//!   is an error (callers prune from lists);
+//! - GET, PUT and DELETE are retried with exponential backoff and jitter on
+//!   connection errors, timeouts, 429 (honouring `Retry-After`, which pauses the
+//!   whole run), 502, 503 and 504; a create is never blindly repeated: after an
+//!   ambiguous failure the build is read back and the create re-sent only if it
+//!   is absent;
+//! - at most `concurrency` requests are in flight for the whole run, and a
+//!   request waiting to retry holds no slot;
+//! - the token lives in a [`SecretString`], travels in a sensitive
+//!   `Authorization` header and appears in no log line, error or debug dump.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, LOCATION};
+use reqwest::{Method, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::{OnceCell, Semaphore};
+use tokio::time::Instant;
+
+use super::error::{ApiError, RequestDesc, TransportKind};
+pub use super::retry::RetryPolicy;
+use super::retry::{Pacer, retry_after};
+use super::wire::{
+    BasicImage, BuildBrief, BuildDetail, BuildListResp, BuildTemplateList, Cluster, CodeHost,
+    DockerfileTemplateList, ErrorBody, NamedId, OpenApiCluster, ProjectBrief, ProjectList,
+    StoredBuild,
+};
+use crate::cli::settings::Connection;
+use crate::core::model::{BuildSpec, MASK, TemplateBuildSpec};
+
+/// Default page size for the build and project lists (Zadig's own default is 20).
+pub const PAGE_SIZE: u32 = 100;
+
+/// How many times a list is re-read from the start when it changes under us.
+const LIST_ROUNDS: u32 = 3;
+
+/// Description of a create that had already-exists as its answer (§3.3).
+const NAME_TAKEN_MARK: &str = "项目中有相同的构建名称存在";
+
+/// How to reach Zadig.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// Zadig root URL, e.g. `https://zadig.example.com` (a trailing slash is
+    /// tolerated and removed).
+    pub base_url: String,
+    /// API token, sent as `Authorization: Bearer <token>`.
+    pub token: SecretString,
+    /// Most requests in flight at once, for the whole run.
+    pub concurrency: usize,
+    /// Per-request timeout (connect, send and read the whole answer).
+    pub timeout: Duration,
+    /// Extra CA certificates (PEM), added to the platform roots.
+    pub ca_cert: Option<Vec<u8>>,
+    /// Retries of idempotent requests.
+    pub retry: RetryPolicy,
+    /// Entries per page of the build and project lists (default [`PAGE_SIZE`]).
+    pub page_size: u32,
+}
+
+impl ClientConfig {
+    /// A configuration with defaults: 8 requests in flight, 30 s timeout,
+    /// platform CA roots, [`RetryPolicy::default`].
+    pub fn new(base_url: impl Into<String>, token: SecretString) -> Self {
+        ClientConfig {
+            base_url: base_url.into(),
+            token,
+            concurrency: 8,
+            timeout: Duration::from_secs(30),
+            ca_cert: None,
+            retry: RetryPolicy::default(),
+            page_size: PAGE_SIZE,
+        }
+    }
+
+    /// Takes concurrency, timeout and the CA file (read now) from the CLI
+    /// settings.
+    pub fn with_connection(mut self, conn: &Connection) -> Result<Self, ApiError> {
+        self.concurrency = conn.concurrency;
+        self.timeout = conn.timeout;
+        if let Some(path) = &conn.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| ApiError::Config {
+                message: format!(
+                    "cannot read the CA certificate file {}: {e}",
+                    path.display()
+                ),
+            })?;
+            self.ca_cert = Some(pem);
+        }
+        Ok(self)
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    // Hand-written so that no future field can leak the token through Debug.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("token", &"[redacted]")
+            .field("concurrency", &self.concurrency)
+            .field("timeout", &self.timeout)
+            .field("ca_cert", &self.ca_cert.as_ref().map(|c| c.len()))
+            .field("retry", &self.retry)
+            .field("page_size", &self.page_size)
+            .finish()
+    }
+}
+
+/// What a write did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Zadig confirmed it.
+    Done,
+    /// The create's answer was lost (timeout, broken connection or 5xx after
+    /// sending) and a read-back showed that the build exists (or a re-send was
+    /// refused as a duplicate in the same project): the first send committed.
+    /// The caller should verify the content.
+    ResolvedAfterAmbiguity,
+}
+
+/// Request families, for [`ClientStats`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// Build list pages.
+    List,
+    /// OpenAPI build details.
+    Detail,
+    /// Stored-model reads.
+    Stored,
+    /// Run-wide look-ups (images, clusters, code hosts, templates, projects).
+    Lookup,
+    /// Creates, updates and deletes.
+    Write,
+}
+
+impl RequestKind {
+    const ALL: [RequestKind; 5] = [
+        RequestKind::List,
+        RequestKind::Detail,
+        RequestKind::Stored,
+        RequestKind::Lookup,
+        RequestKind::Write,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Requests and retries of one [`RequestKind`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KindStats {
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// Of which retries (and re-sends after an ambiguous create).
+    pub retries: u64,
+}
+
+/// Counters since the client was made (benchmarks print these).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// Of which retries.
+    pub retries: u64,
+    /// Build list pages.
+    pub list: KindStats,
+    /// OpenAPI details.
+    pub detail: KindStats,
+    /// Stored-model reads.
+    pub stored: KindStats,
+    /// Look-ups.
+    pub lookup: KindStats,
+    /// Writes.
+    pub write: KindStats,
+    /// 429 answers received (each paused the whole run).
+    pub throttled: u64,
+    /// Creates whose answer was ambiguous and that were read back.
+    pub ambiguous_writes: u64,
+    /// Most requests seen in flight at once.
+    pub peak_in_flight: usize,
+}
+
+impl fmt::Display for ClientStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} requests ({} retries):", self.requests, self.retries)?;
+        for (label, k) in [
+            ("list", self.list),
+            ("detail", self.detail),
+            ("stored", self.stored),
+            ("lookup", self.lookup),
+            ("write", self.write),
+        ] {
+            write!(f, " {label} {}", k.requests)?;
+            if k.retries > 0 {
+                write!(f, " (+{} retries)", k.retries)?;
+            }
+            f.write_str(",")?;
+        }
+        write!(
+            f,
+            " throttled {}, ambiguous writes {}, peak in flight {}",
+            self.throttled, self.ambiguous_writes, self.peak_in_flight
+        )
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    requests: [AtomicU64; 5],
+    retries: [AtomicU64; 5],
+    throttled: AtomicU64,
+    ambiguous: AtomicU64,
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// Decrements the in-flight count even when the request future is dropped.
+struct InFlight<'a>(&'a Stats);
+
+impl<'a> InFlight<'a> {
+    fn enter(stats: &'a Stats) -> Self {
+        let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.peak.fetch_max(now, Ordering::SeqCst);
+        InFlight(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A client for one Zadig server, shared by the whole run (cheap to clone).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    token: SecretString,
+    timeout: Duration,
+    retry: RetryPolicy,
+    page_size: u32,
+    permits: Semaphore,
+    concurrency: usize,
+    pacer: Pacer,
+    stats: Stats,
+    basic_images: OnceCell<Arc<Vec<BasicImage>>>,
+    clusters: OnceCell<Arc<Vec<Cluster>>>,
+    openapi_clusters: OnceCell<Arc<Vec<OpenApiCluster>>>,
+    code_hosts: OnceCell<Arc<Vec<CodeHost>>>,
+    dockerfile_templates: OnceCell<Arc<Vec<NamedId>>>,
+    build_templates: OnceCell<Arc<Vec<NamedId>>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.endpoint())
+            .field("concurrency", &self.inner.concurrency)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One request, ready to send (and re-send).
+struct Req {
+    method: Method,
+    url: Url,
+    body: Option<Vec<u8>>,
+    kind: RequestKind,
+    desc: RequestDesc,
+}
+
+/// A complete answer.
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// A request that got no complete answer.
+struct TransportFailure {
+    kind: TransportKind,
+    /// False only when the connection could not be made: nothing reached the server.
+    maybe_sent: bool,
+    detail: String,
+}
+
+impl Client {
+    /// Builds the client. Fails on an unusable endpoint or CA certificate.
+    /// Warns when the token would travel over plain http to a host that is not
+    /// loopback.
+    pub fn new(cfg: ClientConfig) -> Result<Client, ApiError> {
+        // reqwest is built without a default crypto provider; a second
+        // install (another client, a test) fails harmlessly.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let base = parse_endpoint(&cfg.base_url)?;
+        if cfg.concurrency == 0 {
+            return Err(ApiError::Config {
+                message: "concurrency must be at least 1".to_owned(),
+            });
+        }
+        if cfg.timeout.is_zero() {
+            return Err(ApiError::Config {
+                message: "the request timeout must be more than 0 seconds".to_owned(),
+            });
+        }
+        if base.scheme() == "http" && !is_loopback(&base) {
+            tracing::warn!(
+                host = base.host_str().unwrap_or_default(),
+                "the API token will be sent over plain http to a host that is not this machine: \
+                 anyone on the network path can read it; use an https:// endpoint"
+            );
+        }
+
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("zadig-sync/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+            .timeout(cfg.timeout)
+            // A followed 301/302 turns a POST into a GET: report redirects instead.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = &cfg.ca_cert {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ApiError::Config {
+                    message: format!(
+                        "the CA certificate is not valid PEM: {}",
+                        error_chain(&e.without_url())
+                    ),
+                })?;
+            if certs.is_empty() {
+                return Err(ApiError::Config {
+                    message: "the CA certificate file holds no PEM certificate".to_owned(),
+                });
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder.build().map_err(|e| ApiError::Config {
+            message: format!(
+                "cannot set up the HTTP client: {}",
+                error_chain(&e.without_url())
+            ),
+        })?;
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                token: cfg.token,
+                timeout: cfg.timeout,
+                retry: cfg.retry,
+                page_size: cfg.page_size.max(1),
+                permits: Semaphore::new(cfg.concurrency),
+                concurrency: cfg.concurrency,
+                pacer: Pacer::default(),
+                stats: Stats::default(),
+                basic_images: OnceCell::new(),
+                clusters: OnceCell::new(),
+                openapi_clusters: OnceCell::new(),
+                code_hosts: OnceCell::new(),
+                dockerfile_templates: OnceCell::new(),
+                build_templates: OnceCell::new(),
+            }),
+        })
+    }
+
+    /// The endpoint, without a trailing slash.
+    pub fn endpoint(&self) -> String {
+        self.inner.base.as_str().trim_end_matches('/').to_owned()
+    }
+
+    // ---------------------------------------------------------------- builds
+
+    /// Every build of a project (`GET /openapi/build?projectKey=`), all pages,
+    /// de-duplicated by name, in no particular order. An error if the list
+    /// cannot be read completely and consistently: never a partial list.
+    pub async fn list_builds(&self, project: &str) -> Result<Vec<BuildBrief>, ApiError> {
+        non_empty("project", project)?;
+        let what = format!("the builds of project `{project}`");
+        self.read_all_pages(
+            &what,
+            RequestKind::List,
+            |b: &BuildBrief| b.name.clone(),
+            |page| {
+                let url = self.url(
+                    &["openapi", "build"],
+                    &[
+                        ("projectKey", project),
+                        ("pageNum", &page.to_string()),
+                        ("pageSize", &self.inner.page_size.to_string()),
+                    ],
+                );
+                async move {
+                    let resp: BuildListResp = self
+                        .get_json(RequestKind::List, url, None, Some(project))
+                        .await?;
+                    Ok((resp.total, resp.builds))
+                }
+            },
+        )
+        .await
+    }
+
+    /// The OpenAPI detail (`GET /openapi/build/<name>/detail?projectKey=`); with
+    /// `target = Some((service, module))`, the per-target view of a template
+    /// build.
+    pub async fn build_detail(
+        &self,
+        project: &str,
+        name: &str,
+        target: Option<(&str, &str)>,
+    ) -> Result<BuildDetail, ApiError> {
+        non_empty("project", project)?;
+        non_empty("build name", name)?;
+        let mut query = vec![("projectKey", project)];
+        if let Some((service, module)) = target {
+            query.push(("serviceName", service));
+            query.push(("serviceModule", module));
+        }
+        let url = self.url(&["openapi", "build", name, "detail"], &query);
+        self.get_json(RequestKind::Detail, url, Some(name), Some(project))
+            .await
+    }
+
+    /// The stored model (`GET /api/aslan/build/build/<name>?projectName=&ifPassFilter=true`).
+    ///
+    /// [`ApiError::StoredModelUnavailable`] for names this route cannot address
+    /// (`serviceModule`, names with `/`): read [`Client::build_detail`] instead.
+    /// [`ApiError::NotABuild`] for a 200 answer that is not the build (the
+    /// collaboration-mode middleware answered).
+    pub async fn stored_build(&self, project: &str, name: &str) -> Result<StoredBuild, ApiError> {
+        non_empty("project", project)?;
+        non_empty("build name", name)?;
+        if name == "serviceModule" {
+            return Err(ApiError::StoredModelUnavailable {
+                name: name.to_owned(),
+                reason:
+                    "the UI API has a static route `/build/serviceModule` that shadows this name"
+                        .to_owned(),
+            });
+        }
+        if name.contains('/') {
+            return Err(ApiError::StoredModelUnavailable {
+                name: name.to_owned(),
+                reason: "the UI API cannot address a name containing `/`".to_owned(),
+            });
+        }
+        let url = self.url(
+            &["api", "aslan", "build", "build", name],
+            &[("projectName", project), ("ifPassFilter", "true")],
+        );
+        let req = self.request(
+            Method::GET,
+            url,
+            None,
+            RequestKind::Stored,
+            Some(name),
+            Some(project),
+        );
+        let raw = self.send(&req).await?;
+        let stored: StoredBuild = decode(&raw.body, &req.desc)?;
+        if stored.name.trim() != name.trim() {
+            return Err(ApiError::NotABuild {
+                request: Box::new(req.desc),
+                name: name.to_owned(),
+            });
+        }
+        Ok(stored)
+    }
+
+    /// Creates a plain build (`POST /openapi/build`). Never blindly repeated:
+    /// see [`WriteOutcome::ResolvedAfterAmbiguity`].
+    pub async fn create_build(&self, body: &BuildSpec) -> Result<WriteOutcome, ApiError> {
+        let bytes = plain_body(body)?;
+        let url = self.url(&["openapi", "build"], &[("projectKey", &body.project_key)]);
+        let req = self.request(
+            Method::POST,
+            url,
+            Some(bytes),
+            RequestKind::Write,
+            Some(&body.name),
+            Some(&body.project_key),
+        );
+        self.create(req, &body.project_key, &body.name).await
+    }
+
+    /// Replaces a plain build (`PUT /openapi/build`): a full replace (§5.2).
+    pub async fn update_build(&self, body: &BuildSpec) -> Result<WriteOutcome, ApiError> {
+        let bytes = plain_body(body)?;
+        let url = self.url(&["openapi", "build"], &[("projectKey", &body.project_key)]);
+        let req = self.request(
+            Method::PUT,
+            url,
+            Some(bytes),
+            RequestKind::Write,
+            Some(&body.name),
+            Some(&body.project_key),
+        );
+        self.send(&req).await.map(|_| WriteOutcome::Done)
+    }
+
+    /// Creates a template build (`POST /openapi/build?source=template`).
+    pub async fn create_template_build(
+        &self,
+        body: &TemplateBuildSpec,
+    ) -> Result<WriteOutcome, ApiError> {
+        let bytes = template_body(body)?;
+        let url = self.url(
+            &["openapi", "build"],
+            &[("source", "template"), ("projectKey", &body.project_key)],
+        );
+        let req = self.request(
+            Method::POST,
+            url,
+            Some(bytes),
+            RequestKind::Write,
+            Some(&body.name),
+            Some(&body.project_key),
+        );
+        self.create(req, &body.project_key, &body.name).await
+    }
+
+    /// Updates a template build (`PUT /openapi/build/<name>/template`; never
+    /// `PUT ?source=template`, which creates).
+    pub async fn update_template_build(
+        &self,
+        body: &TemplateBuildSpec,
+    ) -> Result<WriteOutcome, ApiError> {
+        non_empty("build name", &body.name)?;
+        let bytes = template_body(body)?;
+        let url = self.url(
+            &["openapi", "build", &body.name, "template"],
+            &[("projectKey", &body.project_key)],
+        );
+        let req = self.request(
+            Method::PUT,
+            url,
+            Some(bytes),
+            RequestKind::Write,
+            Some(&body.name),
+            Some(&body.project_key),
+        );
+        self.send(&req).await.map(|_| WriteOutcome::Done)
+    }
+
+    /// Deletes a build (`DELETE /openapi/build?name=&buildName=&projectKey=`).
+    /// Zadig answers 200 when there was nothing to delete.
+    pub async fn delete_build(&self, project: &str, name: &str) -> Result<WriteOutcome, ApiError> {
+        // Without projectKey an admin deletes the name in whatever project holds it.
+        non_empty("project", project)?;
+        non_empty("build name", name)?;
+        let url = self.url(
+            &["openapi", "build"],
+            &[("name", name), ("buildName", name), ("projectKey", project)],
+        );
+        let req = self.request(
+            Method::DELETE,
+            url,
+            None,
+            RequestKind::Write,
+            Some(name),
+            Some(project),
+        );
+        self.send(&req).await.map(|_| WriteOutcome::Done)
+    }
+
+    // --------------------------------------------------------------- look-ups
+
+    /// Basic images, sonar included (`GET /api/aslan/system/basicImages?image_type=sonar`).
+    /// Fetched once per client.
+    pub async fn basic_images(&self) -> Result<Arc<Vec<BasicImage>>, ApiError> {
+        self.inner
+            .basic_images
+            .get_or_try_init(|| async {
+                let url = self.url(
+                    &["api", "aslan", "system", "basicImages"],
+                    &[("image_type", "sonar")],
+                );
+                self.lookup_array(url).await.map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Clusters with their scheduling strategies (`GET /api/aslan/cluster/clusters`,
+    /// no `projectName`, no `Resources` header). Secrets in the answer are not
+    /// kept. Fetched once per client.
+    pub async fn clusters(&self) -> Result<Arc<Vec<Cluster>>, ApiError> {
+        self.inner
+            .clusters
+            .get_or_try_init(|| async {
+                let url = self.url(&["api", "aslan", "cluster", "clusters"], &[]);
+                self.lookup_array(url).await.map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Clusters as the OpenAPI lists them (`GET /openapi/system/cluster`).
+    /// Fetched once per client.
+    pub async fn openapi_clusters(&self) -> Result<Arc<Vec<OpenApiCluster>>, ApiError> {
+        self.inner
+            .openapi_clusters
+            .get_or_try_init(|| async {
+                let url = self.url(&["openapi", "system", "cluster"], &[]);
+                self.lookup_array(url).await.map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Code hosts, id/alias/type/address only (`GET /api/aslan/code/codehost`;
+    /// the secrets in the answer are never kept). Fetched once per client.
+    pub async fn code_hosts(&self) -> Result<Arc<Vec<CodeHost>>, ApiError> {
+        self.inner
+            .code_hosts
+            .get_or_try_init(|| async {
+                let url = self.url(&["api", "aslan", "code", "codehost"], &[]);
+                self.lookup_array(url).await.map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Dockerfile templates (`GET /api/aslan/template/dockerfile?page_num=1&page_size=9999`).
+    /// Fetched once per client.
+    pub async fn dockerfile_templates(&self) -> Result<Arc<Vec<NamedId>>, ApiError> {
+        self.inner
+            .dockerfile_templates
+            .get_or_try_init(|| async {
+                let url = self.url(
+                    &["api", "aslan", "template", "dockerfile"],
+                    &[("page_num", "1"), ("page_size", "9999")],
+                );
+                let list: DockerfileTemplateList =
+                    self.get_json(RequestKind::Lookup, url, None, None).await?;
+                check_count(
+                    "dockerfile templates",
+                    list.total,
+                    list.dockerfile_template.len(),
+                )?;
+                Ok(Arc::new(list.dockerfile_template))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Build templates (`GET /api/aslan/template/build?page_num=1&page_size=9999`).
+    /// Fetched once per client.
+    pub async fn build_templates(&self) -> Result<Arc<Vec<NamedId>>, ApiError> {
+        self.inner
+            .build_templates
+            .get_or_try_init(|| async {
+                let url = self.url(
+                    &["api", "aslan", "template", "build"],
+                    &[("page_num", "1"), ("page_size", "9999")],
+                );
+                let list: BuildTemplateList =
+                    self.get_json(RequestKind::Lookup, url, None, None).await?;
+                check_count("build templates", list.total, list.build_templates.len())?;
+                Ok(Arc::new(list.build_templates))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Every project the token can see (`GET /openapi/projects/project`, all
+    /// pages, de-duplicated by key). Not memoised.
+    pub async fn projects(&self) -> Result<Vec<ProjectBrief>, ApiError> {
+        self.read_all_pages(
+            "the projects",
+            RequestKind::Lookup,
+            |p: &ProjectBrief| p.project_key.clone(),
+            |page| {
+                let url = self.url(
+                    &["openapi", "projects", "project"],
+                    &[
+                        ("pageNum", &page.to_string()),
+                        ("pageSize", &self.inner.page_size.to_string()),
+                    ],
+                );
+                async move {
+                    let resp: ProjectList =
+                        self.get_json(RequestKind::Lookup, url, None, None).await?;
+                    Ok((resp.total, resp.projects))
+                }
+            },
+        )
+        .await
+    }
+
+    /// Counters since the client was made.
+    pub fn stats(&self) -> ClientStats {
+        let s = &self.inner.stats;
+        let kind = |k: RequestKind| KindStats {
+            requests: s.requests[k.index()].load(Ordering::Relaxed),
+            retries: s.retries[k.index()].load(Ordering::Relaxed),
+        };
+        let mut out = ClientStats {
+            list: kind(RequestKind::List),
+            detail: kind(RequestKind::Detail),
+            stored: kind(RequestKind::Stored),
+            lookup: kind(RequestKind::Lookup),
+            write: kind(RequestKind::Write),
+            throttled: s.throttled.load(Ordering::Relaxed),
+            ambiguous_writes: s.ambiguous.load(Ordering::Relaxed),
+            peak_in_flight: s.peak.load(Ordering::Relaxed),
+            ..ClientStats::default()
+        };
+        for k in RequestKind::ALL {
+            out.requests += kind(k).requests;
+            out.retries += kind(k).retries;
+        }
+        out
+    }
+
+    // ------------------------------------------------------------- machinery
+
+    /// `base` + escaped path segments + query; never a trailing slash.
+    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.inner.base.clone();
+        // `parse_endpoint` rejected cannot-be-a-base URLs, so this always applies.
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        kind: RequestKind,
+        build: Option<&str>,
+        project: Option<&str>,
+    ) -> Req {
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        Req {
+            desc: RequestDesc {
+                method: method.as_str().to_owned(),
+                path,
+                build: build.map(str::to_owned),
+                project: project.map(str::to_owned),
+                attempts: 1,
+            },
+            method,
+            url,
+            body,
+            kind,
+        }
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        kind: RequestKind,
+        url: Url,
+        build: Option<&str>,
+        project: Option<&str>,
+    ) -> Result<T, ApiError> {
+        let req = self.request(Method::GET, url, None, kind, build, project);
+        let raw = self.send(&req).await?;
+        decode(&raw.body, &req.desc)
+    }
+
+    /// A look-up answering a JSON array (`null` read as empty).
+    async fn lookup_array<T: DeserializeOwned>(&self, url: Url) -> Result<Vec<T>, ApiError> {
+        let v: Option<Vec<T>> = self.get_json(RequestKind::Lookup, url, None, None).await?;
+        Ok(v.unwrap_or_default())
+    }
+
+    /// One send: waits for the run-wide gate and a concurrency slot, sends, and
+    /// reads the whole answer. The slot is released on return.
+    async fn attempt(&self, req: &Req) -> Result<Raw, TransportFailure> {
+        let inner = &*self.inner;
+        let _permit = loop {
+            inner.pacer.wait().await;
+            let permit = inner
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| TransportFailure {
+                    kind: TransportKind::Other,
+                    maybe_sent: false,
+                    detail: "the client is shut down".to_owned(),
+                })?;
+            // A 429 may have closed the gate while we waited for the slot.
+            if inner.pacer.wait_until().is_none() {
+                break permit;
+            }
+        };
+        let _in_flight = InFlight::enter(&inner.stats);
+        inner.stats.requests[req.kind.index()].fetch_add(1, Ordering::Relaxed);
+
+        let started = Instant::now();
+        let mut builder = inner
+            .http
+            .request(req.method.clone(), req.url.clone())
+            .bearer_auth(inner.token.expose_secret())
+            .header(ACCEPT, "application/json");
+        if let Some(body) = &req.body {
+            builder = builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let result = async {
+            let resp = builder.send().await?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await?;
+            Ok::<_, reqwest::Error>(Raw {
+                status,
+                headers,
+                body: body.to_vec(),
+            })
+        }
+        .await;
+        let elapsed_ms = started.elapsed().as_millis();
+        match result {
+            Ok(raw) => {
+                tracing::debug!(
+                    method = %req.method,
+                    path = %req.desc.path,
+                    status = raw.status.as_u16(),
+                    elapsed_ms,
+                    "zadig request"
+                );
+                Ok(raw)
+            }
+            Err(e) => {
+                let e = e.without_url();
+                let (kind, maybe_sent) = if e.is_connect() {
+                    (TransportKind::Connect, false)
+                } else if e.is_timeout() {
+                    (TransportKind::Timeout, true)
+                } else {
+                    (TransportKind::Other, true)
+                };
+                let detail = self.scrub(error_chain(&e));
+                tracing::debug!(
+                    method = %req.method,
+                    path = %req.desc.path,
+                    elapsed_ms,
+                    error = %detail,
+                    "zadig request failed"
+                );
+                Err(TransportFailure {
+                    kind,
+                    maybe_sent,
+                    detail,
+                })
+            }
+        }
+    }
+
+    /// Sends an idempotent request (GET, PUT, DELETE) with retries; `Ok` only
+    /// for a 2xx answer.
+    async fn send(&self, req: &Req) -> Result<Raw, ApiError> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (err, wait_at_least) = match self.attempt(req).await {
+                Ok(raw) if raw.status.is_success() => return Ok(raw),
+                Ok(raw) if retryable_status(raw.status) => {
+                    let ra = self.note_throttle(&raw);
+                    (self.error_for(&raw, &req.desc), ra)
+                }
+                Ok(raw) => return Err(self.error_for(&raw, &req.desc).with_attempts(attempt)),
+                Err(t) => (self.transport_error(t, &req.desc), None),
+            };
+            match self.retry_delay(attempt, started, wait_at_least) {
+                Some(delay) => self.before_retry(req, attempt, delay, &err).await,
+                None => return Err(err.with_attempts(attempt)),
+            }
+        }
+    }
+
+    /// A create: never blindly repeated. After an ambiguous failure the build
+    /// is read back; it is re-sent only if it does not exist.
+    async fn create(&self, req: Req, project: &str, name: &str) -> Result<WriteOutcome, ApiError> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        let mut ambiguous = false;
+        loop {
+            attempt += 1;
+            let (err, wait_at_least) = match self.attempt(&req).await {
+                Ok(raw) if raw.status.is_success() => return Ok(WriteOutcome::Done),
+                // Refused before being processed: safe to send again after the wait.
+                Ok(raw) if raw.status == StatusCode::TOO_MANY_REQUESTS => {
+                    let ra = self.note_throttle(&raw);
+                    (self.error_for(&raw, &req.desc), ra)
+                }
+                Ok(raw) if raw.status.is_server_error() => {
+                    let err = self.error_for(&raw, &req.desc);
+                    // A JSON 500 with a description is aslan's own verdict (e.g. an
+                    // unknown template): a re-send would fail the same way.
+                    let definitive = matches!(
+                        &err,
+                        ApiError::Server { description: Some(d), .. } if !d.is_empty()
+                    );
+                    ambiguous = true;
+                    match self
+                        .resolve_ambiguity(&req, project, name, err, attempt)
+                        .await?
+                    {
+                        Resolution::Exists => return Ok(WriteOutcome::ResolvedAfterAmbiguity),
+                        Resolution::Absent(err) if definitive => {
+                            return Err(err.with_attempts(attempt));
+                        }
+                        Resolution::Absent(err) => (err, None),
+                    }
+                }
+                Ok(raw) => {
+                    let err = self.error_for(&raw, &req.desc);
+                    return self
+                        .after_refusal(err, ambiguous, project, name, attempt)
+                        .await;
+                }
+                Err(t) if !t.maybe_sent => (self.transport_error(t, &req.desc), None),
+                Err(t) => {
+                    let err = self.transport_error(t, &req.desc);
+                    ambiguous = true;
+                    match self
+                        .resolve_ambiguity(&req, project, name, err, attempt)
+                        .await?
+                    {
+                        Resolution::Exists => return Ok(WriteOutcome::ResolvedAfterAmbiguity),
+                        Resolution::Absent(err) => (err, None),
+                    }
+                }
+            };
+            match self.retry_delay(attempt, started, wait_at_least) {
+                Some(delay) => self.before_retry(&req, attempt, delay, &err).await,
+                None => return Err(err.with_attempts(attempt)),
+            }
+        }
+    }
+
+    /// A create got a definitive refusal. After an earlier ambiguous send, a
+    /// duplicate-name refusal in our own project means that send committed.
+    async fn after_refusal(
+        &self,
+        err: ApiError,
+        ambiguous: bool,
+        project: &str,
+        name: &str,
+        attempt: u32,
+    ) -> Result<WriteOutcome, ApiError> {
+        if ambiguous && let ApiError::NameTaken { other_project, .. } = &err {
+            match other_project.as_deref() {
+                Some(p) if p == project => {
+                    tracing::info!(
+                        build = name,
+                        "the re-sent create was refused as a duplicate in the same project: \
+                         the first send committed"
+                    );
+                    return Ok(WriteOutcome::ResolvedAfterAmbiguity);
+                }
+                Some(_) => {}
+                // A raw duplicate-key error does not say where: look.
+                None => {
+                    if let Ok(true) = self.build_exists(project, name).await {
+                        return Ok(WriteOutcome::ResolvedAfterAmbiguity);
+                    }
+                }
+            }
+        }
+        Err(err.with_attempts(attempt))
+    }
+
+    async fn resolve_ambiguity(
+        &self,
+        req: &Req,
+        project: &str,
+        name: &str,
+        err: ApiError,
+        attempt: u32,
+    ) -> Result<Resolution, ApiError> {
+        self.inner.stats.ambiguous.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            build = name,
+            project,
+            error = %err,
+            "the answer to a create was lost; reading the build back before deciding to re-send"
+        );
+        match self.build_exists(project, name).await {
+            Ok(true) => {
+                tracing::info!(build = name, "the build exists: the create committed");
+                Ok(Resolution::Exists)
+            }
+            Ok(false) => Ok(Resolution::Absent(err)),
+            Err(read_back) => {
+                let mut request = req.desc.clone();
+                request.attempts = attempt;
+                Err(ApiError::AmbiguousWrite {
+                    request: Box::new(request),
+                    name: name.to_owned(),
+                    cause: Box::new(err),
+                    read_back: Box::new(read_back),
+                })
+            }
+        }
+    }
+
+    /// Read-back after an ambiguous create: the detail, or the list when the
+    /// detail cannot say.
+    async fn build_exists(&self, project: &str, name: &str) -> Result<bool, ApiError> {
+        match self.build_detail(project, name, None).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) if e.is_auth() => Err(e),
+            Err(_) => Ok(self
+                .list_builds(project)
+                .await?
+                .iter()
+                .any(|b| b.name == name)),
+        }
+    }
+
+    /// Records a 429 and closes the run-wide gate; returns `Retry-After`.
+    fn note_throttle(&self, raw: &Raw) -> Option<Duration> {
+        if raw.status != StatusCode::TOO_MANY_REQUESTS {
+            return None;
+        }
+        self.inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        Some(retry_after(&raw.headers).unwrap_or(self.inner.retry.base_delay))
+    }
+
+    /// The delay before the next attempt, or `None` when the budget is spent.
+    fn retry_delay(
+        &self,
+        attempt: u32,
+        started: Instant,
+        wait_at_least: Option<Duration>,
+    ) -> Option<Duration> {
+        let policy = &self.inner.retry;
+        if attempt >= policy.max_attempts {
+            return None;
+        }
+        let delay = policy
+            .backoff(attempt)
+            .max(wait_at_least.unwrap_or_default());
+        if started.elapsed() + delay > policy.max_total {
+            return None;
+        }
+        if let Some(ra) = wait_at_least {
+            // 429: the whole run waits, not only this request.
+            tracing::warn!(
+                wait_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                retry_after_s = ra.as_secs(),
+                "Zadig asked to slow down (HTTP 429): pausing every request"
+            );
+            self.inner.pacer.push(delay);
+        }
+        Some(delay)
+    }
+
+    async fn before_retry(&self, req: &Req, attempt: u32, delay: Duration, err: &ApiError) {
+        self.inner.stats.retries[req.kind.index()].fetch_add(1, Ordering::Relaxed);
+        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        if attempt >= 2 {
+            tracing::warn!(
+                method = %req.method, path = %req.desc.path, attempt, delay_ms, error = %err,
+                "retrying"
+            );
+        } else {
+            tracing::debug!(
+                method = %req.method, path = %req.desc.path, attempt, delay_ms, error = %err,
+                "retrying"
+            );
+        }
+        // No concurrency slot is held here: `attempt` released it.
+        tokio::time::sleep(delay).await;
+    }
+
+    fn transport_error(&self, t: TransportFailure, desc: &RequestDesc) -> ApiError {
+        ApiError::Transport {
+            request: Box::new(desc.clone()),
+            kind: t.kind,
+            detail: t.detail,
+            timeout: self.inner.timeout,
+        }
+    }
+
+    /// Turns a non-2xx answer into a typed error (build-api.md §3). Branches on
+    /// status and `code`; the description is only displayed, except to tell
+    /// "already exists" and "not found" apart from other 6520/6521 failures.
+    fn error_for(&self, raw: &Raw, desc: &RequestDesc) -> ApiError {
+        let request = Box::new(desc.clone());
+        let status = raw.status.as_u16();
+        let text = String::from_utf8_lossy(&raw.body);
+        let trimmed = text.trim();
+        let json: Option<ErrorBody> = if trimmed.starts_with('{') {
+            serde_json::from_str(trimmed).ok()
+        } else {
+            None
+        };
+        let is_put = desc.method == "PUT";
+        match status {
+            300..=399 => ApiError::Redirected {
+                request,
+                status,
+                location: raw
+                    .headers
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|l| l.split(['?', '#']).next().unwrap_or_default().to_owned())
+                    .unwrap_or_else(|| "(no Location header)".to_owned()),
+            },
+            400 if trimmed.is_empty() => ApiError::EmptyBadRequest { request },
+            400 => match json {
+                Some(body) => self.business_error(request, body),
+                None => ApiError::UnexpectedStatus {
+                    request,
+                    status,
+                    excerpt: self.excerpt(trimmed),
+                },
+            },
+            401 => ApiError::Unauthorized { request },
+            403 => {
+                let reason = raw
+                    .headers
+                    .get("x-zadig-auth-reason")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        serde_json::from_str::<Value>(trimmed)
+                            .ok()
+                            .and_then(|v| v.get("reason")?.as_str().map(str::to_owned))
+                    });
+                ApiError::Forbidden { request, reason }
+            }
+            404 | 405 => match json {
+                // Not aslan's build OpenAPI today, but a JSON not-found may come (PR #4922).
+                Some(body) if body.code != 0 => self.business_error(request, body),
+                _ if is_put => ApiError::UnsupportedServer { request, status },
+                _ => ApiError::RouteNotFound {
+                    request,
+                    status,
+                    body: self.excerpt(trimmed.lines().next().unwrap_or_default()),
+                },
+            },
+            429 => ApiError::RateLimited {
+                request,
+                retry_after: retry_after(&raw.headers),
+            },
+            500..=599 => ApiError::Server {
+                request,
+                status,
+                code: json.as_ref().map(|b| b.code).filter(|c| *c != 0),
+                description: json
+                    .map(|b| self.scrub(b.description))
+                    .filter(|d| !d.is_empty()),
+            },
+            _ => ApiError::UnexpectedStatus {
+                request,
+                status,
+                excerpt: self.excerpt(trimmed),
+            },
+        }
+    }
+
+    fn business_error(&self, request: Box<RequestDesc>, body: ErrorBody) -> ApiError {
+        let description = self.scrub(body.description);
+        match body.code {
+            6520 => match name_taken(&description) {
+                Some(other_project) => ApiError::NameTaken {
+                    name: request.build.clone().unwrap_or_default(),
+                    other_project,
+                },
+                None => ApiError::Rejected {
+                    request,
+                    code: 6520,
+                    message: body.message,
+                    description,
+                },
+            },
+            // 6521 also covers resolution failures of an update (code host, image, …).
+            6521 if description.contains("failed to find build module") => ApiError::NotFound {
+                request,
+                code: 6521,
+                description,
+            },
+            6523 => ApiError::NotFound {
+                request,
+                code: 6523,
+                description,
+            },
+            6524 => ApiError::Referenced {
+                request,
+                description,
+            },
+            7050 => ApiError::LicenceRequired { request },
+            code => ApiError::Rejected {
+                request,
+                code,
+                message: body.message,
+                description,
+            },
+        }
+    }
+
+    /// The start of a body, on one line, token removed.
+    fn excerpt(&self, text: &str) -> String {
+        let one_line: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(200)
+            .collect();
+        self.scrub(one_line)
+    }
+
+    /// Removes the token from text that came from elsewhere (a proxy echoing
+    /// headers, an error chain), in case it ever shows up there.
+    fn scrub(&self, text: String) -> String {
+        let token = self.inner.token.expose_secret();
+        if !token.is_empty() && text.contains(token) {
+            text.replace(token, "[redacted]")
+        } else {
+            text
+        }
+    }
+
+    /// Reads every page of a paginated list until all `total` entries are seen
+    /// (de-duplicated by `key`), re-reading from the start when the list
+    /// changes under us; an error rather than a partial list.
+    async fn read_all_pages<T, K, F, Fut>(
+        &self,
+        what: &str,
+        kind: RequestKind,
+        key: K,
+        fetch: F,
+    ) -> Result<Vec<T>, ApiError>
+    where
+        K: Fn(&T) -> String,
+        F: Fn(u32) -> Fut,
+        Fut: Future<Output = Result<(i64, Vec<T>), ApiError>>,
+    {
+        let mut reason = String::new();
+        for round in 1..=LIST_ROUNDS {
+            if round > 1 {
+                tracing::debug!(
+                    what,
+                    round,
+                    reason = %reason,
+                    "re-reading a list that changed while it was read"
+                );
+                // Counted as one retry per re-read.
+                self.inner.stats.retries[kind.index()].fetch_add(1, Ordering::Relaxed);
+            }
+            let (total, first) = fetch(1).await?;
+            let Ok(expected) = usize::try_from(total) else {
+                reason = format!("Zadig reported a negative total ({total})");
+                continue;
+            };
+            let mut seen: IndexMap<String, T> = IndexMap::with_capacity(expected.min(4096));
+            for item in first {
+                seen.entry(key(&item)).or_insert(item);
+            }
+            // Read on until every counted entry is seen. A page that brings nothing
+            // new (empty, or a server that caps or ignores the page size) ends it.
+            let mut stalled = seen.is_empty();
+            let mut page = 1u32;
+            let mut changed = None;
+            while seen.len() < expected && !stalled {
+                page += 1;
+                let (t, items) = fetch(page).await?;
+                if t != total {
+                    changed = Some(format!(
+                        "the total went from {total} to {t} while the pages were read (entries were \
+                         created or deleted meanwhile)"
+                    ));
+                    break;
+                }
+                let before = seen.len();
+                for item in items {
+                    seen.entry(key(&item)).or_insert(item);
+                }
+                stalled = seen.len() == before;
+            }
+            if let Some(c) = changed {
+                reason = c;
+                continue;
+            }
+            if seen.len() != expected {
+                reason = format!(
+                    "Zadig reported {expected} entries but its pages held {} distinct ones",
+                    seen.len()
+                );
+                continue;
+            }
+            return Ok(seen.into_values().collect());
+        }
+        tracing::warn!(what, reason = %reason, "giving up on an inconsistent list");
+        Err(ApiError::IncompleteListing {
+            what: what.to_owned(),
+            reason: format!("{reason} (read {LIST_ROUNDS} times)"),
+        })
+    }
+}
+
+enum Resolution {
+    /// The build exists: the create committed.
+    Exists,
+    /// It does not: the create may be sent again.
+    Absent(ApiError),
+}
+
+fn retryable_status(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// Parses and checks the endpoint; errors never echo it (it could hold
+/// credentials).
+fn parse_endpoint(raw: &str) -> Result<Url, ApiError> {
+    let bad = |why: &str| ApiError::Config {
+        message: format!("the endpoint {why}; write it like https://zadig.example.com"),
+    };
+    let url = Url::parse(raw.trim()).map_err(|e| bad(&format!("is not a valid URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must start with http:// or https://"));
+    }
+    if url.cannot_be_a_base() || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "must not carry a query string or fragment (pass the token with ZADIG_TOKEN or \
+             --token-file)",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "must not contain user:password@ (pass the token with ZADIG_TOKEN or --token-file)",
+        ));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn non_empty(what: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::InvalidArgument {
+            message: format!("the {what} is empty"),
+        });
+    }
+    Ok(())
+}
+
+/// `Some(other project)` when a 6520 description says the name exists
+/// (`<project>项目中有相同的构建名称存在,请检查!`, or a raw E11000 duplicate
+/// key from the create race, which names no project).
+fn name_taken(description: &str) -> Option<Option<String>> {
+    if let Some(i) = description.find(NAME_TAKEN_MARK) {
+        let project = description[..i].trim();
+        return Some((!project.is_empty()).then(|| project.to_owned()));
+    }
+    if description.contains("E11000") || description.contains("duplicate key") {
+        return Some(None);
+    }
+    None
+}
+
+fn check_count(what: &str, total: i64, got: usize) -> Result<(), ApiError> {
+    if usize::try_from(total).is_ok_and(|t| t > got) {
+        return Err(ApiError::IncompleteListing {
+            what: format!("the {what}"),
+            reason: format!("Zadig reported {total} but returned {got}"),
+        });
+    }
+    Ok(())
+}
+
+/// Decodes JSON with the path of the offending value in the error.
+fn decode<T: DeserializeOwned>(body: &[u8], desc: &RequestDesc) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| ApiError::Decode {
+        request: Box::new(desc.clone()),
+        at: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// An error and its sources, `: `-joined, without repeats.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let msg = s.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// The body of a plain create/update. `{keep: true}` credentials become
+/// `********` (Zadig keeps the stored value); an unresolved `{from_env}` is an
+/// error rather than a body Zadig would reject without a word.
+fn plain_body(spec: &BuildSpec) -> Result<Vec<u8>, ApiError> {
+    non_empty("build name", &spec.name)?;
+    non_empty("project", &spec.project_key)?;
+    let mut v = to_value(spec, &spec.name)?;
+    if let Some(params) = v.get_mut("parameters").and_then(Value::as_array_mut) {
+        for (i, p) in params.iter_mut().enumerate() {
+            let Some(value) = p.get_mut("default_value") else {
+                continue;
+            };
+            if value.get("keep").and_then(Value::as_bool) == Some(true) {
+                *value = Value::String(MASK.to_owned());
+            } else if !value.is_string() {
+                return Err(ApiError::UnresolvedValue {
+                    build: spec.name.clone(),
+                    path: format!("parameters[{i}].default_value"),
+                });
+            }
+        }
+    }
+    to_bytes(&v, &spec.name)
+}
+
+/// The body of a template create/update: every input value must be a string
+/// (template builds have no keep-the-stored-value).
+fn template_body(spec: &TemplateBuildSpec) -> Result<Vec<u8>, ApiError> {
+    non_empty("build name", &spec.name)?;
+    non_empty("project", &spec.project_key)?;
+    let v = to_value(spec, &spec.name)?;
+    if let Some(targets) = v.get("target_services").and_then(Value::as_array) {
+        for (t, target) in targets.iter().enumerate() {
+            let inputs = target.get("inputs").and_then(Value::as_array);
+            for (i, input) in inputs.into_iter().flatten().enumerate() {
+                if input.get("value").is_some_and(|v| !v.is_string()) {
+                    return Err(ApiError::UnresolvedValue {
+                        build: spec.name.clone(),
+                        path: format!("target_services[{t}].inputs[{i}].value"),
+                    });
+                }
+            }
+        }
+    }
+    to_bytes(&v, &spec.name)
+}
+
+fn to_value<T: serde::Serialize>(spec: &T, name: &str) -> Result<Value, ApiError> {
+    serde_json::to_value(spec).map_err(|e| ApiError::InvalidArgument {
+        message: format!("build `{name}` cannot be encoded as JSON: {e}"),
+    })
+}
+
+fn to_bytes(v: &Value, name: &str) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(v).map_err(|e| ApiError::InvalidArgument {
+        message: format!("build `{name}` cannot be encoded as JSON: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_taken_parses_the_other_project() {
+        assert_eq!(
+            name_taken("demo项目中有相同的构建名称存在,请检查!"),
+            Some(Some("demo".to_owned()))
+        );
+        assert_eq!(
+            name_taken("E11000 duplicate key error collection: zadig.module_build"),
+            Some(None)
+        );
+        assert_eq!(
+            name_taken("failed to find the basic image of name: x"),
+            None
+        );
+    }
+
+    #[test]
+    fn endpoint_checks_do_not_echo_the_url() {
+        for bad in [
+            "https://user:s3cr3t@zadig.example.com",
+            "https://zadig.example.com/?token=s3cr3t",
+            "ftp://zadig.example.com",
+            "not a url s3cr3t",
+        ] {
+            let e = parse_endpoint(bad).expect_err(bad).to_string();
+            assert!(!e.contains("s3cr3t"), "{e}");
+        }
+        assert!(parse_endpoint("https://zadig.example.com/").is_ok());
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for (u, want) in [
+            ("http://localhost:8080", true),
+            ("http://127.0.0.1", true),
+            ("http://[::1]:1", true),
+            ("http://zadig.example.com", false),
+            ("http://10.0.0.1", false),
+        ] {
+            assert_eq!(is_loopback(&Url::parse(u).expect("url")), want, "{u}");
+        }
+    }
+}
