@@ -253,7 +253,10 @@ async fn read_one(client: &Client, project: &str, name: &str, openapi_only: bool
     if !openapi_only {
         match client.stored_build(project, name).await {
             Ok(model) => return stored_with_credentials(client, project, name, model).await,
-            Err(e) if e.is_stored_model_unavailable() || ui_api_unavailable(&e) => {
+            Err(e @ ApiError::StoredModelUnavailable { .. }) | Err(e @ ApiError::NotABuild { .. }) => {
+                tracing::debug!(project, name, "stored model not readable ({e}); using the OpenAPI detail");
+            }
+            Err(e) if ui_api_unavailable(&e) => {
                 tracing::debug!(project, name, "stored model not readable ({e}); using the OpenAPI detail");
             }
             Err(e) => return Err(e),

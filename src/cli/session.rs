@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use super::settings::{Connection, Target};
 use crate::emulator::{self, EmulatorConfig, RunningEmulator, Seed};
-use crate::zadig::client::{Client, ClientConfig, RetryPolicy};
+use crate::zadig::client::{Client, ClientConfig};
 
 /// The seed an in-process emulator starts from when the definition directory
 /// ships one (examples/ does).
@@ -47,21 +47,7 @@ impl Session {
                 (running.base_url(), emulator_token(), Some(running))
             }
         };
-        let ca_cert = match &conn.ca_cert {
-            Some(path) => Some(
-                std::fs::read(path)
-                    .with_context(|| format!("cannot read the CA certificate {}", path.display()))?,
-            ),
-            None => None,
-        };
-        let client = Client::new(ClientConfig {
-            base_url,
-            token,
-            concurrency: conn.concurrency,
-            timeout: conn.timeout,
-            ca_cert,
-            retry: RetryPolicy::default(),
-        })?;
+        let client = Client::new(ClientConfig::new(base_url, token).with_connection(conn)?)?;
         Ok(Session { client, emulator })
     }
 
