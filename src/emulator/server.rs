@@ -59,7 +59,10 @@ async fn serve(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
             }
         })
     };
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    // A timer lets hyper enforce its header-read timeout (slow clients).
+    let conn = http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), service);
     tokio::select! {
         _ = conn => {}
         () = kill.notified() => {}

@@ -66,3 +66,50 @@ pub async fn run(_global: &GlobalArgs, args: &EmulatorArgs, printer: &Printer) -
     emulator.shutdown().await;
     Ok(ExitStatus::Success)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> EmulatorArgs {
+        let cli = crate::cli::args::Cli::try_parse_from(args).expect("parses");
+        match cli.command {
+            crate::cli::args::Command::Emulator(a) => a,
+            _ => panic!("not the emulator command"),
+        }
+    }
+
+    #[test]
+    fn tokens_restrict_access_and_default_to_any_admin() {
+        let c = config(&parse(&["zadig-sync", "emulator"])).expect("config");
+        assert!(matches!(c.tokens, TokenPolicy::AnyAdmin));
+        assert_eq!(c.seed, Seed::builtin());
+        let c = config(&parse(&[
+            "zadig-sync",
+            "emulator",
+            "--token",
+            "a",
+            "--token",
+            "b",
+            "--latency-ms",
+            "5",
+        ]))
+        .expect("config");
+        match c.tokens {
+            TokenPolicy::Tokens(map) => {
+                assert_eq!(map.len(), 2);
+                assert_eq!(map.get("a"), Some(&Role::Admin));
+            }
+            TokenPolicy::AnyAdmin => panic!("tokens ignored"),
+        }
+        assert_eq!(c.latency, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn the_examples_seed_loads() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/emulator-seed.json");
+        let c = config(&parse(&["zadig-sync", "emulator", "--seed", path])).expect("config");
+        assert_eq!(c.seed.builds.len(), 8);
+    }
+}
