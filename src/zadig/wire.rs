@@ -621,6 +621,18 @@ pub struct PreBuild {
     /// Labels.
     #[serde(default, deserialize_with = "null_default")]
     pub custom_labels: Vec<KeyValueWire>,
+    /// Deprecated workspace cleaning (UI only; reset by an OpenAPI update).
+    #[serde(default)]
+    pub clean_workspace: bool,
+    /// Legacy parameters (UI only; reset by an OpenAPI update).
+    #[serde(default, deserialize_with = "null_default")]
+    pub parameters: Vec<serde_json::Value>,
+    /// Cluster source (UI only; reset by an OpenAPI update).
+    #[serde(default)]
+    pub cluster_source: String,
+    /// Deprecated namespace (UI only; reset by an OpenAPI update).
+    #[serde(default)]
+    pub namespace: String,
 }
 
 /// `commonmodels.KeyVal` (the fields a sync tool reads).

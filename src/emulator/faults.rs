@@ -1,0 +1,239 @@
+//! Fault injection: what a flaky gateway or a half-failing aslan does to a
+//! client (errors, dropped connections, writes that commit and still fail).
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Response, StatusCode, header};
+
+/// Faults injected into requests (never into [`super::EmulatorHandle`] calls).
+/// Everything is off by default; rates are fractions in `0.0..=1.0`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Faults {
+    /// Extra random latency, uniform in `0..=latency_jitter`, on every request.
+    pub latency_jitter: Duration,
+    /// Fraction of GETs answered with an error status from `error_statuses`.
+    pub get_error_rate: f64,
+    /// Fraction of writes (POST/PUT/DELETE) answered with an error status,
+    /// without committing.
+    pub write_error_rate: f64,
+    /// Statuses to pick from (default: 503 when empty). 429 carries
+    /// `Retry-After: <retry_after_secs>`.
+    pub error_statuses: Vec<u16>,
+    /// Fraction of GETs whose connection is closed without an answer.
+    pub drop_connection_rate: f64,
+    /// The next N requests fail with 503.
+    pub fail_next: usize,
+    /// The next N creates (POST `/openapi/build`) are committed, then
+    /// answered with 500.
+    pub commit_then_500_creates: usize,
+    /// Fraction of writes that are committed, then answered with 500.
+    pub commit_then_500_rate: f64,
+    /// The `Retry-After` value of 429 answers, in seconds.
+    pub retry_after_secs: u64,
+    /// Seed of the deterministic random generator.
+    pub seed: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            latency_jitter: Duration::ZERO,
+            get_error_rate: 0.0,
+            write_error_rate: 0.0,
+            error_statuses: Vec::new(),
+            drop_connection_rate: 0.0,
+            fail_next: 0,
+            commit_then_500_creates: 0,
+            commit_then_500_rate: 0.0,
+            retry_after_secs: 1,
+            seed: 0,
+        }
+    }
+}
+
+/// What happens to a request before it reaches aslan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreFault {
+    /// Nothing: handle it.
+    None,
+    /// Answer with this status.
+    Status(u16),
+    /// Close the connection without answering.
+    Drop,
+}
+
+/// The faults and their random generator.
+#[derive(Debug)]
+pub struct FaultState {
+    /// Current settings (counters count down in place).
+    pub faults: Faults,
+    rng: fastrand::Rng,
+}
+
+fn is_read(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
+fn is_write(method: &Method) -> bool {
+    method == Method::POST
+        || method == Method::PUT
+        || method == Method::DELETE
+        || method == Method::PATCH
+}
+
+impl FaultState {
+    /// New settings; the generator restarts from their seed.
+    pub fn new(faults: Faults) -> Self {
+        let rng = fastrand::Rng::with_seed(faults.seed);
+        FaultState { faults, rng }
+    }
+
+    /// Draws only for enabled rates, so that turning one fault on does not
+    /// shift the sequence of another.
+    fn roll(&mut self, rate: f64) -> bool {
+        rate > 0.0 && self.rng.f64() < rate
+    }
+
+    /// The random part of the latency.
+    pub fn jitter(&mut self) -> Duration {
+        let max = self.faults.latency_jitter;
+        if max.is_zero() {
+            return Duration::ZERO;
+        }
+        let nanos = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(self.rng.u64(0..=nanos))
+    }
+
+    fn pick_status(&mut self) -> u16 {
+        let statuses = &self.faults.error_statuses;
+        if statuses.is_empty() {
+            503
+        } else {
+            statuses[self.rng.usize(0..statuses.len())]
+        }
+    }
+
+    /// Decides the fate of a request before it is handled.
+    pub fn before(&mut self, method: &Method) -> PreFault {
+        if self.faults.fail_next > 0 {
+            self.faults.fail_next -= 1;
+            return PreFault::Status(503);
+        }
+        if is_read(method) {
+            if self.roll(self.faults.drop_connection_rate) {
+                return PreFault::Drop;
+            }
+            if self.roll(self.faults.get_error_rate) {
+                return PreFault::Status(self.pick_status());
+            }
+        } else if is_write(method) && self.roll(self.faults.write_error_rate) {
+            return PreFault::Status(self.pick_status());
+        }
+        PreFault::None
+    }
+
+    /// After a committed write: whether to answer 500 anyway.
+    pub fn after_commit(&mut self, is_create: bool) -> bool {
+        if is_create && self.faults.commit_then_500_creates > 0 {
+            self.faults.commit_then_500_creates -= 1;
+            return true;
+        }
+        self.roll(self.faults.commit_then_500_rate)
+    }
+
+    /// The answer to an injected error status, shaped like the component that
+    /// would produce it (Envoy for 502/503/504/429, aslan for 500).
+    pub fn response(&self, status: u16) -> Response<Body> {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let (content_type, body) = match status {
+            500 => (
+                "application/json; charset=utf-8",
+                r#"{"code":500,"description":"emulated fault","message":"Internal Error: "}"#
+                    .to_owned(),
+            ),
+            502 => (
+                "text/plain",
+                "upstream connect error or disconnect/reset before headers. reset reason: connection failure".to_owned(),
+            ),
+            503 => ("text/plain", "no healthy upstream".to_owned()),
+            504 => ("text/plain", "upstream request timeout".to_owned()),
+            429 => ("text/plain", "rate limited".to_owned()),
+            _ => ("text/plain", String::new()),
+        };
+        let mut builder = Response::builder()
+            .status(code)
+            .header(header::CONTENT_TYPE, content_type);
+        if status == 429 {
+            builder = builder.header(
+                header::RETRY_AFTER,
+                self.faults.retry_after_secs.to_string(),
+            );
+        }
+        builder.body(Body::from(body)).unwrap_or_else(|_| {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = code;
+            r
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_next_counts_down_then_stops() {
+        let mut f = FaultState::new(Faults {
+            fail_next: 2,
+            ..Faults::default()
+        });
+        assert_eq!(f.before(&Method::GET), PreFault::Status(503));
+        assert_eq!(f.before(&Method::POST), PreFault::Status(503));
+        assert_eq!(f.before(&Method::GET), PreFault::None);
+    }
+
+    #[test]
+    fn rates_are_deterministic_per_seed() {
+        let faults = Faults {
+            get_error_rate: 0.5,
+            error_statuses: vec![502, 429],
+            seed: 7,
+            ..Faults::default()
+        };
+        let run = |faults: &Faults| {
+            let mut f = FaultState::new(faults.clone());
+            (0..50).map(|_| f.before(&Method::GET)).collect::<Vec<_>>()
+        };
+        let a = run(&faults);
+        assert_eq!(a, run(&faults));
+        let errors = a.iter().filter(|p| **p != PreFault::None).count();
+        assert!((10..=40).contains(&errors), "{errors}");
+        assert!(
+            a.iter()
+                .all(|p| matches!(p, PreFault::None | PreFault::Status(502 | 429)))
+        );
+        // GET faults never hit writes.
+        let mut f = FaultState::new(faults);
+        assert!((0..50).all(|_| f.before(&Method::PUT) == PreFault::None));
+    }
+
+    #[test]
+    fn commit_then_500_applies_to_the_next_creates() {
+        let mut f = FaultState::new(Faults {
+            commit_then_500_creates: 1,
+            ..Faults::default()
+        });
+        assert!(!f.after_commit(false));
+        assert!(f.after_commit(true));
+        assert!(!f.after_commit(true));
+    }
+
+    #[test]
+    fn rate_limits_carry_retry_after() {
+        let f = FaultState::new(Faults::default());
+        let r = f.response(429);
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+    }
+}
