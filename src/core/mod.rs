@@ -4,3 +4,4 @@
 pub mod diagnostics;
 pub mod load;
 pub mod model;
+pub mod validate;
