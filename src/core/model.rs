@@ -332,9 +332,7 @@ impl JsonSchema for ParamValue {
 }
 
 /// A service module a build builds (`services[]`).
-#[derive(
-    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceModule {
     /// Service name.
@@ -619,12 +617,7 @@ impl BuildDef {
                 .parameters
                 .iter()
                 .filter(|p| p.is_credential)
-                .map(|p| {
-                    (
-                        format!("parameters[{}].default_value", p.key),
-                        &p.default_value,
-                    )
-                })
+                .map(|p| (format!("parameters[{}].default_value", p.key), &p.default_value))
                 .collect(),
             BuildDef::Template(t) => t
                 .target_services
