@@ -277,8 +277,7 @@ mod tests {
     fn emulator_flag_takes_an_optional_state_file() {
         let cli = Cli::try_parse_from(["zadig-sync", "plan", "--emulator"]).expect("parses");
         assert_eq!(cli.global.emulator, Some(PathBuf::new()));
-        let cli =
-            Cli::try_parse_from(["zadig-sync", "--emulator=s.json", "plan"]).expect("parses");
+        let cli = Cli::try_parse_from(["zadig-sync", "--emulator=s.json", "plan"]).expect("parses");
         assert_eq!(cli.global.emulator, Some(PathBuf::from("s.json")))
     }
 }

@@ -332,7 +332,9 @@ impl JsonSchema for ParamValue {
 }
 
 /// A service module a build builds (`services[]`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceModule {
     /// Service name.
@@ -565,6 +567,8 @@ pub struct Input {
 }
 
 /// One build definition, plain or template.
+// Values live in one Vec per run; boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum BuildDef {
     /// `kind: Build`.
@@ -617,7 +621,12 @@ impl BuildDef {
                 .parameters
                 .iter()
                 .filter(|p| p.is_credential)
-                .map(|p| (format!("parameters[{}].default_value", p.key), &p.default_value))
+                .map(|p| {
+                    (
+                        format!("parameters[{}].default_value", p.key),
+                        &p.default_value,
+                    )
+                })
                 .collect(),
             BuildDef::Template(t) => t
                 .target_services

@@ -337,10 +337,18 @@ pub struct DetailParameter {
     #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
     pub param_type: String,
     /// Choices (template builds only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub choice_option: Vec<String>,
     /// Selected choices (template builds only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub choice_value: Vec<String>,
     /// Secret.
     #[serde(default)]
@@ -499,7 +507,11 @@ pub struct StoredTarget {
     #[serde(default)]
     pub build_name: String,
     /// Per-target repos (template builds).
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub repos: Vec<StoredRepo>,
     /// Per-target envs (template builds; plain text even for credentials).
     #[serde(default, deserialize_with = "null_default")]
@@ -546,7 +558,11 @@ pub struct StoredRepo {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pr: i64,
     /// PRs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub prs: Vec<i64>,
     /// Hidden.
     #[serde(default)]
@@ -620,10 +636,18 @@ pub struct KeyVal {
     #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
     pub kv_type: String,
     /// Choices.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub choice_option: Vec<String>,
     /// Selected choices.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub choice_value: Vec<String>,
     /// Secret.
     #[serde(default)]

@@ -1,6 +1,6 @@
 //! `apply` (being built).
 
-use crate::cli::args::{GlobalArgs, ApplyArgs};
+use crate::cli::args::{ApplyArgs, GlobalArgs};
 use crate::cli::exit::Outcome;
 use crate::cli::printer::Printer;
 

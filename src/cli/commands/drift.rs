@@ -1,6 +1,6 @@
 //! `drift` (being built).
 
-use crate::cli::args::{GlobalArgs, DriftArgs};
+use crate::cli::args::{DriftArgs, GlobalArgs};
 use crate::cli::exit::Outcome;
 use crate::cli::printer::Printer;
 

@@ -1,6 +1,6 @@
 //! `emulator` (being built).
 
-use crate::cli::args::{GlobalArgs, EmulatorArgs};
+use crate::cli::args::{EmulatorArgs, GlobalArgs};
 use crate::cli::exit::Outcome;
 use crate::cli::printer::Printer;
 
