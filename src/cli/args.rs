@@ -37,10 +37,9 @@ pub struct GlobalArgs {
         global = true,
         value_name = "STATE_FILE",
         num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = ""
+        require_equals = true
     )]
-    pub emulator: Option<PathBuf>,
+    pub emulator: Option<Option<PathBuf>>,
 
     /// Most requests in flight at once, for the whole run.
     #[arg(long, global = true, value_name = "N", default_value_t = 16,
@@ -276,8 +275,8 @@ mod tests {
     #[test]
     fn emulator_flag_takes_an_optional_state_file() {
         let cli = Cli::try_parse_from(["zadig-sync", "plan", "--emulator"]).expect("parses");
-        assert_eq!(cli.global.emulator, Some(PathBuf::new()));
+        assert_eq!(cli.global.emulator, Some(None));
         let cli = Cli::try_parse_from(["zadig-sync", "--emulator=s.json", "plan"]).expect("parses");
-        assert_eq!(cli.global.emulator, Some(PathBuf::from("s.json")))
+        assert_eq!(cli.global.emulator, Some(Some(PathBuf::from("s.json"))));
     }
 }

@@ -1,1 +1,213 @@
 //! Reading a definition directory from disk (the shell side of loading).
+//!
+//! The directory holds `zadig-sync.yaml` at its root and definition files
+//! (`*.yaml`, `*.yml`) anywhere below it. Hidden files and directories (a name
+//! starting with `.`, such as `.git`) are skipped. Paths are kept relative to
+//! the directory with `/` separators, and sorted, so that diagnostics, plans
+//! and the content hash do not depend on the platform or on readdir order.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+
+use crate::core::load::{self, CONFIG_FILE, LoadResult, SourceFile};
+use crate::render::diagnostics::Sources;
+
+/// The files of a definition directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirContents {
+    /// `zadig-sync.yaml` at the root, when present.
+    pub config: Option<SourceFile>,
+    /// Definition files, sorted by path.
+    pub files: Vec<SourceFile>,
+}
+
+impl DirContents {
+    /// The file at `path` (relative, `/`-separated), the config included.
+    pub fn get(&self, path: &str) -> Option<&SourceFile> {
+        if let Some(c) = self.config.as_ref().filter(|c| c.path == path) {
+            return Some(c);
+        }
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+}
+
+impl Sources for DirContents {
+    fn source(&self, path: &str) -> Option<&[u8]> {
+        self.get(path).map(|f| f.bytes.as_slice())
+    }
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| n.starts_with('.'))
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// Reads a definition directory: `zadig-sync.yaml` and every `*.yaml`/`*.yml`
+/// below it (symlinks followed), skipping hidden files and directories.
+pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
+    let meta = std::fs::metadata(dir)
+        .with_context(|| format!("cannot read the definition directory {}", dir.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!("{} is not a directory", dir.display());
+    }
+    let mut contents = DirContents::default();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        // Depth 0 is the directory itself, which may well be `.`.
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    for entry in walker {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        if !entry.file_type().is_file() || !is_yaml(entry.path()) {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let bytes = std::fs::read(entry.path())
+            .with_context(|| format!("cannot read {}", entry.path().display()))?;
+        let file = SourceFile { path: rel, bytes };
+        if entry.depth() == 1 && file.path == CONFIG_FILE {
+            contents.config = Some(file);
+        } else {
+            contents.files.push(file);
+        }
+    }
+    // Per-directory name order is not path order (`a-b/x` vs `a/x`).
+    contents.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(contents)
+}
+
+/// SHA-256 (hex) over the config and the files, in order: a saved plan keeps
+/// it to notice that the definitions changed since it was made.
+///
+/// Each file contributes its path and bytes, both length-prefixed, so that no
+/// two different directories hash the same input; a missing config contributes
+/// a distinct marker.
+pub fn content_hash(contents: &DirContents) -> String {
+    fn add_tag(h: &mut Sha256, tag: u8) {
+        h.update([tag]);
+    }
+    fn add(h: &mut Sha256, f: &SourceFile) {
+        h.update((f.path.len() as u64).to_le_bytes());
+        h.update(f.path.as_bytes());
+        h.update((f.bytes.len() as u64).to_le_bytes());
+        h.update(&f.bytes);
+    }
+    let mut h = Sha256::new();
+    // A tag byte tells "no config" from any config.
+    match &contents.config {
+        Some(c) => {
+            add_tag(&mut h, 1);
+            add(&mut h, c);
+        }
+        None => add_tag(&mut h, 0),
+    }
+    for f in &contents.files {
+        add(&mut h, f);
+    }
+    let digest = h.finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads and loads a definition directory. An `Err` is an I/O problem; problems
+/// in the files are diagnostics in the [`LoadResult`].
+pub fn load_dir(dir: &Path) -> anyhow::Result<(DirContents, LoadResult)> {
+    let contents = read_dir(dir)?;
+    let result = load::load(contents.config.as_ref(), &contents.files);
+    Ok((contents, result))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    #[test]
+    fn reads_sorted_relative_paths_and_skips_hidden_and_other_files() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = tmp.path();
+        write(d, "zadig-sync.yaml", "projects: []\n");
+        write(d, "b.yaml", "x");
+        write(d, "a/z.yml", "x");
+        write(d, "a-b/y.yaml", "x");
+        write(d, "sub/zadig-sync.yaml", "x");
+        write(d, ".hidden.yaml", "x");
+        write(d, ".git/config.yaml", "x");
+        write(d, "notes.txt", "x");
+        write(d, "emulator-seed.json", "{}");
+        let c = read_dir(d).expect("reads");
+        assert_eq!(
+            c.config.as_ref().map(|c| c.path.as_str()),
+            Some("zadig-sync.yaml")
+        );
+        let paths: Vec<_> = c.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["a-b/y.yaml", "a/z.yml", "b.yaml", "sub/zadig-sync.yaml"]
+        );
+        assert!(c.get("a/z.yml").is_some());
+        assert!(c.get("zadig-sync.yaml").is_some());
+        assert!(c.get("nope.yaml").is_none());
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let missing = tmp.path().join("nope");
+        let err = read_dir(&missing).expect_err("fails");
+        assert!(format!("{err:#}").contains("nope"), "{err:#}");
+        write(tmp.path(), "f.yaml", "x");
+        let err = read_dir(&tmp.path().join("f.yaml")).expect_err("fails");
+        assert!(err.to_string().contains("is not a directory"));
+    }
+
+    #[test]
+    fn content_hash_sees_paths_bytes_and_the_config() {
+        let file = |p: &str, b: &str| SourceFile {
+            path: p.into(),
+            bytes: b.as_bytes().to_vec(),
+        };
+        let a = DirContents {
+            config: Some(file("zadig-sync.yaml", "projects: []")),
+            files: vec![file("a.yaml", "x"), file("b.yaml", "y")],
+        };
+        let h = content_hash(&a);
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, content_hash(&a.clone()));
+        let mut b = a.clone();
+        b.files[1].bytes = b"z".to_vec();
+        assert_ne!(h, content_hash(&b));
+        let mut b = a.clone();
+        b.files[0].path = "c.yaml".into();
+        assert_ne!(h, content_hash(&b));
+        // Moving bytes between path and content must change the hash.
+        let mut b = a.clone();
+        b.files[0] = file("a.yamlx", "");
+        assert_ne!(h, content_hash(&b));
+        let mut b = a;
+        b.config = None;
+        assert_ne!(h, content_hash(&b));
+    }
+}

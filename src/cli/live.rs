@@ -22,7 +22,8 @@ use crate::core::catalog::Catalog;
 use crate::core::live::{LiveBuild, LiveRead};
 use crate::core::model::{BuildDef, Config, MASK};
 use crate::core::plan::{LiveState, ProjectLive};
-use crate::zadig::client::{ApiError, Client};
+use crate::zadig::client::Client;
+use crate::zadig::error::ApiError;
 use crate::zadig::wire::{BuildBrief, StoredBuild};
 
 /// What to read.

@@ -69,7 +69,7 @@ impl Connection {
     pub fn resolve(global: &GlobalArgs, config_endpoint: Option<&str>) -> anyhow::Result<Self> {
         let target = match &global.emulator {
             Some(state) => Target::Emulator {
-                state: (!state.as_os_str().is_empty()).then(|| state.clone()),
+                state: state.clone(),
             },
             None => {
                 let endpoint = global

@@ -1,6 +1,7 @@
 //! Renderers: plans, reports and diagnostics as text, JSON and Markdown.
 //! They take plain data and return strings; printing is the shell's job.
 
+pub mod diagnostics;
 pub mod human;
 pub mod json;
 pub mod markdown;
