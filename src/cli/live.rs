@@ -54,8 +54,11 @@ pub async fn read_live(
 ) -> anyhow::Result<LiveState> {
     // Look-ups and listings at once.
     let lookups = async {
-        let (images, clusters, hosts) =
-            tokio::join!(client.basic_images(), client.clusters(), client.code_hosts());
+        let (images, clusters, hosts) = tokio::join!(
+            client.basic_images(),
+            client.clusters(),
+            client.code_hosts()
+        );
         match (images, clusters) {
             (Ok(images), Ok(clusters)) => {
                 let hosts = hosts.ok();
@@ -71,7 +74,9 @@ pub async fn read_live(
                 ))
             }
             (Err(e), _) | (_, Err(e)) if ui_api_unavailable(&e) => {
-                tracing::warn!("the UI API is not available ({e}); reading builds through the OpenAPI detail only");
+                tracing::warn!(
+                    "the UI API is not available ({e}); reading builds through the OpenAPI detail only"
+                );
                 let clusters = client.openapi_clusters().await?;
                 Ok((None, Some(Catalog::from_openapi_clusters(&clusters))))
             }
@@ -104,7 +109,11 @@ pub async fn read_live(
     // Which builds to read fully: those with a definition or subject to prune,
     // never ignored ones or read-only ones.
     let wanted = |project: &str, name: &str| {
-        scope.targets.is_empty() || scope.targets.iter().any(|t| *t == format!("{project}/{name}"))
+        scope.targets.is_empty()
+            || scope
+                .targets
+                .iter()
+                .any(|t| *t == format!("{project}/{name}"))
     };
     let desired_names: BTreeSet<(&str, &str)> = scope
         .desired
@@ -140,7 +149,9 @@ pub async fn read_live(
             let read_only = !brief.source.is_empty() && brief.source != "zadig";
             let needed = !read_only
                 && wanted(&project, &brief.name)
-                && (scope.read_all || prune || desired_names.contains(&(project.as_str(), brief.name.as_str())));
+                && (scope.read_all
+                    || prune
+                    || desired_names.contains(&(project.as_str(), brief.name.as_str())));
             if needed {
                 to_read.push((project.clone(), brief.clone()));
             }
@@ -250,15 +261,29 @@ fn ui_api_unavailable(e: &ApiError) -> bool {
     matches!(e.status(), Some(401 | 403 | 404 | 405))
 }
 
-async fn read_one(client: &Client, project: &str, name: &str, openapi_only: bool) -> Result<LiveRead, ApiError> {
+async fn read_one(
+    client: &Client,
+    project: &str,
+    name: &str,
+    openapi_only: bool,
+) -> Result<LiveRead, ApiError> {
     if !openapi_only {
         match client.stored_build(project, name).await {
             Ok(model) => return stored_with_credentials(client, project, name, model).await,
-            Err(e @ ApiError::StoredModelUnavailable { .. }) | Err(e @ ApiError::NotABuild { .. }) => {
-                tracing::debug!(project, name, "stored model not readable ({e}); using the OpenAPI detail");
+            Err(e @ ApiError::StoredModelUnavailable { .. })
+            | Err(e @ ApiError::NotABuild { .. }) => {
+                tracing::debug!(
+                    project,
+                    name,
+                    "stored model not readable ({e}); using the OpenAPI detail"
+                );
             }
             Err(e) if ui_api_unavailable(&e) => {
-                tracing::debug!(project, name, "stored model not readable ({e}); using the OpenAPI detail");
+                tracing::debug!(
+                    project,
+                    name,
+                    "stored model not readable ({e}); using the OpenAPI detail"
+                );
             }
             Err(e) => return Err(e),
         }
@@ -310,7 +335,11 @@ async fn stored_with_credentials(
 /// does not manage, to find where `names` are taken. Best effort: a project
 /// that cannot be listed is skipped (the create would then fail with Zadig's
 /// own "exists in project X" message).
-async fn find_elsewhere(client: &Client, config: &Config, names: &BTreeSet<&str>) -> BTreeMap<String, String> {
+async fn find_elsewhere(
+    client: &Client,
+    config: &Config,
+    names: &BTreeSet<&str>,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let projects = match client.projects().await {
         Ok(p) => p,

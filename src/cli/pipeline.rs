@@ -87,7 +87,11 @@ pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Re
 }
 
 /// Connects (to the server, or to an in-process emulator).
-pub async fn connect(global: &GlobalArgs, prepared: &Prepared, dir: &Path) -> anyhow::Result<Session> {
+pub async fn connect(
+    global: &GlobalArgs,
+    prepared: &Prepared,
+    dir: &Path,
+) -> anyhow::Result<Session> {
     let conn = Connection::resolve(global, prepared.config().endpoint.as_deref())?;
     Session::open(&conn, Some(dir)).await
 }

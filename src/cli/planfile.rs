@@ -50,6 +50,8 @@ pub struct PlannedChange {
     pub blocked: Option<String>,
     /// Live `update_time` at plan time (absent for creates).
     pub live_update_time: Option<i64>,
+    /// Fingerprint of the live build at plan time (absent for creates).
+    pub live_fingerprint: Option<String>,
     /// The desired document, as in the files; literal credential values
     /// replaced by `(sensitive)`: apply reads the values from the files, whose
     /// hash must match.
@@ -77,6 +79,7 @@ impl PlanFile {
                     action: c.action,
                     blocked: c.blocked.as_ref().map(|b| b.guard().to_owned()),
                     live_update_time: c.live_update_time,
+                    live_fingerprint: c.live_fingerprint.clone(),
                     desired: c.desired.as_ref().map(redacted),
                 })
                 .collect(),
@@ -137,7 +140,10 @@ fn redacted(def: &BuildDef) -> serde_json::Value {
     }
     let mut v = def.to_value();
     if let serde_json::Value::Object(m) = &mut v {
-        m.insert("kind".to_owned(), serde_json::Value::from(def.kind().to_string()));
+        m.insert(
+            "kind".to_owned(),
+            serde_json::Value::from(def.kind().to_string()),
+        );
     }
     v
 }

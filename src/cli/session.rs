@@ -31,8 +31,9 @@ impl Session {
             Target::Emulator { state } => {
                 let seed_file = dir.map(|d| d.join(DIR_SEED)).filter(|p| p.is_file());
                 let seed = match &seed_file {
-                    Some(path) => Seed::from_file(path)
-                        .with_context(|| format!("cannot load the emulator seed {}", path.display()))?,
+                    Some(path) => Seed::from_file(path).with_context(|| {
+                        format!("cannot load the emulator seed {}", path.display())
+                    })?,
                     None => Seed::builtin(),
                 };
                 let config = EmulatorConfig {
@@ -64,5 +65,7 @@ impl Session {
 /// as `update_by`, as Zadig does with real tokens.
 fn emulator_token() -> SecretString {
     // base64url of {"name":"zadig-sync","uid":"emulator"}
-    SecretString::from("eyJhbGciOiJub25lIn0.eyJuYW1lIjoiemFkaWctc3luYyIsInVpZCI6ImVtdWxhdG9yIn0.".to_owned())
+    SecretString::from(
+        "eyJhbGciOiJub25lIn0.eyJuYW1lIjoiemFkaWctc3luYyIsInVpZCI6ImVtdWxhdG9yIn0.".to_owned(),
+    )
 }

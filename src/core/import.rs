@@ -5,7 +5,7 @@
 use super::canonical::to_yaml;
 use super::catalog::Catalog;
 use super::live::LiveBuild;
-use super::model::{BuildDef, ParamValue};
+use super::model::{BuildDef, Infrastructure, ParamValue};
 use super::normalize::{default_advanced_settings, normalize_live};
 
 /// How credential values are written.
@@ -89,12 +89,16 @@ pub fn import_build(
                 };
             }
             // Leave out what Zadig fills in anyway.
+            let kubernetes = b.infrastructure == Infrastructure::Kubernetes;
             if let Some(adv) = &mut b.advanced_settings {
                 if *adv == default_advanced_settings(catalog) {
                     b.advanced_settings = None;
-                } else if catalog.effective_strategy(&adv.cluster_name, "").as_deref()
-                    == Some(adv.strategy_name.as_str())
+                } else if kubernetes
+                    && catalog.effective_strategy(&adv.cluster_name, "").as_deref()
+                        == Some(adv.strategy_name.as_str())
                 {
+                    // "" runs with the default strategy, but only Kubernetes
+                    // builds get it filled in (one-read §2.3).
                     adv.strategy_name.clear();
                 }
             }
@@ -142,7 +146,10 @@ mod tests {
 
     #[test]
     fn env_var_names_are_safe() {
-        assert_eq!(env_var_name("demo-api", "npm.token"), "ZADIG_SECRET_DEMO_API_NPM_TOKEN");
+        assert_eq!(
+            env_var_name("demo-api", "npm.token"),
+            "ZADIG_SECRET_DEMO_API_NPM_TOKEN"
+        );
         assert_eq!(env_var_name("ünï", "k"), "ZADIG_SECRET____K");
     }
 }

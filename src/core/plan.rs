@@ -161,6 +161,9 @@ pub struct Change {
     pub blocked: Option<Blocked>,
     /// The live `update_time` when the plan was made (absent for creates).
     pub live_update_time: Option<i64>,
+    /// SHA-256 of the live build as read (credential values masked first):
+    /// catches edits within the same second, which `update_time` cannot.
+    pub live_fingerprint: Option<String>,
     /// UI-only settings the write would erase (allowed by `--allow-erase`).
     pub erases: Vec<String>,
     /// Unified diff of the canonical YAML, live → desired, values masked.
@@ -322,6 +325,16 @@ pub struct PlanOptions {
     pub load_errors: bool,
 }
 
+/// The fingerprint of a live build: SHA-256 of its canonical JSON with
+/// credential values masked (so the hash reveals nothing about them).
+pub fn fingerprint(live: &BuildDef) -> String {
+    use sha2::{Digest, Sha256};
+    let mut masked = live.clone();
+    mask_pair(Some(&mut masked), None);
+    let digest = Sha256::digest(masked.to_value().to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Compiles the `protect` and `ignore` globs of a project. Invalid globs are
 /// reported by validation; here they match nothing.
 fn globs(patterns: &[String]) -> GlobSet {
@@ -434,6 +447,7 @@ pub fn plan(
                     fields: Vec::new(),
                     blocked: protect.is_match(name).then_some(Blocked::Protected),
                     live_update_time: Some(b.brief.update_time),
+                    live_fingerprint: normalized.def.as_ref().map(fingerprint),
                     erases: Vec::new(),
                     diff,
                     desired: None,
@@ -506,6 +520,7 @@ fn plan_one(
         fields: Vec::new(),
         blocked: None,
         live_update_time: None,
+        live_fingerprint: None,
         erases: Vec::new(),
         diff: String::new(),
         desired: Some(d.def.clone()),
@@ -513,7 +528,8 @@ fn plan_one(
     };
 
     let Some(current) = current else {
-        let mut shown = desired.clone();
+        // A new build is shown as written, without the defaults Zadig adds.
+        let mut shown = d.def.clone();
         mask_pair(None, Some(&mut shown));
         let other = live_names
             .get(name)
@@ -560,6 +576,7 @@ fn plan_one(
     let Some(live_def) = normalized.def else {
         return;
     };
+    let live_fingerprint = Some(fingerprint(&live_def));
 
     if live_def.kind() != desired.kind() {
         let mut before = live_def.clone();
@@ -569,6 +586,7 @@ fn plan_one(
             action: Action::Replace,
             blocked: protected.then_some(Blocked::Protected),
             live_update_time: update_time,
+            live_fingerprint,
             erases: normalized.erases,
             diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
             ..base
@@ -612,6 +630,7 @@ fn plan_one(
         fields,
         blocked,
         live_update_time: update_time,
+        live_fingerprint,
         erases: normalized.erases,
         diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
         ..base

@@ -21,7 +21,14 @@ impl Styles {
     fn new(color: bool) -> Self {
         if !color {
             let s = Style::new();
-            return Styles { create: s, update: s, delete: s, blocked: s, dim: s, bold: s };
+            return Styles {
+                create: s,
+                update: s,
+                delete: s,
+                blocked: s,
+                dim: s,
+                bold: s,
+            };
         }
         Styles {
             create: AnsiColor::Green.on_default(),
@@ -50,12 +57,23 @@ pub fn render(plan: &Plan, view: View, color: bool) -> String {
     for c in &plan.changes {
         if project != Some(c.project.as_str()) {
             project = Some(&c.project);
-            let _ = writeln!(out, "{}Project {}{}", st.bold, c.project, st.bold.render_reset());
+            let _ = writeln!(
+                out,
+                "{}Project {}{}",
+                st.bold,
+                c.project,
+                st.bold.render_reset()
+            );
         }
         change(&mut out, c, view, &st);
     }
     if !plan.unmanaged.is_empty() {
-        let _ = writeln!(out, "{}Unmanaged builds (left alone):{}", st.bold, st.bold.render_reset());
+        let _ = writeln!(
+            out,
+            "{}Unmanaged builds (left alone):{}",
+            st.bold,
+            st.bold.render_reset()
+        );
         for u in &plan.unmanaged {
             let _ = writeln!(out, "  {}/{}: {}", u.project, u.name, u.reason);
         }
@@ -79,7 +97,13 @@ pub fn render(plan: &Plan, view: View, color: bool) -> String {
     if !plan.warnings.is_empty() {
         out.push('\n');
     }
-    let _ = writeln!(out, "{}{}{}", st.bold, summary_line(plan, view), st.bold.render_reset());
+    let _ = writeln!(
+        out,
+        "{}{}{}",
+        st.bold,
+        summary_line(plan, view),
+        st.bold.render_reset()
+    );
     out
 }
 
@@ -138,7 +162,8 @@ fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
     }
     if !c.diff.is_empty() {
         for line in c.diff.lines() {
-            let s = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@") {
+            let s = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@")
+            {
                 st.dim
             } else if line.starts_with('+') {
                 st.create

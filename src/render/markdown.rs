@@ -37,7 +37,9 @@ pub fn render(plan: &Plan, view: View) -> String {
     }
 
     if plan.has_changes() {
-        out.push_str("| | Project | Build | Kind | Action | Details |\n|---|---|---|---|---|---|\n");
+        out.push_str(
+            "| | Project | Build | Kind | Action | Details |\n|---|---|---|---|---|---|\n",
+        );
         let mut rows = String::new();
         let mut cut_rows = 0;
         for c in &plan.changes {
@@ -71,13 +73,20 @@ pub fn render(plan: &Plan, view: View) -> String {
         }
         out.push_str(&rows);
         if cut_rows > 0 {
-            let _ = writeln!(out, "\n_{cut_rows} more rows cut to fit the comment size limit._");
+            let _ = writeln!(
+                out,
+                "\n_{cut_rows} more rows cut to fit the comment size limit._"
+            );
         }
         out.push('\n');
     }
 
     if !plan.unmanaged.is_empty() {
-        let _ = writeln!(out, "<details><summary>{} unmanaged build(s), left alone</summary>\n", plan.unmanaged.len());
+        let _ = writeln!(
+            out,
+            "<details><summary>{} unmanaged build(s), left alone</summary>\n",
+            plan.unmanaged.len()
+        );
         for u in &plan.unmanaged {
             let _ = writeln!(out, "- `{}/{}`: {}", u.project, u.name, escape(&u.reason));
         }
@@ -86,7 +95,17 @@ pub fn render(plan: &Plan, view: View) -> String {
     if !plan.not_verifiable.is_empty() {
         out.push_str("<details><summary>Not verifiable on this server</summary>\n\n");
         for n in &plan.not_verifiable {
-            let _ = writeln!(out, "- `{}/{}`: {}", n.project, n.name, n.paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                out,
+                "- `{}/{}`: {}",
+                n.project,
+                n.name,
+                n.paths
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         out.push_str("\n</details>\n\n");
     }
@@ -141,7 +160,10 @@ pub fn render(plan: &Plan, view: View) -> String {
 
 /// Escapes text for a Markdown table cell or list item.
 fn escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', " ")
 }
 
 #[cfg(test)]
@@ -159,8 +181,11 @@ mod tests {
             fields: vec![],
             blocked: None,
             live_update_time: None,
+            live_fingerprint: None,
             erases: vec![],
-            diff: (0..diff_lines).map(|i| format!("+line {i} {}\n", "x".repeat(60))).collect(),
+            diff: (0..diff_lines)
+                .map(|i| format!("+line {i} {}\n", "x".repeat(60)))
+                .collect(),
             desired: None,
             origin: None,
         }
@@ -169,7 +194,9 @@ mod tests {
     #[test]
     fn a_huge_plan_stays_under_the_budget_and_says_what_it_cut() {
         let plan = Plan {
-            changes: (0..500).map(|i| change(&format!("b{i:03}"), Action::Create, 400)).collect(),
+            changes: (0..500)
+                .map(|i| change(&format!("b{i:03}"), Action::Create, 400))
+                .collect(),
             ..Plan::default()
         };
         let md = render(&plan, View::Plan);
@@ -180,8 +207,14 @@ mod tests {
 
     #[test]
     fn deletes_get_a_caution_banner() {
-        let plan = Plan { changes: vec![change("old", Action::Delete, 1)], ..Plan::default() };
+        let plan = Plan {
+            changes: vec![change("old", Action::Delete, 1)],
+            ..Plan::default()
+        };
         let md = render(&plan, View::Plan);
-        assert!(md.contains("[!CAUTION]") && md.contains("`demo/old`"), "{md}");
+        assert!(
+            md.contains("[!CAUTION]") && md.contains("`demo/old`"),
+            "{md}"
+        );
     }
 }

@@ -35,9 +35,14 @@ use crate::zadig::client::{Client, WriteOutcome};
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Outcome {
     let saved = args.plan.as_deref().map(PlanFile::read).transpose()?;
     if saved.is_some() && (!args.targets.is_empty() || args.allow_erase || args.allow_mass_delete) {
-        bail!("--plan applies the saved plan as it was made: --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`");
+        bail!(
+            "--plan applies the saved plan as it was made: --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`"
+        );
     }
-    let projects = saved.as_ref().map(|p| p.projects.clone()).unwrap_or_default();
+    let projects = saved
+        .as_ref()
+        .map(|p| p.projects.clone())
+        .unwrap_or_default();
     let prepared = prepare(&args.dir, &projects, printer)?;
     if prepared.load.has_errors() {
         bail!("the definition files have errors (shown above): nothing was applied");
@@ -69,7 +74,16 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
 
     let session = connect(global, &prepared, &args.dir).await?;
     let concurrency = usize::from(global.concurrency);
-    let result = apply(&session.client, &prepared, saved.as_ref(), &opts, args, concurrency, printer).await;
+    let result = apply(
+        &session.client,
+        &prepared,
+        saved.as_ref(),
+        &opts,
+        args,
+        concurrency,
+        printer,
+    )
+    .await;
     session.close().await;
     let report = match result? {
         Some(report) => report,
@@ -107,25 +121,45 @@ async fn apply(
     for c in &plan.changes {
         let skip = |reason: String| skipped(c, reason);
         if let Some(saved) = saved {
-            match saved.changes.iter().find(|s| s.project == c.project && s.name == c.name) {
+            match saved
+                .changes
+                .iter()
+                .find(|s| s.project == c.project && s.name == c.name)
+            {
                 None => {
-                    report.outcomes.push(skip("not in the saved plan (changed since it was made): re-plan".into()));
+                    report.outcomes.push(skip(
+                        "not in the saved plan (changed since it was made): re-plan".into(),
+                    ));
                     continue;
                 }
-                Some(s) if s.action != c.action || s.live_update_time != c.live_update_time => {
-                    report.outcomes.push(skip("changed outside this plan since it was made: re-plan".into()));
+                Some(s)
+                    if s.action != c.action
+                        || s.live_update_time != c.live_update_time
+                        || s.live_fingerprint != c.live_fingerprint =>
+                {
+                    report.outcomes.push(skip(
+                        "changed outside this plan since it was made: re-plan".into(),
+                    ));
                     continue;
                 }
                 Some(_) => {}
             }
         }
         match &c.blocked {
-            Some(b) => report.outcomes.push(skip(format!("blocked ({}): {}", b.guard(), b.reason()))),
+            Some(b) => {
+                report
+                    .outcomes
+                    .push(skip(format!("blocked ({}): {}", b.guard(), b.reason())))
+            }
             None => work.push(c.clone()),
         }
     }
     if let Some(saved) = saved {
-        let now: BTreeSet<(&str, &str)> = plan.changes.iter().map(|c| (c.project.as_str(), c.name.as_str())).collect();
+        let now: BTreeSet<(&str, &str)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.project.as_str(), c.name.as_str()))
+            .collect();
         for s in saved.changes.iter().filter(|s| s.blocked.is_none()) {
             if !now.contains(&(s.project.as_str(), s.name.as_str())) {
                 printer.note(&format!("{}/{}: already up to date", s.project, s.name));
@@ -143,7 +177,11 @@ async fn apply(
         if let Some(def) = &c.desired
             && wire_body(def).is_none()
         {
-            for (build, m) in prepared.missing_env.iter().filter(|(b, _)| *b == format!("{}/{}", c.project, c.name)) {
+            for (build, m) in prepared
+                .missing_env
+                .iter()
+                .filter(|(b, _)| *b == format!("{}/{}", c.project, c.name))
+            {
                 missing.push(format!("{build}: {} ({})", m.var, m.path));
             }
         }
@@ -178,13 +216,17 @@ async fn apply(
     let mut writes = Vec::new();
     for c in work {
         if stale.contains(&(c.project.clone(), c.name.clone())) {
-            report.outcomes.push(skipped(&c, "changed in Zadig since it was read for this plan: re-plan".into()));
+            report.outcomes.push(skipped(
+                &c,
+                "changed in Zadig since it was read for this plan: re-plan".into(),
+            ));
         } else {
             writes.push(c);
         }
     }
     let concurrency = Arc::new(Semaphore::new(concurrency));
-    let (first, last): (Vec<Change>, Vec<Change>) = writes.into_iter().partition(|c| !c.action.deletes());
+    let (first, last): (Vec<Change>, Vec<Change>) =
+        writes.into_iter().partition(|c| !c.action.deletes());
     let mut written = Vec::new();
     for phase in [first, last] {
         let outcomes = run_phase(client, phase, &concurrency, &interrupted).await;
@@ -212,13 +254,19 @@ async fn apply(
     };
     for (c, mut o) in written {
         if o.status == Status::Applied
-            && let Some(left) = verification.changes.iter().find(|v| v.project == c.project && v.name == c.name)
+            && let Some(left) = verification
+                .changes
+                .iter()
+                .find(|v| v.project == c.project && v.name == c.name)
         {
             o.status = Status::NotConverged;
             o.reason = Some(match left.action {
-                Action::Delete => "Zadig accepted the delete, but the build is still there".to_owned(),
+                Action::Delete => {
+                    "Zadig accepted the delete, but the build is still there".to_owned()
+                }
                 Action::Create => "Zadig accepted the write, but the build is not there".to_owned(),
-                _ => "Zadig accepted the write, but the stored build differs from the definition".to_owned(),
+                _ => "Zadig accepted the write, but the stored build differs from the definition"
+                    .to_owned(),
             });
             o.fields = left.fields.clone();
         }
@@ -231,7 +279,12 @@ async fn apply(
         .enumerate()
         .map(|(i, c)| ((c.project.as_str(), c.name.as_str()), i))
         .collect();
-    report.outcomes.sort_by_key(|o| order.get(&(o.project.as_str(), o.name.as_str())).copied().unwrap_or(usize::MAX));
+    report.outcomes.sort_by_key(|o| {
+        order
+            .get(&(o.project.as_str(), o.name.as_str()))
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
     Ok(Some(report))
 }
 
@@ -251,7 +304,9 @@ fn skipped(c: &Change, reason: String) -> report::Outcome {
 /// Asks for `yes` on a terminal; refuses without one.
 fn confirm(count: usize) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        bail!("apply needs confirmation: no terminal to ask on, so pass --auto-approve (or apply a reviewed plan with --plan)");
+        bail!(
+            "apply needs confirmation: no terminal to ask on, so pass --auto-approve (or apply a reviewed plan with --plan)"
+        );
     }
     let mut err = std::io::stderr().lock();
     write!(
@@ -267,7 +322,10 @@ fn confirm(count: usize) -> anyhow::Result<bool> {
 
 /// Builds whose live `update_time` changed since the plan read them: re-read
 /// from the listing (one request per project) right before writing.
-async fn stale_builds(client: &Client, work: &[Change]) -> anyhow::Result<BTreeSet<(String, String)>> {
+async fn stale_builds(
+    client: &Client,
+    work: &[Change],
+) -> anyhow::Result<BTreeSet<(String, String)>> {
     let projects: BTreeSet<&str> = work
         .iter()
         .filter(|c| c.live_update_time.is_some())
@@ -285,7 +343,9 @@ async fn stale_builds(client: &Client, work: &[Change]) -> anyhow::Result<BTreeS
     let mut now: BTreeMap<(String, String), i64> = BTreeMap::new();
     while let Some(joined) = set.join_next().await {
         let (p, r) = joined.context("a listing task failed")?;
-        let builds = r.with_context(|| format!("cannot re-read project `{p}` before writing: nothing was applied"))?;
+        let builds = r.with_context(|| {
+            format!("cannot re-read project `{p}` before writing: nothing was applied")
+        })?;
         for b in builds {
             now.insert((p.clone(), b.name), b.update_time);
         }
@@ -293,9 +353,8 @@ async fn stale_builds(client: &Client, work: &[Change]) -> anyhow::Result<BTreeS
     Ok(work
         .iter()
         .filter(|c| {
-            c.live_update_time.is_some_and(|t| {
-                now.get(&(c.project.clone(), c.name.clone())) != Some(&t)
-            })
+            c.live_update_time
+                .is_some_and(|t| now.get(&(c.project.clone(), c.name.clone())) != Some(&t))
         })
         .map(|c| (c.project.clone(), c.name.clone()))
         .collect())
@@ -333,7 +392,8 @@ async fn run_phase(
             match write(&client, &c).await {
                 Ok(outcome) => {
                     o.status = Status::Applied;
-                    o.resolved_after_ambiguity = matches!(outcome, WriteOutcome::ResolvedAfterAmbiguity);
+                    o.resolved_after_ambiguity =
+                        matches!(outcome, WriteOutcome::ResolvedAfterAmbiguity);
                 }
                 Err(e) => {
                     o.status = Status::Failed;
@@ -432,7 +492,11 @@ fn render_report(report: &Report, color: bool) -> String {
         s.skipped,
         s.not_attempted,
         s.not_converged,
-        if report.interrupted { " Interrupted." } else { "" }
+        if report.interrupted {
+            " Interrupted."
+        } else {
+            ""
+        }
     );
     out
 }

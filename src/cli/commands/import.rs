@@ -18,7 +18,9 @@ use crate::core::plan::ProjectLive;
 /// Runs `import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> Outcome {
     let config = read_config(&args.out)?;
-    let declared = config.as_ref().is_some_and(|c| c.project(&args.project).is_some());
+    let declared = config
+        .as_ref()
+        .is_some_and(|c| c.project(&args.project).is_some());
     let endpoint = config.as_ref().and_then(|c| c.endpoint.clone());
     let conn = Connection::resolve(global, endpoint.as_deref())?;
     let session = Session::open(&conn, Some(&args.out)).await?;
@@ -32,7 +34,11 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         }],
         ..Config::default()
     };
-    let targets: Vec<String> = args.names.iter().map(|n| format!("{}/{n}", args.project)).collect();
+    let targets: Vec<String> = args
+        .names
+        .iter()
+        .map(|n| format!("{}/{n}", args.project))
+        .collect();
     let scope = ReadScope {
         projects: vec![args.project.clone()],
         desired: &[],
@@ -56,12 +62,19 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     if !missing.is_empty() {
         bail!(
             "no build named {} in project `{}`",
-            missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             args.project
         );
     }
     if builds.is_empty() {
-        printer.note(&format!("project `{}` has no builds to import", args.project));
+        printer.note(&format!(
+            "project `{}` has no builds to import",
+            args.project
+        ));
     }
 
     let mode = match args.credentials {
@@ -78,20 +91,23 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         if !args.names.is_empty() && !args.names.iter().any(|n| n == b.name()) {
             continue;
         }
-        let imported = match import_build(b, &live.catalog, mode, "../schemas/definition.schema.json") {
-            Ok(i) => i,
-            Err(e) => {
-                not_imported.push(format!("{}: {}", b.name(), e.reason));
-                continue;
-            }
-        };
+        let imported =
+            match import_build(b, &live.catalog, mode, "../schemas/definition.schema.json") {
+                Ok(i) => i,
+                Err(e) => {
+                    not_imported.push(format!("{}: {}", b.name(), e.reason));
+                    continue;
+                }
+            };
         let path = dir.join(format!("{}.yaml", file_name(b.name())));
         if path.exists() && !args.force {
             existing.push(path);
             continue;
         }
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(&path, &imported.text).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(&path, &imported.text)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         written += 1;
         if !imported.erases.is_empty() {
             with_erases.push(format!("{}: {}", b.name(), imported.erases.join("; ")));
@@ -104,7 +120,11 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     if !existing.is_empty() {
         out.push_str(&format!(
             "\nNot overwritten (pass --force to replace them):\n{}\n",
-            existing.iter().map(|p| format!("  {}", p.display())).collect::<Vec<_>>().join("\n")
+            existing
+                .iter()
+                .map(|p| format!("  {}", p.display()))
+                .collect::<Vec<_>>()
+                .join("\n")
         ));
     }
     if !env_vars.is_empty() {
@@ -116,7 +136,11 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     if !not_imported.is_empty() {
         out.push_str(&format!(
             "\nNot imported (zadig-sync does not manage them):\n{}\n",
-            not_imported.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+            not_imported
+                .iter()
+                .map(|v| format!("  {v}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         ));
     }
     if !with_erases.is_empty() {
@@ -143,9 +167,10 @@ fn read_config(dir: &Path) -> anyhow::Result<Option<Config>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let config: Config = serde_saphyr::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let config: Config =
+        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(Some(config))
 }
 
@@ -153,7 +178,13 @@ fn read_config(dir: &Path) -> anyhow::Result<Option<Config>> {
 /// anyway, but never write outside the directory).
 fn file_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c == '/' || c == '\\' || c == '\0' { '_' } else { c })
+        .map(|c| {
+            if c == '/' || c == '\\' || c == '\0' {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect::<String>()
         .trim_start_matches('.')
         .to_owned()
@@ -162,5 +193,13 @@ fn file_name(name: &str) -> String {
 /// Writes the JSON Schemas next to the imported files, so editors check them.
 fn write_schemas(out: &Path) -> anyhow::Result<()> {
     let dir: PathBuf = out.join("schemas");
-    crate::cli::commands::schema::write_schemas(&dir)
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, text) in crate::cli::commands::schema::schema_files() {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    Ok(())
 }

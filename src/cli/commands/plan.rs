@@ -44,7 +44,12 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
 }
 
 /// Writes a plan to stdout in the chosen format.
-pub(crate) fn print(plan: &Plan, view: View, format: OutputFormat, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) fn print(
+    plan: &Plan,
+    view: View,
+    format: OutputFormat,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let text = match format {
         OutputFormat::Human => render::human::render(plan, view, printer.color()),
         OutputFormat::Json => render::json::render(plan, view),

@@ -1,0 +1,10 @@
+//! End-to-end tests: the `zadig-sync` binary against the emulator, bound to
+//! 127.0.0.1:0 in this process. One test binary (fast to link), one module per
+//! command.
+
+mod common;
+
+mod apply;
+mod faults;
+mod import;
+mod plan;
