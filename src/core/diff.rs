@@ -137,7 +137,7 @@ fn walk_arrays(path: &str, b: &[Value], a: &[Value], out: &mut Vec<FieldChange>)
         }
         return;
     }
-    if is_scalar_list(b) && is_scalar_list(a) {
+    if is_scalar_list(b) || is_scalar_list(a) {
         // Lists of scalars (outputs, prs, choice options) change as a whole.
         if b != a {
             out.push(FieldChange {

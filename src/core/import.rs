@@ -150,6 +150,6 @@ mod tests {
             env_var_name("demo-api", "npm.token"),
             "ZADIG_SECRET_DEMO_API_NPM_TOKEN"
         );
-        assert_eq!(env_var_name("ünï", "k"), "ZADIG_SECRET____K");
+        assert_eq!(env_var_name("ünï", "k"), "ZADIG_SECRET__N__K");
     }
 }
