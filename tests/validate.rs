@@ -169,14 +169,23 @@ fn every_corpus_case_has_a_test() {
         found.sort();
         let mut listed: Vec<&str> = listed.to_vec();
         listed.sort_unstable();
-        assert_eq!(found, listed, "tests/corpus/{kind} and the test list differ");
+        assert_eq!(
+            found, listed,
+            "tests/corpus/{kind} and the test list differ"
+        );
     }
-    assert!(BAD.len() >= 30, "the bad-input corpus has {} cases", BAD.len());
+    assert!(
+        BAD.len() >= 30,
+        "the bad-input corpus has {} cases",
+        BAD.len()
+    );
 }
 
 #[test]
 fn examples_are_valid() {
-    let r = run(zadig_sync().current_dir(root()).args(["validate", "examples"]));
+    let r = run(zadig_sync()
+        .current_dir(root())
+        .args(["validate", "examples"]));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.stderr, "");
     assert_eq!(r.stdout, "Valid: 6 builds in 5 files (2 projects).\n");
@@ -188,7 +197,11 @@ fn quiet_keeps_errors_and_drops_warnings() {
         .current_dir(corpus("bad", "many_problems"))
         .args(["validate", ".", "-q"]));
     assert_eq!(r.code, Some(1));
-    assert!(r.stderr.contains("error: unknown field `buld_script`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error: unknown field `buld_script`"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("warning"), "{}", r.stderr);
     let r = run(zadig_sync()
         .current_dir(corpus("warn", "credential_literal"))
@@ -236,7 +249,10 @@ fn the_docs_example_bodies_load() {
     );
     assert_eq!(b.parameters[0].param_type, ParamType::MultiSelect);
     assert_eq!(b.parameters[0].choice_value, ["a", "b"]);
-    assert_eq!(b.parameters[1].default_value, ParamValue::Literal("abc123".into()));
+    assert_eq!(
+        b.parameters[1].default_value,
+        ParamValue::Literal("abc123".into())
+    );
     let step = b.docker_build_step.as_ref().expect("a docker step");
     assert_eq!(step.dockerfile_source, DockerfileSource::Local);
     assert!(step.enable_buildkit);
@@ -247,7 +263,10 @@ fn the_docs_example_bodies_load() {
     let BuildDef::Template(t) = def("demo-build") else {
         panic!("create-build-from-template.yaml is a template build");
     };
-    assert_eq!(t.target_services[0].inputs[1].value, ParamValue::Literal("zadigx".into()));
+    assert_eq!(
+        t.target_services[0].inputs[1].value,
+        ParamValue::Literal("zadigx".into())
+    );
 
     let r = validate_case("good", "docs-example");
     assert_eq!(r.code, Some(0), "{}", r.stderr);
@@ -279,7 +298,8 @@ fn schema_writes_what_check_accepts_and_check_sees_drift() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     for name in ["zadig-sync.schema.json", "definition.schema.json"] {
         let written = std::fs::read_to_string(out.join(name)).expect("written");
-        let checked_in = std::fs::read_to_string(root().join("schemas").join(name)).expect("in git");
+        let checked_in =
+            std::fs::read_to_string(root().join("schemas").join(name)).expect("in git");
         assert_eq!(written, checked_in, "{name}");
     }
     let r = run(zadig_sync().args(["schema", "--check", "--out"]).arg(&out));
@@ -288,8 +308,16 @@ fn schema_writes_what_check_accepts_and_check_sees_drift() {
     std::fs::remove_file(out.join("zadig-sync.schema.json")).expect("remove");
     let r = run(zadig_sync().args(["schema", "--check", "--out"]).arg(&out));
     assert_eq!(r.code, Some(1));
-    assert!(r.stderr.contains("definition.schema.json is out of date"), "{}", r.stderr);
-    assert!(r.stderr.contains("zadig-sync.schema.json is missing"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("definition.schema.json is out of date"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("zadig-sync.schema.json is missing"),
+        "{}",
+        r.stderr
+    );
 }
 
 fn schema(name: &str) -> jsonschema::Validator {
@@ -369,7 +397,11 @@ fn the_schemas_reject_what_validate_rejects() {
             path.display()
         );
     }
-    for case in ["config_unknown_field", "config_max_deletes", "config_project_typo_field"] {
+    for case in [
+        "config_unknown_field",
+        "config_max_deletes",
+        "config_project_typo_field",
+    ] {
         let path = corpus("bad", case).join("zadig-sync.yaml");
         let docs = documents(&path);
         assert!(!config.is_valid(&docs[0]), "{}", path.display());
@@ -394,10 +426,17 @@ fn example_files_point_editors_at_the_schemas() {
             };
             assert!(target.ends_with(expected), "{}: {target}", path.display());
             let resolved = path.parent().expect("parent").join(target);
-            let resolved = resolved.canonicalize().unwrap_or_else(|_| {
-                panic!("{}: {target} does not exist", path.display())
-            });
-            assert_eq!(resolved, root().join("schemas").join(expected).canonicalize().expect("schema"));
+            let resolved = resolved
+                .canonicalize()
+                .unwrap_or_else(|_| panic!("{}: {target} does not exist", path.display()));
+            assert_eq!(
+                resolved,
+                root()
+                    .join("schemas")
+                    .join(expected)
+                    .canonicalize()
+                    .expect("schema")
+            );
         }
     }
 }
