@@ -990,7 +990,7 @@ fn serde_diag(
                     sanitize(unexpected),
                     for_path(path)
                 ),
-                type_hint(expected, path),
+                type_hint(expected, path, Some(unexpected)),
             )
         }
         E::InvalidBooleanStrict { .. } => {
@@ -1011,7 +1011,7 @@ fn serde_diag(
                     expectation(ty),
                     for_path(path)
                 ),
-                type_hint(ty, path),
+                type_hint(ty, path, None),
             )
         }
         E::NullIntoString { .. } => (
@@ -1026,7 +1026,7 @@ fn serde_diag(
                     expectation(expected),
                     for_path(path)
                 ),
-                type_hint(expected, path),
+                type_hint(expected, path, None),
             )
         }
         E::DuplicateMappingKey { key, .. } => {
@@ -1055,7 +1055,16 @@ fn serde_diag(
             format!("the document is too large: {}", user_message(err)),
             Some("write the definition without deeply nested aliases".to_owned()),
         ),
-        E::Message { msg, .. } => (format!("{}{}", sanitize(msg), for_path(path)), None),
+        // Our own types' messages (a credential value's forms): say where.
+        E::Message { msg, .. } => {
+            let hint =
+                (msg.contains("from_env") || msg.contains("keep")).then(|| VALUE_FORMS.to_owned());
+            if path.is_empty() {
+                (sanitize(msg), hint)
+            } else {
+                (format!("`{path}`: {}", sanitize(msg)), hint)
+            }
+        }
         other => (user_message(other), None),
     };
     text.diag(Severity::Error, span, message, hint)
@@ -1125,11 +1134,22 @@ fn expectation(expected: &str) -> String {
     }
 }
 
-fn type_hint(expected: &str, path: &str) -> Option<String> {
+/// The forms of a parameter or input value.
+const VALUE_FORMS: &str = "a value is a string, `{from_env: NAME}` or `{keep: true}`";
+
+fn type_hint(expected: &str, path: &str, unexpected: Option<&str>) -> Option<String> {
     let key = last_key(path);
     let hint = match expectation(expected).as_str() {
+        // A parameter or input value (`ParamValue`).
         _ if expected.contains("quote numbers") => {
-            "quote it (`\"1.20\"`) so YAML keeps it as written, or write `{from_env: NAME}`".to_owned()
+            let scalar = unexpected.is_some_and(|u| {
+                ["integer", "floating", "boolean"].iter().any(|t| u.contains(t))
+            });
+            if scalar {
+                "quote it (`\"1.20\"`) so YAML keeps it as written".to_owned()
+            } else {
+                VALUE_FORMS.to_owned()
+            }
         }
         "a list" if key == "installs" => {
             "installs is a list of `- name: go` / `version: 1.22.1` entries (the v4.2 docs' \"string\" is wrong)".to_owned()
