@@ -372,8 +372,8 @@ struct Doc<'a> {
     /// The document's text, from the end of the previous document (so it holds
     /// its own `---` and comments) to its end.
     range: Range<usize>,
-    /// Its tree; `None` after a syntax error.
-    root: Option<Node<'a>>,
+    /// Its tree.
+    root: Node<'a>,
     /// Where the document starts (its `---` or first token), for diagnostics
     /// about the whole document.
     start: usize,
@@ -632,7 +632,7 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
                     docs.push(Doc {
                         index,
                         range: doc_begin..end,
-                        root: Some(node),
+                        root: node,
                         start: doc_start,
                     });
                 }
@@ -652,10 +652,7 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
                 span: start..end,
                 kind: NodeKind::Alias,
             },
-            Event::SequenceStart(style, ..) | Event::MappingStart(style, ..)
-                if stack.len() >= MAX_DEPTH =>
-            {
-                let _ = style;
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
                 errors.push(SyntaxError {
                     offset: start,
                     message: format!("nested more than {MAX_DEPTH} levels deep"),
@@ -793,7 +790,7 @@ fn load_file(
     }
     let mut any = false;
     for doc in &docs {
-        let Some(root) = &doc.root else { continue };
+        let root = &doc.root;
         if root.is_null() {
             continue;
         }
@@ -1219,9 +1216,7 @@ fn load_config(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Config>
         }
         return None;
     }
-    let mut docs = docs
-        .iter()
-        .filter(|d| d.root.as_ref().is_some_and(|r| !r.is_null()));
+    let mut docs = docs.iter().filter(|d| !d.root.is_null());
     let Some(doc) = docs.next() else {
         // An empty file: every setting has a default, but no project is managed.
         let config = Config::default();
@@ -1237,7 +1232,7 @@ fn load_config(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Config>
         ));
         return None;
     }
-    let root = doc.root.as_ref()?;
+    let root = &doc.root;
     if !matches!(root.kind, NodeKind::Map(..)) {
         diags.push(text.diag(
             Severity::Error,
