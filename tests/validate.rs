@@ -117,6 +117,7 @@ corpus_tests! {
         config_project_typo_field,
         config_two_documents,
         config_unknown_field,
+        credential_value_forms,
         credential_without_value,
         docker_step_incomplete,
         docs_type_mistakes,

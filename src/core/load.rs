@@ -132,23 +132,13 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
     // A config that failed to load would make every project_key look undeclared.
     let project_check = config_ok.then_some(&cfg);
 
-    let mut builds = Vec::new();
-    // The span of each build's name, for the duplicate-name check.
-    let mut name_spans = Vec::new();
-    let mut definition_files = 0;
-    for file in files {
-        if config.is_none() && file.path == "zadig-sync.yml" {
-            continue;
-        }
-        definition_files += 1;
-        load_file(
-            file,
-            project_check,
-            &mut builds,
-            &mut name_spans,
-            &mut diags,
-        );
-    }
+    let skip_yml = config.is_none();
+    let files: Vec<&SourceFile> = files
+        .iter()
+        .filter(|f| !(skip_yml && f.path == "zadig-sync.yml"))
+        .collect();
+    let definition_files = files.len();
+    let (builds, name_spans) = load_files(&files, project_check, &mut diags);
 
     check_unique_names(&builds, &name_spans, &mut diags);
     if definition_files == 0 {
@@ -169,6 +159,66 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
         builds,
         diagnostics: diags,
     }
+}
+
+/// What loading a run of files found.
+#[derive(Default)]
+struct Part {
+    builds: Vec<Loaded>,
+    /// The span of each build's name, for the duplicate-name check.
+    name_spans: Vec<Range<usize>>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Files are independent until the cross-file checks, so large directories
+/// are loaded on every core, in contiguous runs merged back in file order:
+/// the result is the same as one thread's.
+fn load_files(
+    files: &[&SourceFile],
+    config: Option<&Config>,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Loaded>, Vec<Range<usize>>) {
+    const PER_THREAD: usize = 256;
+    let load_run = |run: &[&SourceFile]| {
+        let mut part = Part::default();
+        for file in run {
+            load_file(
+                file,
+                config,
+                &mut part.builds,
+                &mut part.name_spans,
+                &mut part.diags,
+            );
+        }
+        part
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len().div_ceil(PER_THREAD))
+        .clamp(1, 16);
+    let parts: Vec<Part> = if threads == 1 {
+        vec![load_run(files)]
+    } else {
+        let chunk = files.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|run| scope.spawn(move || load_run(run)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut builds = Vec::with_capacity(parts.iter().map(|p| p.builds.len()).sum());
+    let mut name_spans = Vec::with_capacity(builds.capacity());
+    for part in parts {
+        builds.extend(part.builds);
+        name_spans.extend(part.name_spans);
+        diags.extend(part.diags);
+    }
+    (builds, name_spans)
 }
 
 fn check_unique_names(builds: &[Loaded], spans: &[Range<usize>], diags: &mut Vec<Diagnostic>) {
@@ -322,8 +372,8 @@ struct Doc<'a> {
     /// The document's text, from the end of the previous document (so it holds
     /// its own `---` and comments) to its end.
     range: Range<usize>,
-    /// Its tree; `None` after a syntax error.
-    root: Option<Node<'a>>,
+    /// Its tree.
+    root: Node<'a>,
     /// Where the document starts (its `---` or first token), for diagnostics
     /// about the whole document.
     start: usize,
@@ -582,7 +632,7 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
                     docs.push(Doc {
                         index,
                         range: doc_begin..end,
-                        root: Some(node),
+                        root: node,
                         start: doc_start,
                     });
                 }
@@ -602,10 +652,7 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
                 span: start..end,
                 kind: NodeKind::Alias,
             },
-            Event::SequenceStart(style, ..) | Event::MappingStart(style, ..)
-                if stack.len() >= MAX_DEPTH =>
-            {
-                let _ = style;
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
                 errors.push(SyntaxError {
                     offset: start,
                     message: format!("nested more than {MAX_DEPTH} levels deep"),
@@ -743,7 +790,7 @@ fn load_file(
     }
     let mut any = false;
     for doc in &docs {
-        let Some(root) = &doc.root else { continue };
+        let root = &doc.root;
         if root.is_null() {
             continue;
         }
@@ -901,14 +948,8 @@ fn serde_diag(
             // serde stops at the mapping's last key; point at the mapping's
             // own key (`advanced_settings:`) or, for a list item or the
             // document, at its first key.
-            if let Some(a) = &at {
-                if let Some(s) = a
-                    .owner
-                    .map(Node::highlight)
-                    .or_else(|| a.map.map(Node::highlight))
-                {
-                    span = s;
-                }
+            if let Some(node) = at.as_ref().and_then(|a| a.owner.or(a.map)) {
+                span = node.highlight();
             }
             (
                 format!("missing field `{field}`{inside}"),
@@ -946,7 +987,7 @@ fn serde_diag(
                     sanitize(unexpected),
                     for_path(path)
                 ),
-                type_hint(expected, path),
+                type_hint(expected, path, Some(unexpected)),
             )
         }
         E::InvalidBooleanStrict { .. } => {
@@ -967,7 +1008,7 @@ fn serde_diag(
                     expectation(ty),
                     for_path(path)
                 ),
-                type_hint(ty, path),
+                type_hint(ty, path, None),
             )
         }
         E::NullIntoString { .. } => (
@@ -982,7 +1023,7 @@ fn serde_diag(
                     expectation(expected),
                     for_path(path)
                 ),
-                type_hint(expected, path),
+                type_hint(expected, path, None),
             )
         }
         E::DuplicateMappingKey { key, .. } => {
@@ -1011,7 +1052,16 @@ fn serde_diag(
             format!("the document is too large: {}", user_message(err)),
             Some("write the definition without deeply nested aliases".to_owned()),
         ),
-        E::Message { msg, .. } => (format!("{}{}", sanitize(msg), for_path(path)), None),
+        // Our own types' messages (a credential value's forms): say where.
+        E::Message { msg, .. } => {
+            let hint =
+                (msg.contains("from_env") || msg.contains("keep")).then(|| VALUE_FORMS.to_owned());
+            if path.is_empty() {
+                (sanitize(msg), hint)
+            } else {
+                (format!("`{path}`: {}", sanitize(msg)), hint)
+            }
+        }
         other => (user_message(other), None),
     };
     text.diag(Severity::Error, span, message, hint)
@@ -1081,11 +1131,22 @@ fn expectation(expected: &str) -> String {
     }
 }
 
-fn type_hint(expected: &str, path: &str) -> Option<String> {
+/// The forms of a parameter or input value.
+const VALUE_FORMS: &str = "a value is a string, `{from_env: NAME}` or `{keep: true}`";
+
+fn type_hint(expected: &str, path: &str, unexpected: Option<&str>) -> Option<String> {
     let key = last_key(path);
     let hint = match expectation(expected).as_str() {
+        // A parameter or input value (`ParamValue`).
         _ if expected.contains("quote numbers") => {
-            "quote it (`\"1.20\"`) so YAML keeps it as written, or write `{from_env: NAME}`".to_owned()
+            let scalar = unexpected.is_some_and(|u| {
+                ["integer", "floating", "boolean"].iter().any(|t| u.contains(t))
+            });
+            if scalar {
+                "quote it (`\"1.20\"`) so YAML keeps it as written".to_owned()
+            } else {
+                VALUE_FORMS.to_owned()
+            }
         }
         "a list" if key == "installs" => {
             "installs is a list of `- name: go` / `version: 1.22.1` entries (the v4.2 docs' \"string\" is wrong)".to_owned()
@@ -1155,9 +1216,7 @@ fn load_config(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Config>
         }
         return None;
     }
-    let mut docs = docs
-        .iter()
-        .filter(|d| d.root.as_ref().is_some_and(|r| !r.is_null()));
+    let mut docs = docs.iter().filter(|d| !d.root.is_null());
     let Some(doc) = docs.next() else {
         // An empty file: every setting has a default, but no project is managed.
         let config = Config::default();
@@ -1173,7 +1232,7 @@ fn load_config(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Config>
         ));
         return None;
     }
-    let root = doc.root.as_ref()?;
+    let root = &doc.root;
     if !matches!(root.kind, NodeKind::Map(..)) {
         diags.push(text.diag(
             Severity::Error,
@@ -1398,6 +1457,38 @@ target_services:
         assert_eq!(r.diagnostics[0].span, Some(6..9));
         // Both stay loaded: the error is the caller's reason to stop.
         assert_eq!(r.builds.len(), 2);
+    }
+
+    #[test]
+    fn large_directories_load_in_file_order_and_check_names_across_runs() {
+        // Enough files for several threads: results must not depend on them.
+        let files: Vec<SourceFile> = (0..1500)
+            .map(|i| {
+                // The last file repeats the first name: a cross-run duplicate.
+                let name = if i == 1499 { 0 } else { i };
+                let typo = if i % 500 == 7 { "buld_os: x\n" } else { "" };
+                file(
+                    &format!("f{i:04}.yaml"),
+                    &format!("name: b{name}\nproject_key: demo\ninfrastructure: vm\nbuild_os: x\nscript_type: shell\n{typo}"),
+                )
+            })
+            .collect();
+        let r = load(Some(&config()), &files);
+        let names: Vec<&str> = r.builds.iter().map(|b| b.def.name()).collect();
+        let expected: Vec<String> = (0..1500)
+            .filter(|i| i % 500 != 7)
+            .map(|i| format!("b{}", if i == 1499 { 0 } else { i }))
+            .collect();
+        assert_eq!(names, expected);
+        assert_eq!(
+            lines(&r),
+            [
+                "f0007.yaml:6:1: error: unknown field `buld_os`",
+                "f0507.yaml:6:1: error: unknown field `buld_os`",
+                "f1007.yaml:6:1: error: unknown field `buld_os`",
+                "f1499.yaml:1:7: error: build `b0` is defined twice (first at f0000.yaml:1:7)",
+            ]
+        );
     }
 
     #[test]

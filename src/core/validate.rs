@@ -52,9 +52,14 @@ pub struct Finding {
     pub hint: Option<String>,
 }
 
-/// `path!["parameters", 2, "key"]`.
+/// `path!["parameters", 2, "key"]`: a [`Path`].
 macro_rules! path {
     ($($seg:expr),* $(,)?) => { vec![$(Seg::from($seg)),*] };
+}
+
+/// `segs!["resource_spec", "cpu_req"]`: the same as an array, to append.
+macro_rules! segs {
+    ($($seg:expr),* $(,)?) => { [$(Seg::from($seg)),*] };
 }
 
 impl From<&'static str> for Seg {
@@ -281,11 +286,11 @@ fn check_plain(f: &mut Findings, b: &BuildSpec) {
             "batch_file and powershell scripts run on Windows VM agents: use `infrastructure: vm` or `script_type: shell`",
         );
     }
-    check_repos(f, &path!["repo_info"], &b.repo_info);
+    check_repos(f, &segs!["repo_info"], &b.repo_info);
     check_parameters(f, &b.parameters);
     let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, s) in b.services.iter().enumerate() {
-        check_service(f, &path!["services", i], &s.service_name, &s.service_module);
+        check_service(f, &segs!["services", i], &s.service_name, &s.service_module);
         if let Some(first) = seen.get(&(s.service_name.as_str(), s.service_module.as_str())) {
             f.error(
                 path!["services", i],
@@ -310,14 +315,14 @@ fn check_plain(f: &mut Findings, b: &BuildSpec) {
 fn check_service(f: &mut Findings, base: &[Seg], name: &str, module: &str) {
     if name.trim().is_empty() {
         f.error(
-            join(base, &path!["service_name"]),
+            join(base, &segs!["service_name"]),
             "service_name is empty",
             "write the service's name",
         );
     }
     if module.trim().is_empty() {
         f.error(
-            join(base, &path!["service_module"]),
+            join(base, &segs!["service_module"]),
             "service_module is empty",
             "write the service module (container) name",
         );
@@ -326,7 +331,7 @@ fn check_service(f: &mut Findings, base: &[Seg], name: &str, module: &str) {
 
 fn check_repos(f: &mut Findings, base: &[Seg], repos: &[RepoInfo]) {
     for (i, r) in repos.iter().enumerate() {
-        let at = |field: &'static str| join(base, &path![i, field]);
+        let at = |field: &'static str| join(base, &segs![i, field]);
         for (field, value, what) in [
             (
                 "codehost_name",
@@ -458,19 +463,19 @@ fn check_choices(f: &mut Findings, i: usize, p: &Parameter) {
         }
     }
     if p.param_type == ParamType::Choice {
-        if let ParamValue::Literal(v) = &p.default_value {
-            if !p.choice_option.contains(v) {
-                let message = if v.is_empty() {
-                    format!("choice parameter `{}` has no default_value", p.key)
-                } else {
-                    format!("default_value `{v}` is not one of choice_option")
-                };
-                f.error(
-                    at("default_value"),
-                    message,
-                    format!("choose one of {}", options()),
-                );
-            }
+        if let ParamValue::Literal(v) = &p.default_value
+            && !p.choice_option.contains(v)
+        {
+            let message = if v.is_empty() {
+                format!("choice parameter `{}` has no default_value", p.key)
+            } else {
+                format!("default_value `{v}` is not one of choice_option")
+            };
+            f.error(
+                at("default_value"),
+                message,
+                format!("choose one of {}", options()),
+            );
         }
         if !p.choice_value.is_empty() {
             f.warn_key(
@@ -630,20 +635,20 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
     let at = |more: &[Seg]| join(&base, more);
     if a.cluster_name.trim().is_empty() {
         f.error(
-            at(&path!["cluster_name"]),
+            at(&segs!["cluster_name"]),
             "cluster_name is empty",
             "Zadig requires cluster_name whenever advanced_settings is present: name a cluster, or remove advanced_settings to use the local cluster",
         );
     }
     if a.timeout < 0 {
         f.error(
-            at(&path!["timeout"]),
+            at(&segs!["timeout"]),
             format!("timeout is negative ({})", a.timeout),
             "write the timeout in minutes",
         );
     } else if a.timeout == 0 {
         f.warn(
-            at(&path!["timeout"]),
+            at(&segs!["timeout"]),
             "timeout is 0, which Zadig runs as 600 minutes",
             "write the timeout in minutes, e.g. `timeout: 60` (Zadig's default when advanced_settings is absent)",
         );
@@ -657,7 +662,7 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
     ] {
         if v < 0 {
             f.error(
-                at(&path!["resource_spec", field]),
+                at(&segs!["resource_spec", field]),
                 format!("{field} is negative ({v})"),
                 "CPU is in millicores and memory in MiB; 0 or more",
             );
@@ -669,7 +674,7 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
     ] {
         if rv > 0 && lv > 0 && rv > lv {
             f.error(
-                at(&path!["resource_spec", req]),
+                at(&segs!["resource_spec", req]),
                 format!("{req} ({rv}) is more than {limit} ({lv})"),
                 "Kubernetes rejects a pod whose request exceeds its limit",
             );
@@ -678,13 +683,13 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
     let c = &a.cache_setting;
     if c.enabled && c.cache_dir.trim().is_empty() {
         f.warn(
-            at(&path!["cache_setting", "cache_dir"]),
+            at(&segs!["cache_setting", "cache_dir"]),
             "the cache is enabled but cache_dir is empty",
             "write the directory to cache, e.g. `cache_dir: /root/.npm`",
         );
     } else if !c.enabled && !c.cache_dir.is_empty() {
         f.warn_key(
-            at(&path!["cache_setting", "cache_dir"]),
+            at(&segs!["cache_setting", "cache_dir"]),
             "cache_dir is set but the cache is disabled",
             "Zadig drops cache_dir while the cache is disabled, so plan would show a change forever: set `enabled: true` or remove cache_dir",
         );
@@ -692,7 +697,7 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
     let mut mounts: HashMap<&str, usize> = HashMap::new();
     for (i, s) in a.storages.storages_properties.iter().enumerate() {
         let at =
-            |field: &'static str| join(&base, &path!["storages", "storages_properties", i, field]);
+            |field: &'static str| join(&base, &segs!["storages", "storages_properties", i, field]);
         match s.provision_type.as_str() {
             "dynamic" => {
                 if s.storage_size_in_gib == 0 {
@@ -757,7 +762,7 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
     check_key_values(f, &base, "custom_labels", &a.custom_labels);
     let mut outputs: HashMap<&str, usize> = HashMap::new();
     for (i, o) in a.outputs.iter().enumerate() {
-        let at = join(&base, &path!["outputs", i]);
+        let at = join(&base, &segs!["outputs", i]);
         if !is_env_name(o) {
             f.error(
                 at,
@@ -785,7 +790,7 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
 fn check_key_values(f: &mut Findings, base: &[Seg], field: &'static str, kvs: &[KeyValue]) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, kv) in kvs.iter().enumerate() {
-        let at = join(base, &path![field, i, "key"]);
+        let at = join(base, &segs![field, i, "key"]);
         if kv.key.trim().is_empty() {
             f.error(at, format!("{field} key is empty"), "write the key");
         } else if let Some(first) = seen.get(kv.key.as_str()) {
@@ -831,10 +836,10 @@ fn check_template(f: &mut Findings, t: &TemplateBuildSpec) {
         } else {
             seen.insert((&ts.service_name, &ts.service_module), i);
         }
-        check_repos(f, &join(&base, &path!["repo_info"]), &ts.repo_info);
+        check_repos(f, &join(&base, &segs!["repo_info"]), &ts.repo_info);
         let mut keys: HashMap<&str, usize> = HashMap::new();
         for (j, input) in ts.inputs.iter().enumerate() {
-            let at = |field: &'static str| join(&base, &path!["inputs", j, field]);
+            let at = |field: &'static str| join(&base, &segs!["inputs", j, field]);
             if input.key.is_empty() {
                 f.error(
                     at("key"),
@@ -893,7 +898,7 @@ pub fn check_config(config: &Config) -> Vec<Finding> {
                     "never put credentials in a file: set ZADIG_TOKEN or use --token-file",
                 )
             }
-            Some(rest) if rest.is_empty() => f.error(
+            Some("") => f.error(
                 path!["endpoint"],
                 "endpoint has no host",
                 "write the Zadig URL, e.g. `https://zadig.example.com`",
@@ -910,22 +915,22 @@ pub fn check_config(config: &Config) -> Vec<Finding> {
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, p) in config.projects.iter().enumerate() {
-        let at = |more: &[Seg]| join(&path!["projects", i], more);
+        let at = |more: &[Seg]| join(&segs!["projects", i], more);
         if p.key.trim().is_empty() {
             f.error(
-                at(&path!["key"]),
+                at(&segs!["key"]),
                 "project key is empty",
                 "write the project's key (its identifier, not its display name)",
             );
         } else if p.key.trim() != p.key {
             f.error(
-                at(&path!["key"]),
+                at(&segs!["key"]),
                 format!("project key {:?} has leading or trailing whitespace", p.key),
                 format!("write `key: {}`", p.key.trim()),
             );
         } else if let Some(first) = seen.get(p.key.as_str()) {
             f.error(
-                at(&path!["key"]),
+                at(&segs!["key"]),
                 format!("project `{}` is declared twice", p.key),
                 format!("it is already projects[{first}]: merge the two entries"),
             );
@@ -936,13 +941,13 @@ pub fn check_config(config: &Config) -> Vec<Finding> {
             for (j, g) in globs.iter().enumerate() {
                 if g.is_empty() {
                     f.error(
-                        at(&path![field, j]),
+                        at(&segs![field, j]),
                         format!("empty {field} pattern"),
                         "write a glob of build names, e.g. `release-*`",
                     );
                 } else if let Err(e) = globset::Glob::new(g) {
                     f.error(
-                        at(&path![field, j]),
+                        at(&segs![field, j]),
                         format!("invalid {field} pattern `{g}`: {}", e.kind()),
                         "write a glob of build names: `*` any text, `?` one character, `[abc]` a class, `{a,b}` alternatives",
                     );
@@ -1271,6 +1276,6 @@ mod tests {
         );
         assert_eq!(did_you_mean("K8S", ["kubernetes", "vm"]), None);
         assert_eq!(did_you_mean("VM", ["kubernetes", "vm"]), Some("vm"));
-        assert_eq!(display_path(&path!["a", 1, "b"]), "a[1].b");
+        assert_eq!(display_path(&segs!["a", 1, "b"]), "a[1].b");
     }
 }

@@ -210,7 +210,7 @@ error: 1 error
             out.starts_with("error: no definition files in the directory\n"),
             "{out}"
         );
-        assert!(out.contains(" --> gone.yaml:2:4"), "{out}");
+        assert!(out.contains("--> gone.yaml:2:4"), "{out}");
         assert!(out.ends_with("error: 1 error and 1 warning\n"), "{out}");
         assert_eq!(render(&[], &sources(), false), "");
     }

@@ -1,0 +1,228 @@
+//! Validation benchmark: 10,000 definition files, loaded and validated.
+//!
+//! `cargo bench --bench validate` generates a definition directory in a
+//! temporary directory (20 projects, 10,000 files, one or two builds each,
+//! plain and template builds), then:
+//! 1. reads and validates it through the library (`cli::fs::load_dir`), best of
+//!    a few runs, and reports the peak memory of this process (VmHWM);
+//! 2. runs the release binary's `validate` on it and reports its wall time
+//!    (and its peak memory when `/usr/bin/time` is available).
+//!
+//! Targets on the 2-core CI machine: at most 1.0 s and 200 MB.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const FILES: usize = 10_000;
+const PROJECTS: usize = 20;
+
+fn plain(i: usize, project: usize) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "# yaml-language-server: $schema=../../schemas/definition.schema.json
+name: svc-{i}
+project_key: project-{project}
+infrastructure: kubernetes
+build_os: ubuntu 20.04
+installs:
+  - name: go
+    version: 1.22.{v}
+script_type: shell
+build_script: |
+  #!/bin/bash
+  set -e
+  cd $REPONAME_0
+  go test ./...
+  make build GOFLAGS=\"$GOFLAGS\" SERVICE=svc-{i}
+repo_info:
+  - codehost_name: gitlab-main
+    repo_namespace: team-{project}
+    repo_name: svc-{i}
+    branch: main
+    remote_name: origin
+parameters:
+  - key: GOFLAGS
+    type: string
+    default_value: -mod=vendor
+    description: flags passed to go build
+  - key: ENV
+    type: choice
+    default_value: staging
+    choice_option: [staging, production]
+  - key: SONAR_TOKEN
+    is_credential: true
+    default_value:
+      from_env: SONAR_TOKEN
+services:
+  - service_name: svc-{i}
+    service_module: svc-{i}
+docker_build_step:
+  dockerfile_source: local
+  build_context_dir: $REPONAME_0
+  dockerfile_directory: $REPONAME_0/Dockerfile
+  enable_buildkit: true
+  platforms: linux/amd64
+advanced_settings:
+  timeout: 30
+  cluster_name: prod-k8s
+  resource_spec:
+    cpu_limit: 2000
+    memory_limit: 4096
+    cpu_req: 500
+    memory_req: 1024
+  cache_setting:
+    enabled: true
+    cache_dir: /root/.cache/go-build
+",
+        v = i % 10
+    );
+    s
+}
+
+fn template(i: usize, project: usize) -> String {
+    format!(
+        "kind: TemplateBuild
+name: tpl-{i}
+project_key: project-{project}
+template_name: go-service-template
+target_services:
+  - service_name: tpl-{i}
+    service_module: main
+    repo_info:
+      - codehost_name: gitlab-main
+        repo_namespace: team-{project}
+        repo_name: tpl-{i}
+        branch: main
+        remote_name: origin
+    inputs:
+      - key: GO_VERSION
+        value: \"1.22\"
+      - key: LDFLAGS
+        value: -s -w
+"
+    )
+}
+
+fn generate(dir: &Path) -> (usize, u64) {
+    let mut config = String::from("projects:\n");
+    for p in 0..PROJECTS {
+        let _ = writeln!(config, "  - key: project-{p}\n    prune: true");
+    }
+    std::fs::write(dir.join("zadig-sync.yaml"), config).expect("write config");
+    for p in 0..PROJECTS {
+        std::fs::create_dir_all(dir.join(format!("project-{p}"))).expect("mkdir");
+    }
+    let (mut builds, mut bytes) = (0, 0u64);
+    for i in 0..FILES {
+        let project = i % PROJECTS;
+        // Every fourth file holds two documents: a plain and a template build.
+        let text = if i % 4 == 0 {
+            builds += 2;
+            format!("{}---\n{}", plain(i, project), template(i, project))
+        } else {
+            builds += 1;
+            plain(i, project)
+        };
+        bytes += text.len() as u64;
+        let path = dir.join(format!("project-{project}/build-{i:05}.yaml"));
+        std::fs::write(path, text).expect("write file");
+    }
+    (builds, bytes)
+}
+
+/// Peak resident memory of this process, in MiB (`VmHWM`).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let started = Instant::now();
+    let (builds, bytes) = generate(dir);
+    println!(
+        "generated {FILES} files, {builds} builds, {:.1} MiB in {}",
+        bytes as f64 / (1024.0 * 1024.0),
+        secs(started.elapsed())
+    );
+    let before = peak_rss_mib();
+
+    let mut best = Duration::MAX;
+    for run in 1..=3 {
+        let t = Instant::now();
+        let contents = zadig_sync::cli::fs::read_dir(dir).expect("reads");
+        let read = t.elapsed();
+        let result = zadig_sync::core::load::load(contents.config.as_ref(), &contents.files);
+        let elapsed = t.elapsed();
+        assert_eq!(contents.files.len(), FILES);
+        assert_eq!(result.builds.len(), builds);
+        assert!(
+            !result.has_errors(),
+            "the generated directory is valid: {:?}",
+            result.errors().take(3).collect::<Vec<_>>()
+        );
+        println!(
+            "library  run {run}: read + load + validate {} (reading {}, loading {})",
+            secs(elapsed),
+            secs(read),
+            secs(elapsed - read)
+        );
+        best = best.min(elapsed);
+    }
+    let peak = peak_rss_mib();
+    println!(
+        "library  best: {}; peak memory (VmHWM) {:.1} MiB (after generating: {:.1} MiB)",
+        secs(best),
+        peak.unwrap_or(f64::NAN),
+        before.unwrap_or(f64::NAN)
+    );
+
+    // The binary as users run it: process start, read, load, validate, print.
+    let bin = env!("CARGO_BIN_EXE_zadig-sync");
+    let timed = Path::new("/usr/bin/time").exists();
+    let mut cmd = if timed {
+        let mut c = Command::new("/usr/bin/time");
+        c.args(["-f", "%M"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(["--color", "never", "validate"]).arg(dir);
+    let t = Instant::now();
+    let out = cmd.output().expect("runs the binary");
+    let elapsed = t.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let max_rss = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse::<f64>().ok())
+        .map(|kib| format!("; peak memory {:.1} MiB", kib / 1024.0))
+        .unwrap_or_default();
+    println!(
+        "binary   `zadig-sync validate`: {}{max_rss}; stdout: {}",
+        secs(elapsed),
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+
+    let ok = best <= Duration::from_secs(1) && elapsed <= Duration::from_secs(1);
+    let mem_ok = peak.is_none_or(|m| m <= 200.0);
+    println!(
+        "targets (<= 1.0 s, <= 200 MB): {}",
+        if ok && mem_ok { "met" } else { "NOT met" }
+    );
+}
