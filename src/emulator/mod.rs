@@ -507,3 +507,6 @@ pub fn spawn_in_thread(config: EmulatorConfig) -> anyhow::Result<ThreadEmulator>
         thread: Some(thread),
     })
 }
+
+#[cfg(test)]
+mod roundtrip_tests;
