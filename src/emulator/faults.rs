@@ -31,6 +31,9 @@ pub struct Faults {
     pub commit_then_500_rate: f64,
     /// The `Retry-After` value of 429 answers, in seconds.
     pub retry_after_secs: u64,
+    /// The next N updates (PUT `/openapi/build`) are answered with success
+    /// but not stored: server-side loss that only a read-back can catch.
+    pub lossy_updates: usize,
     /// Seed of the deterministic random generator.
     pub seed: u64,
 }
@@ -47,6 +50,7 @@ impl Default for Faults {
             commit_then_500_creates: 0,
             commit_then_500_rate: 0.0,
             retry_after_secs: 1,
+            lossy_updates: 0,
             seed: 0,
         }
     }
@@ -131,6 +135,15 @@ impl FaultState {
             return PreFault::Status(self.pick_status());
         }
         PreFault::None
+    }
+
+    /// Whether this update is to be lost (answered with success, not stored).
+    pub fn lose_update(&mut self) -> bool {
+        if self.faults.lossy_updates > 0 {
+            self.faults.lossy_updates -= 1;
+            return true;
+        }
+        false
     }
 
     /// After a committed write: whether to answer 500 anyway.
