@@ -44,13 +44,7 @@ impl Prepared {
 /// errors are returned in `load` (the plan then blocks every delete).
 pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Result<Prepared> {
     let (contents, load) = load_dir(dir)?;
-    if !load.diagnostics.is_empty() {
-        printer.status(&crate::render::diagnostics::render(
-            &load.diagnostics,
-            &contents,
-            printer.color(),
-        ));
-    }
+    super::commands::validate::show_diagnostics(&load, &contents, printer);
     if contents.config.is_none() {
         bail!(
             "{} has no zadig-sync.yaml: it declares the projects this directory manages",

@@ -95,6 +95,14 @@ impl Printer {
         }
     }
 
+    /// Rendered diagnostics on stderr. Shown even with `-q`: they explain a
+    /// failure.
+    pub fn diagnostics(&self, text: &str) {
+        let mut err = anstream::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+        let _ = err.flush();
+    }
+
     /// An error with its chain of causes, on stderr.
     pub fn error(&self, err: &anyhow::Error) {
         let mut text = err.to_string();

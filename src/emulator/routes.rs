@@ -445,7 +445,10 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
     let now = now_unix();
     if route == Route::Update && shared.faults().lose_update() {
         shared.stats_mut().faults += 1;
-        return Reply::Response(json_response(200, &serde_json::json!({"message": "success"})));
+        return Reply::Response(json_response(
+            200,
+            &serde_json::json!({"message": "success"}),
+        ));
     }
     let result = {
         let mut state = shared.state_mut();

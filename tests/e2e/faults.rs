@@ -68,14 +68,39 @@ fn an_update_the_server_accepts_but_loses_is_reported_as_not_converged() {
         lossy_updates: 1,
         ..Faults::default()
     });
-    let out = run(&emu, &["apply", dir, "--auto-approve", "--target", "demo/demo-api", "-o", "json"]);
+    let out = run(
+        &emu,
+        &[
+            "apply",
+            dir,
+            "--auto-approve",
+            "--target",
+            "demo/demo-api",
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let report = json(&out);
     let api = &report["outcomes"][0];
     assert_eq!(api["status"], "not_converged", "{report}");
-    assert!(api["fields"].as_array().is_some_and(|f| !f.is_empty()), "{report}");
+    assert!(
+        api["fields"].as_array().is_some_and(|f| !f.is_empty()),
+        "{report}"
+    );
     // Running apply again retries what is still different.
-    let out = run(&emu, &["apply", dir, "--auto-approve", "--target", "demo/demo-api", "-o", "json"]);
+    let out = run(
+        &emu,
+        &[
+            "apply",
+            dir,
+            "--auto-approve",
+            "--target",
+            "demo/demo-api",
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(json(&out)["outcomes"][0]["status"], "applied");
 }

@@ -1,7 +1,6 @@
 //! `validate`: check a definition directory offline and report every problem.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 
 use crate::cli::args::ValidateArgs;
 use crate::cli::exit::{ExitStatus, Outcome};
@@ -14,24 +13,26 @@ use crate::render::diagnostics;
 /// on stdout when there is no error. Exit 1 when there is one.
 pub fn run(args: &ValidateArgs, printer: &Printer) -> Outcome {
     let (contents, result) = fs::load_dir(&args.dir)?;
-    // Colour is decided per stream by anstream (`--color`, NO_COLOR, a
-    // terminal or not): render styled and let it strip.
-    if printer.quiet() {
-        let errors: Vec<_> = result.errors().cloned().collect();
-        // `-q` hides notes and warnings, never errors: Printer::status would
-        // drop these, so write them to stderr directly.
-        let text = diagnostics::render(&errors, &contents, true);
-        let mut err = anstream::stderr().lock();
-        let _ = err.write_all(text.as_bytes());
-        let _ = err.flush();
-    } else {
-        printer.status(&diagnostics::render(&result.diagnostics, &contents, true));
-    }
+    show_diagnostics(&result, &contents, printer);
     if result.has_errors() {
         return Ok(ExitStatus::Failure);
     }
     printer.out(&format!("{}\n", summary(&result, contents.files.len())))?;
     Ok(ExitStatus::Success)
+}
+
+/// Prints a load's diagnostics on stderr: everything, or only errors with
+/// `-q` (which hides notes and warnings, never errors).
+pub(crate) fn show_diagnostics(result: &LoadResult, contents: &fs::DirContents, printer: &Printer) {
+    // Colour is decided per stream by anstream (`--color`, NO_COLOR, a
+    // terminal or not): render styled and let it strip.
+    let text = if printer.quiet() {
+        let errors: Vec<_> = result.errors().cloned().collect();
+        diagnostics::render(&errors, contents, true)
+    } else {
+        diagnostics::render(&result.diagnostics, contents, true)
+    };
+    printer.diagnostics(&text);
 }
 
 /// `Valid: 7 builds in 6 files (2 projects).`
