@@ -25,13 +25,18 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     let conn = Connection::resolve(global, endpoint.as_deref())?;
     let session = Session::open(&conn, Some(&args.out)).await?;
 
-    // Read the project as a plan would, every build of it.
-    let scope_config = Config {
-        endpoint: None,
-        projects: vec![ProjectConfig {
+    // Read the project as a plan would, every build of it but those the
+    // directory ignores.
+    let project_config = config
+        .as_ref()
+        .and_then(|c| c.project(&args.project).cloned())
+        .unwrap_or_else(|| ProjectConfig {
             key: args.project.clone(),
             ..ProjectConfig::default()
-        }],
+        });
+    let scope_config = Config {
+        endpoint: None,
+        projects: vec![project_config],
         ..Config::default()
     };
     let targets: Vec<String> = args
