@@ -80,6 +80,21 @@ pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Re
     })
 }
 
+/// Checks `--target` values: `PROJECT/NAME`, of a managed project.
+pub fn check_targets(targets: &[String], config: &Config) -> anyhow::Result<()> {
+    for t in targets {
+        let Some((project, name)) = t.split_once('/') else {
+            bail!("--target {t}: write it as PROJECT/NAME, e.g. demo/demo-api");
+        };
+        if name.is_empty() || config.project(project).is_none() {
+            bail!(
+                "--target {t}: `{project}` is not a project this directory manages (see zadig-sync.yaml)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Connects (to the server, or to an in-process emulator).
 pub async fn connect(
     global: &GlobalArgs,

@@ -22,8 +22,8 @@ use super::model::{
     TemplateBuildSpec,
 };
 use crate::zadig::wire::{
-    BuildDetail, DetailRepo, DockerBuildWire, KeyVal, KeyValueWire, Output, StoragesWire,
-    StoredBuild, StoredRepo,
+    BuildDetail, DetailRepo, DockerBuildWire, KeyVal, KeyValueWire, Output, PostBuild,
+    StoragesWire, StoredBuild, StoredRepo,
 };
 
 /// Timeout Zadig sets when `advanced_settings` is absent (§5.1).
@@ -470,19 +470,7 @@ fn from_stored(
     };
 
     // Settings the OpenAPI cannot write: an update would erase them (§5.2).
-    if !post.scripts.trim().is_empty() {
-        out.erases.push("post-build script".to_owned());
-    }
-    if post
-        .object_storage_upload
-        .as_ref()
-        .is_some_and(|v| !v.is_null())
-    {
-        out.erases.push("object storage upload".to_owned());
-    }
-    if post.file_archive.as_ref().is_some_and(|v| !v.is_null()) {
-        out.erases.push("file archive".to_owned());
-    }
+    post_build_erases(&post, out);
     if !m.vm_labels.is_empty() {
         out.erases
             .push(format!("VM labels ({})", m.vm_labels.join(", ")));
@@ -516,6 +504,24 @@ fn from_stored(
         docker_build_step,
         advanced_settings: Some(advanced_settings),
     })
+}
+
+/// Post-build settings only the UI can write (§5.2: an update replaces
+/// `post_build` wholesale).
+fn post_build_erases(post: &PostBuild, out: &mut NormalizedLive) {
+    if !post.scripts.trim().is_empty() {
+        out.erases.push("post-build script".to_owned());
+    }
+    if post
+        .object_storage_upload
+        .as_ref()
+        .is_some_and(|v| !v.is_null())
+    {
+        out.erases.push("object storage upload".to_owned());
+    }
+    if post.file_archive.as_ref().is_some_and(|v| !v.is_null()) {
+        out.erases.push("file archive".to_owned());
+    }
 }
 
 fn stored_repo(
@@ -780,19 +786,7 @@ fn from_detail(
             .push("advanced_settings.strategy_name".to_owned());
     }
     let post = d.post_build.clone().unwrap_or_default();
-    if !post.scripts.trim().is_empty() {
-        out.erases.push("post-build script".to_owned());
-    }
-    if post
-        .object_storage_upload
-        .as_ref()
-        .is_some_and(|v| !v.is_null())
-    {
-        out.erases.push("object storage upload".to_owned());
-    }
-    if post.file_archive.as_ref().is_some_and(|v| !v.is_null()) {
-        out.erases.push("file archive".to_owned());
-    }
+    post_build_erases(&post, out);
     BuildDef::Build(BuildSpec {
         kind: None,
         name: d.name.clone(),

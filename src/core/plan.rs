@@ -488,6 +488,20 @@ pub fn plan(
     }
 
     plan.incomplete = incomplete;
+    // A target that names nothing is most likely a typo: say so.
+    for t in &opts.targets {
+        let known = desired
+            .iter()
+            .any(|d| format!("{}/{}", d.def.project_key(), d.def.name()) == *t)
+            || live.projects.iter().any(|(p, state)| {
+                matches!(state, ProjectLive::Listed(bs) if bs.iter().any(|b| format!("{p}/{}", b.name()) == *t))
+            });
+        if !known {
+            plan.warnings.push(format!(
+                "--target {t} matches no definition and no live build of a managed project"
+            ));
+        }
+    }
     plan.changes
         .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
     plan.unchanged.sort();

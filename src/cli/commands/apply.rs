@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use crate::cli::args::{ApplyArgs, ApplyOutputFormat, GlobalArgs};
 use crate::cli::exit::{ExitStatus, Outcome};
 use crate::cli::fs::content_hash;
-use crate::cli::pipeline::{compute, connect, prepare};
+use crate::cli::pipeline::{check_targets, compute, connect, prepare};
 use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
 use crate::core::model::BuildDef;
@@ -72,6 +72,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         },
     };
 
+    check_targets(&opts.targets, prepared.config())?;
     let session = connect(global, &prepared, &args.dir).await?;
     let concurrency = usize::from(global.concurrency);
     let result = apply(

@@ -3,7 +3,7 @@
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::cli::exit::{ExitStatus, Outcome};
 use crate::cli::fs::content_hash;
-use crate::cli::pipeline::{compute, connect, prepare};
+use crate::cli::pipeline::{check_targets, compute, connect, prepare};
 use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
 use crate::core::plan::{Plan, PlanOptions};
@@ -19,6 +19,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
         targets: args.targets.clone(),
         load_errors: prepared.load.has_errors(),
     };
+    check_targets(&args.targets, prepared.config())?;
     let session = connect(global, &prepared, &args.dir).await?;
     let plan = compute(&session.client, &prepared, &opts, printer).await;
     session.close().await;
