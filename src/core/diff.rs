@@ -57,6 +57,9 @@ fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Vec
     match (before, after) {
         (Some(Value::Object(b)), Some(Value::Object(a))) => walk_objects(path, b, a, out),
         (Some(Value::Array(b)), Some(Value::Array(a))) => walk_arrays(path, b, a, out),
+        // An absent list is an empty one: name the items that appear or go.
+        (None | Some(Value::Null), Some(Value::Array(a))) => walk_arrays(path, &[], a, out),
+        (Some(Value::Array(b)), None | Some(Value::Null)) => walk_arrays(path, b, &[], out),
         (b, a) if b == a => {}
         (b, a) => out.push(FieldChange {
             path: path.to_owned(),

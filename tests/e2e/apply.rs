@@ -162,3 +162,116 @@ fn a_saved_plan_is_refused_when_the_files_changed() {
     );
     assert_eq!(emu.handle().snapshot_json(), before, "nothing written");
 }
+
+/// Each field group changes, plans as an update naming it, applies, and then
+/// plans as unchanged: no perpetual diff in any group.
+#[test]
+fn every_field_group_updates_and_converges() {
+    let emu = emulator(examples_seed());
+    let tmp = examples();
+    let dir = tmp.path().to_str().expect("utf-8");
+    assert_eq!(run(&emu, &["apply", dir, "--auto-approve"]).code, 0);
+    let web = tmp.path().join("demo/demo-web.yaml");
+    let worker = tmp.path().join("demo/demo-worker.yaml");
+    let edits: &[(&std::path::Path, &str, &str, &str)] = &[
+        (
+            &web,
+            "    version: 20.11.0",
+            "    version: 22.1.0",
+            "installs[node].version",
+        ),
+        (
+            &web,
+            "    branch: main",
+            "    branch: release\n    checkout_path: web",
+            "repo_info[0]",
+        ),
+        (
+            &web,
+            "  - service_name: web\n    service_module: web",
+            "  - service_name: web\n    service_module: web\n  - service_name: web\n    service_module: web-ssr",
+            "services",
+        ),
+        (
+            &web,
+            "  timeout: 45",
+            "  timeout: 90",
+            "advanced_settings.timeout",
+        ),
+        (
+            &web,
+            "    cpu_limit: 4000",
+            "    cpu_limit: 3000",
+            "advanced_settings.resource_spec.cpu_limit",
+        ),
+        (
+            &web,
+            "  strategy_name: high-mem\n",
+            "",
+            "advanced_settings.strategy_name",
+        ),
+        (
+            &web,
+            "    cache_dir: /root/.npm",
+            "    cache_dir: /root/.cache",
+            "advanced_settings.cache_setting.cache_dir",
+        ),
+        (
+            &web,
+            "        storage_size_in_gib: 10",
+            "        storage_size_in_gib: 20",
+            "advanced_settings.storages",
+        ),
+        (
+            &web,
+            "      value: web",
+            "      value: frontend",
+            "advanced_settings.custom_labels",
+        ),
+        (
+            &web,
+            "    - BUNDLE_URL",
+            "    - BUNDLE_URL\n    - SOURCEMAP_URL",
+            "advanced_settings.outputs",
+        ),
+        (
+            &web,
+            "services:",
+            "parameters:\n  - key: NODE_ENV\n    type: choice\n    default_value: production\n    choice_option: [production, development]\n    description: node mode\nservices:",
+            "parameters[NODE_ENV]",
+        ),
+        (
+            &web,
+            "services:",
+            "docker_build_step:\n  dockerfile_source: local\n  build_context_dir: .\n  dockerfile_directory: Dockerfile\nservices:",
+            "docker_build_step",
+        ),
+        (
+            &worker,
+            "        value: -s -w",
+            "        value: -s",
+            "inputs[LDFLAGS].value",
+        ),
+    ];
+    for (file, from, to, path) in edits {
+        let text = std::fs::read_to_string(file).expect("read");
+        assert!(text.contains(from), "{from:?} in {}", file.display());
+        std::fs::write(file, text.replacen(from, to, 1)).expect("write");
+        let plan = json(&run(&emu, &["plan", dir, "-o", "json"]));
+        let fields: Vec<String> = plan["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter(|c| c["blocked"].is_null())
+            .flat_map(|c| c["fields"].as_array().cloned().unwrap_or_default())
+            .filter_map(|f| f["path"].as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            fields.iter().any(|f| f.contains(path)),
+            "editing {path}: {fields:?}"
+        );
+        let out = run(&emu, &["apply", dir, "--auto-approve", "-o", "json"]);
+        assert_eq!(out.code, 0, "{path}: {}\n{}", out.stdout, out.stderr);
+        assert_converged(&emu, dir);
+    }
+}

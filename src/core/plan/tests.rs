@@ -784,8 +784,20 @@ fn targets_narrow_the_plan_and_unknown_targets_are_warned_about() {
     let mut changed_b = b.clone();
     changed_b.build_script = "y\n".into();
     let st = state(vec![live(&a, stored(&a)), live(&b, stored(&b))]);
-    let opts = PlanOptions { targets: vec!["demo/a".into(), "demo/typo".into()], ..Default::default() };
-    let p = plan(&config(false), &[desired(&changed_a), desired(&changed_b)], &st, &opts);
+    let opts = PlanOptions {
+        targets: vec!["demo/a".into(), "demo/typo".into()],
+        ..Default::default()
+    };
+    let p = plan(
+        &config(false),
+        &[desired(&changed_a), desired(&changed_b)],
+        &st,
+        &opts,
+    );
     assert_eq!(actions(&p), [("a".into(), Action::Update, None)]);
-    assert!(p.warnings.iter().any(|w| w.contains("demo/typo")), "{:?}", p.warnings);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("demo/typo")),
+        "{:?}",
+        p.warnings
+    );
 }
