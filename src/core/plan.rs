@@ -652,4 +652,4 @@ fn plan_one(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

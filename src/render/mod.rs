@@ -57,7 +57,8 @@ pub fn field_value(v: Option<&serde_json::Value>) -> String {
     match v {
         None => "(none)".to_owned(),
         Some(Value::String(s)) if s.contains('\n') => {
-            format!("({} lines, see diff)", s.lines().count())
+            let n = s.lines().count();
+            format!("({n} line{}, see diff)", if n == 1 { "" } else { "s" })
         }
         Some(Value::String(s)) if s.starts_with('(') && s.ends_with(')') => s.clone(),
         Some(Value::String(s)) => {
@@ -81,3 +82,6 @@ pub fn field_value(v: Option<&serde_json::Value>) -> String {
         Some(v) => v.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;
