@@ -259,11 +259,15 @@ mod tests {
                 (-5i64..5).prop_map(Value::from),
                 "[a-c]{0,2}".prop_map(Value::from),
             ];
-            leaf.prop_recursive(3, 24, 4, |inner| {
+            // Lists hold scalars or objects, never both: the shape of every
+            // list in a build definition.
+            leaf.clone().prop_recursive(3, 24, 4, move |inner| {
+                let object = prop::collection::btree_map("[k-n]", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect()));
                 prop_oneof![
-                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-                    prop::collection::btree_map("[k-n]", inner, 0..4)
-                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                    prop::collection::vec(leaf.clone(), 0..4).prop_map(Value::from),
+                    prop::collection::vec(object.clone(), 0..4).prop_map(Value::from),
+                    object,
                 ]
             })
         }
