@@ -576,9 +576,11 @@ fn plan_one(
     let Some(live_def) = normalized.def else {
         return;
     };
-    let live_fingerprint = Some(fingerprint(&live_def));
-
+    // The fingerprint (a SHA-256 of the canonical JSON) is kept only on
+    // changes: it is computed below, once a change is certain, not for every
+    // unchanged build (most of a large plan).
     if live_def.kind() != desired.kind() {
+        let live_fingerprint = Some(fingerprint(&live_def));
         let mut before = live_def.clone();
         let mut after = desired.clone();
         mask_pair(Some(&mut before), Some(&mut after));
@@ -608,7 +610,14 @@ fn plan_one(
         });
     }
     mask_pair(Some(&mut before), Some(&mut after));
-    let fields = diff_values(&before.to_value(), &after.to_value());
+    // Equal builds (most of a large plan) have no field changes: skip turning
+    // both into JSON values and walking them. Equal values always diff empty,
+    // so this changes nothing but the time.
+    let fields = if before == after {
+        Vec::new()
+    } else {
+        diff_values(&before.to_value(), &after.to_value())
+    };
     if fields.is_empty() {
         plan.unchanged.push(BuildRef {
             project: pc.key.clone(),
@@ -616,6 +625,7 @@ fn plan_one(
         });
         return;
     }
+    let live_fingerprint = Some(fingerprint(&live_def));
     let blocked = if protected {
         Some(Blocked::Protected)
     } else if !normalized.erases.is_empty() && !opts.allow_erase {
