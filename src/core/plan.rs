@@ -2,7 +2,7 @@
 //! every guard applied. Pure: it takes what was loaded and what was read, and
 //! returns plain data that the renderers show and `apply` executes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
@@ -355,12 +355,10 @@ pub fn plan(
     opts: &PlanOptions,
 ) -> Plan {
     let mut plan = Plan::default();
+    // A set: `apply` verifies by planning with every written build as a target.
+    let targets: HashSet<&str> = opts.targets.iter().map(String::as_str).collect();
     let wanted = |project: &str, name: &str| {
-        opts.targets.is_empty()
-            || opts
-                .targets
-                .iter()
-                .any(|t| *t == format!("{project}/{name}"))
+        targets.is_empty() || targets.contains(format!("{project}/{name}").as_str())
     };
     let projects: Vec<&ProjectConfig> = config
         .projects
