@@ -11,7 +11,7 @@
 //! look-ups), each build is read through the OpenAPI detail instead, and the
 //! plan lists the fields that detail cannot show.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
@@ -107,13 +107,12 @@ pub async fn read_live(
     let mut catalog = full_catalog.or(openapi_catalog).unwrap_or_default();
 
     // Which builds to read fully: those with a definition or subject to prune,
-    // never ignored ones or read-only ones.
+    // never ignored ones or read-only ones. The targets are a set: the
+    // verification after a large apply targets every written build, and a
+    // scan of the list per build would be quadratic.
+    let targets: HashSet<&str> = scope.targets.iter().map(String::as_str).collect();
     let wanted = |project: &str, name: &str| {
-        scope.targets.is_empty()
-            || scope
-                .targets
-                .iter()
-                .any(|t| *t == format!("{project}/{name}"))
+        targets.is_empty() || targets.contains(format!("{project}/{name}").as_str())
     };
     let desired_names: BTreeSet<(&str, &str)> = scope
         .desired
@@ -237,9 +236,15 @@ pub async fn read_live(
             })
             .flatten()
             .collect();
+        // Only new builds in scope: a definition outside the projects read
+        // here (or not targeted) is not new, merely not read this time.
         let new_names: BTreeSet<&str> = scope
             .desired
             .iter()
+            .filter(|d| {
+                scope.projects.iter().any(|p| p == d.project_key())
+                    && wanted(d.project_key(), d.name())
+            })
             .map(BuildDef::name)
             .filter(|n| !live_names.contains(n))
             .collect();

@@ -2,7 +2,7 @@
 //! every guard applied. Pure: it takes what was loaded and what was read, and
 //! returns plain data that the renderers show and `apply` executes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
@@ -355,12 +355,10 @@ pub fn plan(
     opts: &PlanOptions,
 ) -> Plan {
     let mut plan = Plan::default();
+    // A set: `apply` verifies by planning with every written build as a target.
+    let targets: HashSet<&str> = opts.targets.iter().map(String::as_str).collect();
     let wanted = |project: &str, name: &str| {
-        opts.targets.is_empty()
-            || opts
-                .targets
-                .iter()
-                .any(|t| *t == format!("{project}/{name}"))
+        targets.is_empty() || targets.contains(format!("{project}/{name}").as_str())
     };
     let projects: Vec<&ProjectConfig> = config
         .projects
@@ -590,9 +588,11 @@ fn plan_one(
     let Some(live_def) = normalized.def else {
         return;
     };
-    let live_fingerprint = Some(fingerprint(&live_def));
-
+    // The fingerprint (a SHA-256 of the canonical JSON) is kept only on
+    // changes: it is computed below, once a change is certain, not for every
+    // unchanged build (most of a large plan).
     if live_def.kind() != desired.kind() {
+        let live_fingerprint = Some(fingerprint(&live_def));
         let mut before = live_def.clone();
         let mut after = desired.clone();
         mask_pair(Some(&mut before), Some(&mut after));
@@ -622,7 +622,14 @@ fn plan_one(
         });
     }
     mask_pair(Some(&mut before), Some(&mut after));
-    let fields = diff_values(&before.to_value(), &after.to_value());
+    // Equal builds (most of a large plan) have no field changes: skip turning
+    // both into JSON values and walking them. Equal values always diff empty,
+    // so this changes nothing but the time.
+    let fields = if before == after {
+        Vec::new()
+    } else {
+        diff_values(&before.to_value(), &after.to_value())
+    };
     if fields.is_empty() {
         plan.unchanged.push(BuildRef {
             project: pc.key.clone(),
@@ -630,6 +637,7 @@ fn plan_one(
         });
         return;
     }
+    let live_fingerprint = Some(fingerprint(&live_def));
     let blocked = if protected {
         Some(Blocked::Protected)
     } else if !normalized.erases.is_empty() && !opts.allow_erase {

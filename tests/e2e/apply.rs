@@ -275,3 +275,37 @@ fn every_field_group_updates_and_converges() {
         assert_converged(&emu, dir);
     }
 }
+
+#[test]
+fn the_verification_re_reads_only_the_written_builds_and_their_projects() {
+    use zadig_sync::emulator::{Seed, SeedBuild};
+    let body = |name: &str, project: &str| {
+        let v: serde_json::Value =
+            serde_saphyr::from_str(&build_yaml(name, project, "make")).expect("yaml");
+        SeedBuild::Create(v)
+    };
+    let mut seed = Seed::builtin();
+    seed.builds.push(body("a", "demo"));
+    seed.builds.push(body("b", "platform"));
+    let emu = emulator(seed);
+    let dir = demo_dir("  - key: platform\n");
+    write(dir.path(), "a.yaml", &build_yaml("a", "demo", "make all"));
+    write(dir.path(), "b.yaml", &build_yaml("b", "platform", "make"));
+    let out = run(
+        &emu,
+        &[
+            "apply",
+            dir.path().to_str().expect("utf-8"),
+            "--auto-approve",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(json(&out)["summary"]["applied"], 1, "{}", out.stdout);
+    let s = emu.handle().stats();
+    // Plan: both projects listed, both builds read. Before writing: demo
+    // re-listed. Verification: demo listed, `a` read.
+    assert_eq!((s.list, s.stored, s.update), (4, 3, 1), "{s:?}");
+    assert_eq!(s.lookups, 3, "images, clusters, code hosts, once: {s:?}");
+}

@@ -361,3 +361,36 @@ fn drift_exits_two_when_live_differs() {
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("Drift:"), "{}", out.stdout);
 }
+
+#[test]
+fn a_targeted_plan_looks_for_no_other_new_name() {
+    let mut seed = Seed::builtin();
+    seed.builds.push(create_body("a", "demo", "make"));
+    let emu = emulator(seed);
+    let dir = demo_dir("");
+    write(dir.path(), "a.yaml", &build_yaml("a", "demo", "make all"));
+    write(
+        dir.path(),
+        "new.yaml",
+        &build_yaml("new-one", "demo", "make"),
+    );
+    let out = run(
+        &emu,
+        &[
+            "plan",
+            dir.path().to_str().expect("utf-8"),
+            "-o",
+            "json",
+            "--target",
+            "demo/a",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        changes(&json(&out)),
+        [("demo/a".to_owned(), "update".to_owned(), None)]
+    );
+    // `new-one` is not targeted: no listing of other projects to find its name.
+    let s = emu.handle().stats();
+    assert_eq!((s.list, s.lookups), (1, 3), "{s:?}");
+}

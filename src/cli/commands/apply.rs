@@ -245,8 +245,16 @@ async fn apply(
     let verification = if attempted.is_empty() {
         Plan::default()
     } else {
+        // Only the projects written to are listed again (a project per
+        // request): the others hold no target.
+        let projects: BTreeSet<String> = written
+            .iter()
+            .filter(|(_, o)| o.status == Status::Applied)
+            .map(|(c, _)| c.project.clone())
+            .collect();
         let vopts = PlanOptions {
             targets: attempted,
+            projects: projects.into_iter().collect(),
             ..opts.clone()
         };
         compute(client, prepared, &vopts, printer)
