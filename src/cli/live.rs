@@ -11,7 +11,7 @@
 //! look-ups), each build is read through the OpenAPI detail instead, and the
 //! plan lists the fields that detail cannot show.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::core::catalog::Catalog;
 use crate::core::live::{LiveBuild, LiveRead};
-use crate::core::model::{BuildDef, Config, MASK};
+use crate::core::model::{BuildDef, Config, MASK, ParamValue};
 use crate::core::plan::{LiveState, ProjectLive};
 use crate::zadig::client::Client;
 use crate::zadig::error::ApiError;
@@ -119,6 +119,27 @@ pub async fn read_live(
         .iter()
         .map(|d| (d.project_key(), d.name()))
         .collect();
+    // Parameters whose value a plan compares (literal values, `from_env`
+    // already resolved): only for those is a masked credential worth a
+    // second read. `{keep: true}`, unset variables, deletes and imports never
+    // compare the plain value.
+    let compared: HashMap<(String, String), Arc<BTreeSet<String>>> = scope
+        .desired
+        .iter()
+        .filter_map(|d| match d {
+            BuildDef::Build(b) => Some((
+                (b.project_key.clone(), b.name.clone()),
+                Arc::new(
+                    b.parameters
+                        .iter()
+                        .filter(|p| matches!(p.default_value, ParamValue::Literal(_)))
+                        .map(|p| p.key.clone())
+                        .collect(),
+                ),
+            )),
+            BuildDef::Template(_) => None,
+        })
+        .collect();
     let mut to_read: Vec<(String, BuildBrief)> = Vec::new();
     let mut projects = BTreeMap::new();
     for (project, listing) in listings {
@@ -172,8 +193,12 @@ pub async fn read_live(
     let mut set = JoinSet::new();
     for (project, brief) in to_read {
         let client = client.clone();
+        let compared = compared
+            .get(&(project.clone(), brief.name.clone()))
+            .cloned()
+            .unwrap_or_default();
         set.spawn(async move {
-            let read = read_one(&client, &project, &brief.name, openapi_only).await;
+            let read = read_one(&client, &project, &brief.name, openapi_only, &compared).await;
             (project, brief.name, read)
         });
     }
@@ -271,10 +296,13 @@ async fn read_one(
     project: &str,
     name: &str,
     openapi_only: bool,
+    compared: &BTreeSet<String>,
 ) -> Result<LiveRead, ApiError> {
     if !openapi_only {
         match client.stored_build(project, name).await {
-            Ok(model) => return stored_with_credentials(client, project, name, model).await,
+            Ok(model) => {
+                return stored_with_credentials(client, project, name, model, compared).await;
+            }
             Err(e @ ApiError::StoredModelUnavailable { .. })
             | Err(e @ ApiError::NotABuild { .. }) => {
                 tracing::debug!(
@@ -311,18 +339,22 @@ async fn read_one(
 }
 
 /// Released Zadig masks credential values in the stored model (one-read
-/// §2.4): read those from the OpenAPI detail, which returns them in plain text.
+/// §2.4): read those from the OpenAPI detail, which returns them in plain
+/// text, when the plan compares one of them (`compared`: the keys whose
+/// desired value is a literal).
 async fn stored_with_credentials(
     client: &Client,
     project: &str,
     name: &str,
     model: StoredBuild,
+    compared: &BTreeSet<String>,
 ) -> Result<LiveRead, ApiError> {
     let masked = model.template_id.is_empty()
-        && model
-            .pre_build
-            .as_ref()
-            .is_some_and(|p| p.envs.iter().any(|e| e.is_credential && e.value == MASK));
+        && model.pre_build.as_ref().is_some_and(|p| {
+            p.envs
+                .iter()
+                .any(|e| e.is_credential && e.value == MASK && compared.contains(&e.key))
+        });
     let mut credentials = BTreeMap::new();
     if masked {
         let detail = client.build_detail(project, name, None).await?;

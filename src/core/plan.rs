@@ -609,7 +609,26 @@ fn plan_one(
     }
 
     let mut after = desired.clone();
-    let mut not_verifiable = normalized.not_verifiable.clone();
+    // A masked credential whose desired value is not compared anyway (kept,
+    // or a parameter the definition drops) is not worth a "not verifiable".
+    let compared: BTreeSet<String> = match &d.def {
+        BuildDef::Build(b) => b
+            .parameters
+            .iter()
+            .filter(|p| matches!(p.default_value, super::model::ParamValue::Literal(_)))
+            .map(|p| format!("parameters[{}].default_value", p.key))
+            .collect(),
+        BuildDef::Template(_) => BTreeSet::new(),
+    };
+    let mut not_verifiable: Vec<String> = normalized
+        .not_verifiable
+        .iter()
+        .filter(|p| {
+            !(p.starts_with("parameters[") && p.ends_with("].default_value"))
+                || compared.contains(*p)
+        })
+        .cloned()
+        .collect();
     not_verifiable.extend(adopt_live_values(&mut after, &live_def));
     let mut before = align_to_desired(&live_def, &after, &not_verifiable);
     if !not_verifiable.is_empty() {

@@ -394,3 +394,21 @@ fn a_targeted_plan_looks_for_no_other_new_name() {
     let s = emu.handle().stats();
     assert_eq!((s.list, s.lookups), (1, 3), "{s:?}");
 }
+
+#[test]
+fn a_second_read_only_for_credentials_the_plan_compares() {
+    let emu = emulator(examples_seed());
+    emu.handle().reset_stats();
+    let dir = repo().join("examples");
+    let out = run(&emu, &["plan", dir.to_str().expect("utf-8"), "-o", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = emu.handle().stats();
+    // Read: demo-api, demo-web, demo-old-cron (prune), platform-gateway,
+    // release-platform. Only demo-api compares a masked credential's value
+    // (platform-gateway keeps its stored one).
+    assert_eq!((s.stored, s.detail), (5, 1), "{s:?}");
+    // Images, clusters, code hosts; dockerfile templates (platform-gateway
+    // uses one); the project list (new builds: are their names taken?). No
+    // build template look-up: no live build uses one.
+    assert_eq!(s.lookups, 5, "{s:?}");
+}
