@@ -143,6 +143,28 @@ fn generated_builds_round_trip_through_import() {
     );
 }
 
+fn generated_template(rng: &mut fastrand::Rng, i: usize) -> serde_json::Value {
+    use serde_json::json;
+    let targets: Vec<_> = (0..rng.usize(1..3))
+        .map(|k| {
+            let mut inputs = vec![json!({"key": "GO_VERSION", "value": format!("1.{}", rng.u8(18..24))})];
+            if rng.bool() {
+                inputs.push(json!({"key": "LDFLAGS", "value": "-s -w", "type": "string"}));
+            }
+            if rng.bool() {
+                inputs.push(json!({"key": "REGISTRY_TOKEN", "value": format!("t{}", rng.u32(..)), "type": "string", "is_credential": true}));
+            }
+            json!({
+                "service_name": format!("svc{i}"),
+                "service_module": format!("mod{k}"),
+                "repo_info": [{"codehost_name": "github", "repo_namespace": "org", "repo_name": format!("r{k}"), "branch": "main", "remote_name": "origin"}],
+                "inputs": inputs,
+            })
+        })
+        .collect();
+    json!({"name": format!("tpl-{i:02}"), "project_key": "demo", "template_name": "go-service-template", "target_services": targets})
+}
+
 fn generated_body(rng: &mut fastrand::Rng, i: usize) -> serde_json::Value {
     use serde_json::json;
     let pick = |rng: &mut fastrand::Rng, xs: &[&str]| xs[rng.usize(..xs.len())].to_owned();
