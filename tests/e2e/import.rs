@@ -118,6 +118,10 @@ fn generated_builds_round_trip_through_import() {
         seed.builds
             .push(SeedBuild::Create(generated_body(&mut rng, i)));
     }
+    for i in 0..6 {
+        seed.builds
+            .push(SeedBuild::CreateTemplate(generated_template(&mut rng, i)));
+    }
     let emu = emulator(seed);
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().to_str().expect("utf-8");
@@ -135,6 +139,13 @@ fn generated_builds_round_trip_through_import() {
         ],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Imported 46 build(s)"),
+        "{}",
+        out.stdout
+    );
+    let tpl = std::fs::read_to_string(tmp.path().join("demo/tpl-00.yaml")).expect("written");
+    assert!(tpl.contains("kind: TemplateBuild"), "{tpl}");
     let out = run(&emu, &["plan", dir, "-o", "json", "--detailed-exitcode"]);
     assert_eq!(
         out.code, 0,
