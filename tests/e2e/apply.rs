@@ -309,3 +309,71 @@ fn the_verification_re_reads_only_the_written_builds_and_their_projects() {
     assert_eq!((s.list, s.stored, s.update), (4, 3, 1), "{s:?}");
     assert_eq!(s.lookups, 3, "images, clusters, code hosts, once: {s:?}");
 }
+
+/// Ctrl-C during the writes: the writes in flight finish, no new one starts,
+/// and the report says what was done and what was not.
+#[test]
+fn an_interrupted_apply_reports_what_it_did_and_did_not_do() {
+    use std::time::{Duration, Instant};
+    use zadig_sync::emulator::{Seed, SeedBuild};
+    let mut seed = Seed::builtin();
+    let dir = demo_dir("");
+    for i in 0..12 {
+        let name = format!("slow-{i:02}");
+        let v: serde_json::Value =
+            serde_saphyr::from_str(&build_yaml(&name, "demo", "make")).expect("yaml");
+        seed.builds.push(SeedBuild::Create(v));
+        write(
+            dir.path(),
+            &format!("{name}.yaml"),
+            &build_yaml(&name, "demo", "make changed"),
+        );
+    }
+    let emu = emulator(seed);
+    emu.handle().set_latency(Duration::from_millis(150));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_zadig-sync"))
+        .args([
+            "apply",
+            dir.path().to_str().expect("utf-8"),
+            "--auto-approve",
+            "-o",
+            "json",
+            "--concurrency",
+            "2",
+        ])
+        .env("ZADIG_ENDPOINT", emu.base_url())
+        .env("ZADIG_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Interrupt once the first writes are under way.
+    let start = Instant::now();
+    while emu.handle().stats().update < 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no write started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("exits");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["interrupted"], true, "{report}");
+    let applied = report["summary"]["applied"].as_u64().unwrap_or(0);
+    let not_attempted = report["summary"]["not_attempted"].as_u64().unwrap_or(0);
+    assert!(applied >= 1 && not_attempted >= 1, "{report}");
+    assert_eq!(applied + not_attempted, 12, "{report}");
+    let updates = emu.handle().stats().update;
+    assert_eq!(updates, applied, "no write started after Ctrl-C");
+}
