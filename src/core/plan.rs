@@ -631,6 +631,33 @@ fn plan_one(
         .collect();
     not_verifiable.extend(adopt_live_values(&mut after, &live_def));
     let mut before = align_to_desired(&live_def, &after, &not_verifiable);
+    // Zadig keeps only the inputs its template defines (MergeBuildEnvs): an
+    // input missing from a target that exists was dropped, and would show as
+    // a change on every plan. Say why.
+    if let (BuildDef::Template(l), BuildDef::Template(d)) = (&live_def, &after) {
+        for dt in &d.target_services {
+            let Some(lt) = l.target_services.iter().find(|lt| {
+                lt.service_name == dt.service_name && lt.service_module == dt.service_module
+            }) else {
+                continue;
+            };
+            for i in dt
+                .inputs
+                .iter()
+                .filter(|i| !lt.inputs.iter().any(|li| li.key == i.key))
+            {
+                plan.warnings.push(format!(
+                    "{}/{}: input `{}` of {}/{} is not a variable of template `{}`: Zadig drops it, so it shows as a change on every plan; remove it",
+                    pc.key,
+                    d.name,
+                    i.key,
+                    dt.service_name,
+                    dt.service_module,
+                    d.template_name
+                ));
+            }
+        }
+    }
     if !not_verifiable.is_empty() {
         not_verifiable.sort();
         not_verifiable.dedup();

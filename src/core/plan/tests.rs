@@ -661,6 +661,34 @@ fn template_builds_compare_only_the_inputs_they_set() {
     );
     assert!(p.changes.is_empty(), "{:#?}", p.changes);
 
+    // An input the template does not define is dropped by Zadig: a warning
+    // says why the change never goes away.
+    let mut unknown = t.clone();
+    unknown.target_services[0].inputs.push(Input {
+        key: "NOPE".into(),
+        value: ParamValue::Literal("1".into()),
+        input_type: None,
+        is_credential: false,
+    });
+    let d2 = DesiredBuild {
+        def: BuildDef::Template(unknown),
+        origin: "tb.yaml:1".into(),
+    };
+    let p = plan(
+        &config(false),
+        &[d2],
+        &state(vec![l.clone()]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.changes.len(), 1);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("`NOPE`") && w.contains("not a variable of template `tpl`")),
+        "{:?}",
+        p.warnings
+    );
+
     // A plain definition for a template build is a replace.
     let plain = desired(&spec("tb", "demo"));
     let p = plan(
