@@ -7,8 +7,9 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::core::model::{BuildDef, Kind, ParamValue};
-use crate::core::plan::{Action, Plan, PlanOptions};
+pub use crate::core::apply::PlannedChange;
+use crate::core::model::{BuildDef, ParamValue};
+use crate::core::plan::{Plan, PlanOptions};
 use crate::core::secrets::SENSITIVE;
 
 /// Version of the saved-plan format.
@@ -33,29 +34,6 @@ pub struct PlanFile {
     pub allow_mass_delete: bool,
     /// The planned changes (blocked ones included, for the record).
     pub changes: Vec<PlannedChange>,
-}
-
-/// One planned change.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PlannedChange {
-    /// Project key.
-    pub project: String,
-    /// Build name.
-    pub name: String,
-    /// Kind.
-    pub kind: Kind,
-    /// Action.
-    pub action: Action,
-    /// The guard that blocked it at plan time.
-    pub blocked: Option<String>,
-    /// Live `update_time` at plan time (absent for creates).
-    pub live_update_time: Option<i64>,
-    /// Fingerprint of the live build at plan time (absent for creates).
-    pub live_fingerprint: Option<String>,
-    /// The desired document, as in the files; literal credential values
-    /// replaced by `(sensitive)`: apply reads the values from the files, whose
-    /// hash must match.
-    pub desired: Option<serde_json::Value>,
 }
 
 impl PlanFile {

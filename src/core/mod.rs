@@ -1,6 +1,7 @@
 //! The pure core: loading and validation, normalisation, diffing and planning.
 //! Functions over plain data: no network, no printing, no clock, no environment.
 
+pub mod apply;
 pub mod canonical;
 pub mod catalog;
 pub mod diagnostics;

@@ -24,6 +24,7 @@ use crate::cli::fs::content_hash;
 use crate::cli::pipeline::{check_targets, compute, connect, prepare};
 use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
+use crate::core::apply::{select, skip};
 use crate::core::model::BuildDef;
 use crate::core::plan::{Action, Change, Plan, PlanOptions};
 use crate::core::report::{self, Report, Status};
@@ -117,44 +118,11 @@ async fn apply(
     if plan.incomplete {
         bail!("some projects could not be read (see the warnings): nothing was applied");
     }
-    let mut report = Report::default();
-    let mut work: Vec<Change> = Vec::new();
-    for c in &plan.changes {
-        let skip = |reason: String| skipped(c, reason);
-        if let Some(saved) = saved {
-            match saved
-                .changes
-                .iter()
-                .find(|s| s.project == c.project && s.name == c.name)
-            {
-                None => {
-                    report.outcomes.push(skip(
-                        "not in the saved plan (changed since it was made): re-plan".into(),
-                    ));
-                    continue;
-                }
-                Some(s)
-                    if s.action != c.action
-                        || s.live_update_time != c.live_update_time
-                        || s.live_fingerprint != c.live_fingerprint =>
-                {
-                    report.outcomes.push(skip(
-                        "changed outside this plan since it was made: re-plan".into(),
-                    ));
-                    continue;
-                }
-                Some(_) => {}
-            }
-        }
-        match &c.blocked {
-            Some(b) => {
-                report
-                    .outcomes
-                    .push(skip(format!("blocked ({}): {}", b.guard(), b.reason())))
-            }
-            None => work.push(c.clone()),
-        }
-    }
+    let (work, skipped) = select(&plan, saved.map(|p| p.changes.as_slice()));
+    let mut report = Report {
+        outcomes: skipped,
+        ..Report::default()
+    };
     if let Some(saved) = saved {
         let now: BTreeSet<(&str, &str)> = plan
             .changes
@@ -217,9 +185,9 @@ async fn apply(
     let mut writes = Vec::new();
     for c in work {
         if stale.contains(&(c.project.clone(), c.name.clone())) {
-            report.outcomes.push(skipped(
+            report.outcomes.push(skip(
                 &c,
-                "changed in Zadig since it was read for this plan: re-plan".into(),
+                "changed in Zadig since it was read for this plan: re-plan",
             ));
         } else {
             writes.push(c);
@@ -295,19 +263,6 @@ async fn apply(
             .unwrap_or(usize::MAX)
     });
     Ok(Some(report))
-}
-
-fn skipped(c: &Change, reason: String) -> report::Outcome {
-    report::Outcome {
-        project: c.project.clone(),
-        name: c.name.clone(),
-        kind: c.kind,
-        action: c.action,
-        status: Status::Skipped,
-        reason: Some(reason),
-        fields: Vec::new(),
-        resolved_after_ambiguity: false,
-    }
 }
 
 /// Asks for `yes` on a terminal; refuses without one.

@@ -1,0 +1,170 @@
+//! Choosing what `apply` writes: the plan's changes, less the blocked ones
+//! and, with a saved plan, less those that are not exactly what was reviewed.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::Kind;
+use super::plan::{Action, Change, Plan};
+use super::report::{Outcome, Status};
+
+/// What a saved plan recorded about one build (`plan --out`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PlannedChange {
+    /// Project key.
+    pub project: String,
+    /// Build name.
+    pub name: String,
+    /// Kind.
+    pub kind: Kind,
+    /// Action.
+    pub action: Action,
+    /// The guard that blocked it at plan time.
+    pub blocked: Option<String>,
+    /// Live `update_time` at plan time (absent for creates).
+    pub live_update_time: Option<i64>,
+    /// Fingerprint of the live build at plan time (absent for creates).
+    pub live_fingerprint: Option<String>,
+    /// The desired document, as in the files; literal credential values
+    /// replaced by `(sensitive)`: apply reads the values from the files, whose
+    /// hash must match.
+    pub desired: Option<serde_json::Value>,
+}
+
+/// The changes to write, and the outcomes of those that will not be written.
+/// With `reviewed` (a saved plan), a change is written only if the saved plan
+/// has it with the same action and the same live build (`update_time` and
+/// fingerprint): anything else changed since the review.
+pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, Vec<Outcome>) {
+    let mut work = Vec::new();
+    let mut skipped = Vec::new();
+    for c in &plan.changes {
+        if let Some(reviewed) = reviewed {
+            match reviewed
+                .iter()
+                .find(|s| s.project == c.project && s.name == c.name)
+            {
+                None => {
+                    skipped.push(skip(
+                        c,
+                        "not in the saved plan (changed since it was made): re-plan",
+                    ));
+                    continue;
+                }
+                Some(s)
+                    if s.action != c.action
+                        || s.live_update_time != c.live_update_time
+                        || s.live_fingerprint != c.live_fingerprint =>
+                {
+                    skipped.push(skip(
+                        c,
+                        "changed outside this plan since it was made: re-plan",
+                    ));
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
+        match &c.blocked {
+            Some(b) => skipped.push(skip(c, &format!("blocked ({}): {}", b.guard(), b.reason()))),
+            None => work.push(c.clone()),
+        }
+    }
+    (work, skipped)
+}
+
+/// A `skipped` outcome.
+pub fn skip(c: &Change, reason: &str) -> Outcome {
+    Outcome {
+        project: c.project.clone(),
+        name: c.name.clone(),
+        kind: c.kind,
+        action: c.action,
+        status: Status::Skipped,
+        reason: Some(reason.to_owned()),
+        fields: Vec::new(),
+        resolved_after_ambiguity: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::plan::Blocked;
+
+    fn change(name: &str, action: Action, time: Option<i64>) -> Change {
+        Change {
+            project: "demo".into(),
+            name: name.into(),
+            kind: Kind::Build,
+            action,
+            fields: vec![],
+            blocked: None,
+            live_update_time: time,
+            live_fingerprint: time.map(|t| format!("fp{t}")),
+            erases: vec![],
+            diff: String::new(),
+            desired: None,
+            origin: None,
+        }
+    }
+
+    fn reviewed(c: &Change) -> PlannedChange {
+        PlannedChange {
+            project: c.project.clone(),
+            name: c.name.clone(),
+            kind: c.kind,
+            action: c.action,
+            blocked: None,
+            live_update_time: c.live_update_time,
+            live_fingerprint: c.live_fingerprint.clone(),
+            desired: None,
+        }
+    }
+
+    #[test]
+    fn blocked_changes_are_skipped_with_their_reason() {
+        let mut blocked = change("b", Action::Update, Some(1));
+        blocked.blocked = Some(Blocked::Protected);
+        let plan = Plan {
+            changes: vec![change("a", Action::Create, None), blocked],
+            ..Plan::default()
+        };
+        let (work, skipped) = select(&plan, None);
+        assert_eq!(work.len(), 1);
+        assert!(
+            skipped[0]
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("protect"))
+        );
+    }
+
+    #[test]
+    fn a_saved_plan_applies_only_what_is_unchanged_since() {
+        let same = change("same", Action::Update, Some(1));
+        let edited = change("edited", Action::Update, Some(2));
+        let refreshed = change("edited-same-second", Action::Update, Some(3));
+        let new = change("new", Action::Create, None);
+        let mut r_edited = reviewed(&edited);
+        r_edited.live_update_time = Some(1);
+        let mut r_refreshed = reviewed(&refreshed);
+        r_refreshed.live_fingerprint = Some("before".into());
+        let saved = vec![reviewed(&same), r_edited, r_refreshed];
+        let plan = Plan {
+            changes: vec![same, edited, refreshed, new],
+            ..Plan::default()
+        };
+        let (work, skipped) = select(&plan, Some(&saved));
+        assert_eq!(
+            work.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["same"]
+        );
+        let reasons: Vec<&str> = skipped.iter().filter_map(|o| o.reason.as_deref()).collect();
+        assert!(reasons[0].contains("changed outside this plan"));
+        assert!(
+            reasons[1].contains("changed outside this plan"),
+            "same second, other content"
+        );
+        assert!(reasons[2].contains("not in the saved plan"));
+    }
+}
