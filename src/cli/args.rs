@@ -241,6 +241,10 @@ pub struct EmulatorArgs {
     /// Added latency per request, in milliseconds.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Serve only the OpenAPI (UI-API paths answer 404), like a gateway that
+    /// does not route them.
+    #[arg(long)]
+    pub openapi_only: bool,
 }
 
 /// `schema`.

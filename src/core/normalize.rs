@@ -780,11 +780,6 @@ fn from_detail(
     let adv = d.advanced_settings.clone().unwrap_or_default();
     let cache = adv.cache_setting.clone().unwrap_or_default();
     let spec = adv.resource_spec.clone().unwrap_or_default();
-    if adv.strategy_name.is_empty() {
-        // "" may be the cluster's default strategy: the detail cannot tell.
-        out.not_verifiable
-            .push("advanced_settings.strategy_name".to_owned());
-    }
     let post = d.post_build.clone().unwrap_or_default();
     post_build_erases(&post, out);
     BuildDef::Build(BuildSpec {

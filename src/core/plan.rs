@@ -630,6 +630,15 @@ fn plan_one(
         .cloned()
         .collect();
     not_verifiable.extend(adopt_live_values(&mut after, &live_def));
+    // "" runs with the cluster's default strategy; without the cluster's
+    // strategies (OpenAPI-only mode, a deleted cluster) that name is unknown.
+    if let BuildDef::Build(b) = &after
+        && let Some(adv) = &b.advanced_settings
+        && adv.strategy_name.is_empty()
+        && catalog.effective_strategy(&adv.cluster_name, "").is_none()
+    {
+        not_verifiable.push("advanced_settings.strategy_name".to_owned());
+    }
     let mut before = align_to_desired(&live_def, &after, &not_verifiable);
     // Zadig keeps only the inputs its template defines (MergeBuildEnvs): an
     // input missing from a target that exists was dropped, and would show as

@@ -115,6 +115,10 @@ pub struct EmulatorConfig {
     /// Mask credential values as `********` in the stored-model read
     /// (released v4.2–v5.0; `false` = main after 2026-08-10).
     pub mask_stored_credentials: bool,
+    /// Serve only `/openapi/...`: every UI-API path (`/api/...`) answers 404,
+    /// as behind a gateway that does not route them. Clients then read
+    /// builds through the OpenAPI detail only.
+    pub openapi_only: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -126,6 +130,7 @@ impl Default for EmulatorConfig {
             latency: Duration::ZERO,
             faults: Faults::default(),
             mask_stored_credentials: true,
+            openapi_only: false,
         }
     }
 }
@@ -174,6 +179,7 @@ pub(crate) struct Shared {
     stats: Mutex<RequestStats>,
     tokens: TokenPolicy,
     mask_stored_credentials: bool,
+    openapi_only: bool,
     state_file: Option<PathBuf>,
     /// Generation last written to the state file.
     persisted: Mutex<Option<u64>>,
@@ -405,6 +411,7 @@ pub async fn spawn(config: EmulatorConfig, listen: SocketAddr) -> anyhow::Result
         stats: Mutex::new(RequestStats::default()),
         tokens: config.tokens,
         mask_stored_credentials: config.mask_stored_credentials,
+        openapi_only: config.openapi_only,
         state_file: config.state_file,
         persisted: Mutex::new(None),
     });

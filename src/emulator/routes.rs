@@ -396,6 +396,9 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
             return Reply::Response(shared.faults().response(s));
         }
     }
+    if shared.openapi_only && raw_path.starts_with("/api/") {
+        return Reply::Response(text(404, format!("Invalid path: {raw_path}")));
+    }
     let Some(path) = path else {
         return Reply::Response(text(400, "400 Bad Request".to_owned()));
     };

@@ -412,3 +412,56 @@ fn a_second_read_only_for_credentials_the_plan_compares() {
     // build template look-up: no live build uses one.
     assert_eq!(s.lookups, 5, "{s:?}");
 }
+
+/// Behind a gateway that serves only the OpenAPI, builds are read through the
+/// detail: the plan still works, lists what it cannot compare, and apply
+/// converges on everything it can see.
+#[test]
+fn without_the_ui_api_the_plan_lists_what_it_cannot_verify() {
+    let emu = zadig_sync::emulator::spawn_in_thread(zadig_sync::emulator::EmulatorConfig {
+        seed: examples_seed(),
+        openapi_only: true,
+        ..Default::default()
+    })
+    .expect("emulator");
+    let tmp = copy_dir("examples");
+    let dir = tmp.path().to_str().expect("utf-8");
+    let out = run(&emu, &["plan", dir, "-o", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan = json(&out);
+    let has = |id: &str, action: &str| {
+        changes(&plan)
+            .iter()
+            .any(|(i, a, _)| i == id && a == action)
+    };
+    assert!(
+        has("demo/demo-api", "update")
+            && has("demo/demo-worker", "create")
+            && has("demo/demo-old-cron", "delete"),
+        "{plan}"
+    );
+    let web = plan["not_verifiable"]
+        .as_array()
+        .expect("not_verifiable")
+        .iter()
+        .find(|n| n["name"] == "demo-web")
+        .cloned()
+        .expect("demo-web has fields the detail hides");
+    let paths: Vec<&str> = web["paths"]
+        .as_array()
+        .expect("paths")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    for p in [
+        "infrastructure",
+        "script_type",
+        "advanced_settings.storages",
+        "repo_info[0].codehost_name",
+    ] {
+        assert!(paths.contains(&p), "{p} in {paths:?}");
+    }
+    assert_eq!(run(&emu, &["apply", dir, "--auto-approve"]).code, 0);
+    let plan = json(&run(&emu, &["plan", dir, "-o", "json"]));
+    assert!(changes(&plan).iter().all(|(_, _, b)| b.is_some()), "{plan}");
+}

@@ -29,6 +29,7 @@ pub fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
         state_file: args.state.clone(),
         tokens,
         latency: Duration::from_millis(args.latency_ms),
+        openapi_only: args.openapi_only,
         ..EmulatorConfig::default()
     })
 }
