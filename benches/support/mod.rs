@@ -267,9 +267,22 @@ pub struct BinaryRun {
 }
 
 /// Runs the release binary with `args` against `endpoint` (colour off, the
-/// token and the definitions' credential variable set), under
-/// `/usr/bin/time -f %M` when available, and times it.
+/// token and the definitions' credential variable set), timed.
 pub fn run_binary(endpoint: &str, args: &[&str]) -> BinaryRun {
+    run_timed(|cmd| {
+        cmd.args(args)
+            .args(["--color", "never", "--endpoint", endpoint])
+            .env("ZADIG_TOKEN", TOKEN)
+            .env(SECRET_VAR, SECRET_VALUE)
+            .env("NO_COLOR", "1")
+            .env_remove("ZADIG_SYNC_LOG")
+            .env_remove("ZADIG_ENDPOINT");
+    })
+}
+
+/// Runs the release binary, set up by `configure` (arguments, environment),
+/// under `/usr/bin/time -f %M` when available, and times it.
+pub fn run_timed(configure: impl FnOnce(&mut Command)) -> BinaryRun {
     let bin = env!("CARGO_BIN_EXE_zadig-sync");
     let timed = Path::new("/usr/bin/time").exists();
     let mut cmd = if timed {
@@ -279,13 +292,7 @@ pub fn run_binary(endpoint: &str, args: &[&str]) -> BinaryRun {
     } else {
         Command::new(bin)
     };
-    cmd.args(args)
-        .args(["--color", "never", "--endpoint", endpoint])
-        .env("ZADIG_TOKEN", TOKEN)
-        .env(SECRET_VAR, SECRET_VALUE)
-        .env("NO_COLOR", "1")
-        .env_remove("ZADIG_SYNC_LOG")
-        .env_remove("ZADIG_ENDPOINT");
+    configure(&mut cmd);
     let started = Instant::now();
     let out = cmd.output().expect("runs the binary");
     let wall = started.elapsed();
