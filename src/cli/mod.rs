@@ -9,6 +9,7 @@ pub mod live;
 pub mod pipeline;
 pub mod planfile;
 pub mod printer;
+pub mod redact;
 pub mod session;
 pub mod settings;
 
