@@ -339,6 +339,83 @@ mod tests {
         assert!(c.get("nope.yaml").is_none());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_directory_are_problems_and_never_read() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        write(outside.path(), "secret.yaml", "SECRET=1");
+        write(outside.path(), "d/x.yaml", "SECRET=2");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = tmp.path();
+        write(d, "zadig-sync.yaml", "projects: []\n");
+        write(d, "a.yaml", "x");
+        std::os::unix::fs::symlink(outside.path().join("secret.yaml"), d.join("out.yaml"))
+            .expect("link");
+        std::os::unix::fs::symlink(outside.path().join("d"), d.join("dir")).expect("link");
+        std::os::unix::fs::symlink(d.join("a.yaml"), d.join("in.yaml")).expect("link");
+        std::os::unix::fs::symlink(d.join("gone"), d.join("dangling.yaml")).expect("link");
+        let c = read_dir(d).expect("reads");
+        let paths: Vec<_> = c.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a.yaml", "in.yaml"]);
+        assert!(c.files.iter().all(|f| !f.bytes.starts_with(b"SECRET")));
+        let problems: Vec<_> = c.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("out.yaml: error") && p.contains("outside"))
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("dir: error")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("dangling.yaml: error"))
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_inside_never_follows_a_link() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let victim = tempfile::tempdir().expect("tempdir");
+        write(victim.path(), "v.txt", "untouched");
+        let root = tmp.path();
+        assert_eq!(
+            write_inside(root, "p", "a.yaml", b"1", false).expect("ok"),
+            Written::Written
+        );
+        assert_eq!(
+            write_inside(root, "p", "a.yaml", b"2", false).expect("ok"),
+            Written::Exists
+        );
+        assert_eq!(
+            write_inside(root, "p", "a.yaml", b"3", true).expect("ok"),
+            Written::Written
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("p/a.yaml")).expect("reads"),
+            "3"
+        );
+        std::os::unix::fs::symlink(victim.path().join("v.txt"), root.join("p/l.yaml"))
+            .expect("link");
+        for force in [false, true] {
+            assert!(write_inside(root, "p", "l.yaml", b"x", force).is_err());
+        }
+        std::os::unix::fs::symlink(victim.path(), root.join("q")).expect("link");
+        assert!(write_inside(root, "q", "v.txt", b"x", true).is_err());
+        for bad in ["..", ".", "a/b", ""] {
+            assert!(write_inside(root, bad, "f", b"x", true).is_err(), "{bad}");
+            assert!(write_inside(root, "p", bad, b"x", true).is_err(), "{bad}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(victim.path().join("v.txt")).expect("reads"),
+            "untouched"
+        );
+    }
+
     #[test]
     fn errors_name_the_path() {
         let tmp = tempfile::tempdir().expect("tempdir");

@@ -325,7 +325,7 @@ fn pairs(line: &str) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
             continue;
         }
         let key_start = line[..colon]
-            .rfind(|c: char| c == ' ' || c == '{' || c == ',' || c == '-')
+            .rfind([' ', '{', ','])
             .map_or(0, |p| p + 1);
         let mut v_start = after;
         while v_start < bytes.len() && bytes[v_start] == b' ' {
@@ -465,6 +465,55 @@ error: 1 error
         assert!(out.contains("--> gone.yaml:2:4"), "{out}");
         assert!(out.ends_with("error: 1 error and 1 warning\n"), "{out}");
         assert_eq!(render(&[], &sources(), false), "");
+    }
+
+    /// Finding 7: each file's text is fetched and indexed once, however many
+    /// diagnostics point into it (it was once per diagnostic: quadratic).
+    #[test]
+    fn each_file_is_indexed_once() {
+        struct Counting(std::cell::Cell<usize>, String);
+        impl Sources for Counting {
+            fn source(&self, _: &str) -> Option<&[u8]> {
+                self.0.set(self.0.get() + 1);
+                Some(self.1.as_bytes())
+            }
+        }
+        let text: String = (0..2000).map(|i| format!("k{i}: v\n")).collect();
+        let src = Counting(std::cell::Cell::new(0), text);
+        let last = src.1.find("k1999").expect("in text");
+        let diags: Vec<_> = (0..2000)
+            .map(|i| Diagnostic::error("f.yaml", "m").at(1, 1, Some(last - i..last - i + 2)))
+            .collect();
+        let out = render(&diags, &src, false);
+        assert_eq!(src.0.get(), 1);
+        assert!(out.contains("2000 | k1999: v"), "the last line is found");
+    }
+
+    #[test]
+    fn snippets_mask_secrets_but_keep_the_carets() {
+        let text = "token: abc123\nendpoint: https://u:pw@h.example/x\n- key: P\n  is_credential: true\n  default_value: hunter2\nvalue: {from_env: X}\n";
+        let map = HashMap::from([("f.yaml".to_owned(), text.to_owned())]);
+        let at = |needle: &str| {
+            let i = text.find(needle).expect("in text");
+            Diagnostic::error("f.yaml", "m").at(1, 1, Some(i..i + needle.len()))
+        };
+        let out = render(
+            &[at("abc123"), at("u:pw"), at("hunter2"), at("{from_env: X}")],
+            &map,
+            false,
+        );
+        for secret in ["abc123", "u:pw", "hunter2"] {
+            assert!(!out.contains(secret), "{out}");
+        }
+        assert!(out.contains("token: ******"), "{out}");
+        assert!(out.contains("https://****@h.example/x"), "{out}");
+        assert!(out.contains("default_value: *******"), "{out}");
+        assert!(
+            out.contains("{from_env: X}"),
+            "names of variables stay: {out}"
+        );
+        let out = render_masked(&[at("value")], &map, false, &["from_env".to_owned()]);
+        assert!(!out.contains("from_env"), "{out}");
     }
 
     #[test]

@@ -1711,6 +1711,60 @@ mod tests {
     }
 
     #[test]
+    fn a_zadig_error_object_is_told_from_an_answer() {
+        let e = error_object(br#"{"code":6521,"description":"gone","message":"x"}"#)
+            .expect("an error object");
+        assert_eq!(e.code, 6521);
+        for not in [
+            &br#"{"total":0,"builds":[]}"#[..],
+            br#"{"code":0,"message":"success"}"#,
+            br#"{"code":6521,"message":"x","builds":[]}"#,
+            br#"{"code":6521}"#,
+            br#"[{"code":1,"message":"x"}]"#,
+            b"not json",
+        ] {
+            assert!(
+                error_object(not).is_none(),
+                "{}",
+                String::from_utf8_lossy(not)
+            );
+        }
+    }
+
+    #[test]
+    fn decode_errors_are_scrubbed_then_cut() {
+        let desc = RequestDesc {
+            method: "GET".into(),
+            path: "/x".into(),
+            build: None,
+            project: None,
+            attempts: 1,
+        };
+        let token = "tok-0123456789abcdef";
+        let body = format!(
+            r#"{{"total":"auth was Bearer {token}{}"}}"#,
+            "y".repeat(5000)
+        );
+        let err = decode::<BuildListResp>(body.as_bytes(), &desc, &Scrubber::with(token))
+            .expect_err("a string total");
+        let text = err.to_string();
+        assert!(!text.contains("0123456789"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+        assert!(text.len() < 1000, "{}", text.len());
+    }
+
+    #[test]
+    fn unaddressable_names_are_never_sent() {
+        for name in [".", "..", "a\\b", "a\nb", " a"] {
+            assert!(
+                matches!(addressable(name), Err(ApiError::Unaddressable { .. })),
+                "{name:?}"
+            );
+        }
+        assert!(addressable("demo-api.v2").is_ok());
+    }
+
+    #[test]
     fn loopback_hosts() {
         for (u, want) in [
             ("http://localhost:8080", true),
