@@ -283,9 +283,17 @@ fn mask_line(file: &Indexed<'_>, line: usize, shown: &str, secrets: &[String]) -
         from = begin;
     }
     // Literal credential values the loader found.
+    // Like the scrubber: a short value only where it stands alone.
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
     for secret in secrets.iter().filter(|s| !s.trim().is_empty()) {
+        let short = secret.chars().count() < crate::core::scrub::SHORT;
         for (at, m) in shown.match_indices(secret.as_str()) {
-            set(at..at + m.len());
+            let end = at + m.len();
+            if short && (word(shown[..at].chars().next_back()) || word(shown[end..].chars().next()))
+            {
+                continue;
+            }
+            set(at..end);
         }
     }
     if !mask.contains(&true) {
@@ -324,9 +332,7 @@ fn pairs(line: &str) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
             i = after;
             continue;
         }
-        let key_start = line[..colon]
-            .rfind([' ', '{', ','])
-            .map_or(0, |p| p + 1);
+        let key_start = line[..colon].rfind([' ', '{', ',']).map_or(0, |p| p + 1);
         let mut v_start = after;
         while v_start < bytes.len() && bytes[v_start] == b' ' {
             v_start += 1;
