@@ -1401,16 +1401,19 @@ impl Client {
                 reason = format!("Zadig reported a negative total ({total})");
                 continue;
             };
-            if first.len() > expected {
-                return Err(runaway(format!(
-                    "the server sent {} entries on the first page but announced a total of \
-                     {total}",
-                    first.len()
-                )));
-            }
             let mut seen: IndexMap<String, T> = IndexMap::with_capacity(expected.min(4096));
             for item in first {
                 seen.entry(key(&item)).or_insert(item);
+            }
+            // More than announced: the list changed between the count and
+            // the page, or the server is lying. Read again (bounded).
+            if seen.len() > expected {
+                reason = format!(
+                    "the server sent {} entries on the first page but announced a total of \
+                     {total}",
+                    seen.len()
+                );
+                continue;
             }
             // Read on until every counted entry is seen. A page that brings nothing
             // new (empty, or a server that caps or ignores the page size) ends it.
@@ -1446,9 +1449,10 @@ impl Client {
                     seen.entry(key(&item)).or_insert(item);
                 }
                 if seen.len() > expected {
-                    return Err(runaway(format!(
+                    changed = Some(format!(
                         "the server sent more entries than its announced total ({total})"
-                    )));
+                    ));
+                    break;
                 }
                 stalled = seen.len() == before;
             }
