@@ -411,7 +411,8 @@ async fn an_unverifiable_create_is_reported_as_ambiguous() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_for_creates() {
-    // Nothing listens: the request was certainly not sent, so it may be re-sent.
+    // Nothing listens: the request was certainly not sent, so it may be re-sent;
+    // as nothing ever answered, only a couple of times (a wrong port, #12).
     let fake = FakeZadig::spawn().await;
     let mut cfg = fake.config();
     cfg.base_url = "http://127.0.0.1:1".into();
@@ -425,13 +426,18 @@ async fn a_refused_connection_is_retried_for_creates() {
         matches!(
             err,
             ApiError::Transport {
-                kind: TransportKind::Connect,
+                kind: TransportKind::Refused,
                 ..
             }
         ),
         "{err:?}"
     );
-    assert_eq!(err.request().map(|r| r.attempts), Some(3));
+    assert_eq!(err.request().map(|r| r.attempts), Some(2));
+    assert!(
+        err.to_string()
+            .starts_with("nothing answers at http://127.0.0.1:1:"),
+        "{err}"
+    );
     assert_eq!(client.stats().ambiguous_writes, 0, "no read-back needed");
 }
 

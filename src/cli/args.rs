@@ -51,6 +51,13 @@ pub struct GlobalArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
+    /// Time one request may spend on retries, in seconds (0: no retries).
+    /// Covers a Zadig restart: 503, 429 and dropped connections for a while.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60,
+          env = "ZADIG_SYNC_RETRY_BUDGET",
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub retry_budget: u64,
+
     /// Extra CA certificate (PEM) to trust for HTTPS.
     #[arg(long, global = true, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,

@@ -70,6 +70,8 @@ pub struct Connection {
     pub timeout: Duration,
     /// Extra CA certificate.
     pub ca_cert: Option<PathBuf>,
+    /// Time one request may spend on retries (`--retry-budget`).
+    pub retry_budget: Duration,
 }
 
 impl Connection {
@@ -104,6 +106,7 @@ impl Connection {
             concurrency: usize::from(global.concurrency),
             timeout: Duration::from_secs(global.timeout),
             ca_cert: global.ca_cert.clone(),
+            retry_budget: Duration::from_secs(global.retry_budget),
         })
     }
 }

@@ -50,8 +50,14 @@ pub enum TransportKind {
     Connect,
     /// No complete answer within the per-request timeout.
     Timeout,
-    /// The connection broke (reset, closed mid-answer, TLS failure, …).
+    /// The connection broke (reset, closed mid-answer, …).
     Other,
+    /// The connection was refused: nothing listens at the endpoint's port.
+    Refused,
+    /// An `https://` endpoint answered the TLS handshake in plain HTTP.
+    NotTls,
+    /// The TLS handshake failed (an unknown CA, a wrong host name, …).
+    Tls,
 }
 
 /// Everything that can go wrong talking to Zadig.
@@ -74,8 +80,10 @@ pub enum ApiError {
     },
 
     /// Zadig could not be reached, or the connection broke.
-    #[error("{}", transport_message(request, *kind, detail, *timeout))]
+    #[error("{}", transport_message(endpoint, request, *kind, detail, *timeout))]
     Transport {
+        /// The endpoint (scheme, host, port and path; never a token).
+        endpoint: String,
         /// The request.
         request: Box<RequestDesc>,
         /// Connect, timeout or other.
@@ -382,6 +390,10 @@ impl ApiError {
     /// idempotent requests.
     pub fn is_transient(&self) -> bool {
         match self {
+            ApiError::Transport {
+                kind: TransportKind::NotTls | TransportKind::Tls,
+                ..
+            } => false,
             ApiError::Transport { .. } | ApiError::RateLimited { .. } => true,
             ApiError::Server { status, .. } => matches!(status, 502..=504),
             _ => false,
@@ -454,12 +466,26 @@ impl ApiError {
 }
 
 fn transport_message(
+    endpoint: &str,
     request: &RequestDesc,
     kind: TransportKind,
     detail: &str,
     timeout: Duration,
 ) -> String {
     match kind {
+        TransportKind::Refused => format!(
+            "nothing answers at {endpoint}: the connection was refused ({request}). Check the \
+             endpoint's host and port, and that Zadig is running"
+        ),
+        TransportKind::NotTls => format!(
+            "{endpoint} does not speak TLS: the server answered the TLS handshake in plain HTTP \
+             ({request}). If it has no TLS, use {} (the token then travels unencrypted)",
+            endpoint.replacen("https://", "http://", 1)
+        ),
+        TransportKind::Tls => format!(
+            "the TLS handshake with {endpoint} failed during {request}: {detail} (a private CA? \
+             pass --ca-cert FILE)"
+        ),
         TransportKind::Connect => format!(
             "could not connect to Zadig for {request}: {detail} (check the endpoint, the network, \
              and HTTPS_PROXY/NO_PROXY)"

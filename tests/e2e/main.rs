@@ -7,4 +7,5 @@ mod common;
 mod apply;
 mod faults;
 mod import;
+mod network;
 mod plan;
