@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod discover;
 pub mod exit;
 pub mod fs;
 pub mod live;
@@ -12,13 +13,11 @@ pub mod printer;
 pub mod session;
 pub mod settings;
 
-use clap::Parser;
-
 pub use exit::{ExitStatus, Outcome};
 
 /// Parses the process arguments and runs the command. Returns the exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = args::Cli::parse();
+    let cli = args::parse().unwrap_or_else(|e| e.exit());
     let printer = printer::Printer::init(&cli.global);
     settings::init_logging(&cli.global);
     let outcome = commands::dispatch(cli, &printer);

@@ -6,6 +6,7 @@ mod common;
 
 mod apply;
 mod faults;
+mod flags;
 mod import;
 mod network;
 mod plan;

@@ -35,15 +35,20 @@ use crate::zadig::client::{Client, WriteOutcome};
 /// Runs `apply`.
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Outcome {
     let saved = args.plan.as_deref().map(PlanFile::read).transpose()?;
-    if saved.is_some() && (!args.targets.is_empty() || args.allow_erase || args.allow_mass_delete) {
+    if saved.is_some()
+        && (!args.targets.is_empty()
+            || !args.projects.is_empty()
+            || args.allow_erase
+            || args.allow_mass_delete)
+    {
         bail!(
-            "--plan applies the saved plan as it was made: --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`"
+            "--plan applies the saved plan as it was made: --project, --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`"
         );
     }
     let projects = saved
         .as_ref()
         .map(|p| p.projects.clone())
-        .unwrap_or_default();
+        .unwrap_or_else(|| args.projects.clone());
     let prepared = prepare(&args.dir, &projects, printer)?;
     if prepared.load.has_errors() {
         bail!("the definition files have errors (shown above): nothing was applied");
@@ -68,6 +73,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         None => PlanOptions {
             allow_erase: args.allow_erase,
             allow_mass_delete: args.allow_mass_delete,
+            projects: args.projects.clone(),
             targets: args.targets.clone(),
             ..PlanOptions::default()
         },
