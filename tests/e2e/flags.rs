@@ -214,3 +214,77 @@ fn regex_escape(s: &str) -> String {
         })
         .collect()
 }
+
+/// Runs the binary with no emulator (offline commands).
+fn offline(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_zadig-sync"))
+        .args(args)
+        .env_remove("ZADIG_ENDPOINT")
+        .env_remove("ZADIG_SYNC_LOG")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn finding_30_shell_completions() {
+    let bash = offline(&["completions", "bash"]);
+    assert_eq!(bash.code, 0, "{}", bash.all());
+    assert!(
+        bash.stdout.contains("complete -F _zadig__sync"),
+        "{}",
+        bash.stdout
+    );
+    for flag in ["--retry-budget", "--auto-approve", "--detailed-exitcode"] {
+        assert!(bash.stdout.contains(flag), "{flag} completes");
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = offline(&["completions", shell]);
+        assert_eq!(out.code, 0, "{shell}: {}", out.all());
+        assert!(out.stdout.contains("apply"), "{shell}");
+    }
+    let bad = offline(&["completions", "tcsh"]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("possible values"), "{}", bad.stderr);
+}
+
+#[test]
+fn finding_30_man_page() {
+    let out = offline(&["man"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.starts_with(".ie") || out.stdout.contains(".TH zadig-sync 1"));
+    for heading in ["ZADIG-SYNC PLAN", "ZADIG-SYNC APPLY", "ZADIG-SYNC DRIFT"] {
+        assert!(out.stdout.contains(heading), "{heading}");
+    }
+    assert!(out.stdout.contains("\\-\\-retry\\-budget"));
+    assert!(out.stdout.contains("\\-\\-auto\\-approve"));
+}
+
+#[test]
+fn finding_30_version_names_the_git_commit() {
+    let out = offline(&["--version"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let line = out.stdout.trim();
+    let version = env!("CARGO_PKG_VERSION");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(repo())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let tracked = git(&["ls-files", "--error-unmatch", "Cargo.toml"]).is_some();
+    match git(&["rev-parse", "--short=12", "HEAD"]).filter(|_| tracked) {
+        Some(commit) => assert_eq!(line, format!("zadig-sync {version} (commit {commit})")),
+        None => assert_eq!(
+            line,
+            format!("zadig-sync {version} (commit unknown: built outside a git checkout)")
+        ),
+    }
+}
