@@ -10,6 +10,7 @@ pub mod live;
 pub mod pipeline;
 pub mod planfile;
 pub mod printer;
+pub mod progress;
 pub mod session;
 pub mod settings;
 

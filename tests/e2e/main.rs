@@ -10,3 +10,4 @@ mod flags;
 mod import;
 mod network;
 mod plan;
+mod terminal;

@@ -14,6 +14,7 @@ use super::args::{Cli, Command};
 use super::discover;
 use super::exit::Outcome;
 use super::printer::Printer;
+use super::progress::until_interrupted;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli, printer: &Printer) -> Outcome {
@@ -32,8 +33,15 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Outcome {
     match command {
         Command::Validate(args) => validate::run(&args, printer),
         Command::Schema(args) => schema::run(&args, printer),
-        Command::Plan(args) => runtime()?.block_on(plan::run(&global, &args, printer)),
-        Command::Drift(args) => runtime()?.block_on(drift::run(&global, &args, printer)),
+        // Read-only: Ctrl-C cancels them at once (the progress bar clears).
+        Command::Plan(args) => runtime()?.block_on(until_interrupted(
+            plan::run(&global, &args, printer),
+            "nothing was written",
+        )),
+        Command::Drift(args) => runtime()?.block_on(until_interrupted(
+            drift::run(&global, &args, printer),
+            "nothing was written",
+        )),
         Command::Apply(args) => runtime()?.block_on(apply::run(&global, &args, printer)),
         Command::Import(args) => runtime()?.block_on(import::run(&global, &args, printer)),
         Command::Emulator(args) => runtime()?.block_on(emulator::run(&global, &args, printer)),
