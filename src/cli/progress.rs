@@ -9,6 +9,8 @@
 //!   left half done.
 
 use std::future::Future;
+use std::io::Write;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
@@ -36,6 +38,7 @@ impl Progress {
         bar.set_style(spinner_style());
         bar.set_message(label);
         bar.enable_steady_tick(Duration::from_millis(120));
+        *active() = Some(bar.clone());
         Progress {
             bar: Some(bar),
             label,
@@ -91,7 +94,44 @@ impl Drop for Progress {
     fn drop(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
+            let mut active = active();
+            if active.as_ref().is_some_and(|a| a.is_finished()) {
+                *active = None;
+            }
         }
+    }
+}
+
+/// The bar on screen, if any: log lines are written above it.
+static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+fn active() -> std::sync::MutexGuard<'static, Option<ProgressBar>> {
+    ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// stderr for the log: each line is written above the progress bar (which
+/// is hidden, then redrawn), never into it. tracing writes an event at once.
+#[derive(Debug, Default)]
+pub struct LogWriter;
+
+impl LogWriter {
+    /// For `tracing_subscriber::fmt().with_writer(LogWriter::make)`.
+    pub fn make() -> LogWriter {
+        LogWriter
+    }
+}
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bar = active().clone();
+        match bar {
+            Some(bar) if !bar.is_finished() => bar.suspend(|| std::io::stderr().write(buf)),
+            _ => std::io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 

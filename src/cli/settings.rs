@@ -35,7 +35,8 @@ pub fn init_logging(global: &GlobalArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr)
+        // Above the progress bar, not into it.
+        .with_writer(super::progress::LogWriter::make)
         .with_target(false)
         .without_time()
         .try_init();

@@ -229,3 +229,31 @@ fn finding_23_and_28_apply_prompts_with_the_endpoint_shows_progress_and_acknowle
         "no bar is left on screen:\n{screen}"
     );
 }
+
+#[test]
+fn finding_21_and_22_the_outage_warning_is_written_above_the_bar_not_into_it() {
+    let emu = slow_emulator(20);
+    emu.handle().set_faults(zadig_sync::emulator::Faults {
+        outage: Duration::from_secs(3),
+        retry_after_secs: 1,
+        ..Default::default()
+    });
+    // A short plan, so that the whole run fits on the screen.
+    let tmp = demo_dir("");
+    write(tmp.path(), "demo/x.yaml", &build_yaml("x", "demo", "make"));
+    let dir = tmp.path().to_str().expect("utf-8");
+    let mut pty = Pty::spawn(&emu, &["plan", dir]);
+    let code = pty.wait_exit(Duration::from_secs(40));
+    assert_eq!(code, 0, "{}", pty.screen());
+    let screen = pty.screen();
+    let warnings: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("Zadig answered"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{screen}");
+    assert!(
+        warnings[0].trim_start().starts_with("WARN Zadig answered"),
+        "on a line of its own: {screen}"
+    );
+    assert!(!screen.contains("reading builds"), "{screen}");
+}
