@@ -208,7 +208,7 @@ fn finding_23_and_28_apply_prompts_with_the_endpoint_shows_progress_and_acknowle
     pty.send(b"\x03");
     let took = pty.wait_for("stopping: ", Duration::from_secs(5));
     assert!(
-        took < Duration::from_secs(1),
+        took < Duration::from_secs(2),
         "acknowledged at once: {took:?}"
     );
     let code = pty.wait_exit(Duration::from_secs(30));
