@@ -84,9 +84,15 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
     let session = connect(global, &prepared, &args.dir).await?;
     let concurrency = usize::from(global.concurrency);
     // Named in the confirmation prompt: where the writes will go.
-    let target = match &session.emulator {
-        Some(_) => format!("the in-process emulator ({})", session.client.endpoint()),
-        None => session.client.endpoint(),
+    let target = match (&session.emulator, &global.emulator) {
+        (Some(_), Some(Some(state))) => {
+            format!(
+                "the in-process emulator with state file {}",
+                state.display()
+            )
+        }
+        (Some(_), _) => "a throw-away in-process emulator".to_owned(),
+        (None, _) => session.client.endpoint(),
     };
     let result = apply(
         &session.client,
