@@ -592,3 +592,47 @@ fn fmt_excerpt(excerpt: &str) -> String {
         format!(": {excerpt}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(kind: TransportKind) -> ApiError {
+        ApiError::Transport {
+            endpoint: "https://zadig.example.com:8443".to_owned(),
+            request: Box::new(RequestDesc {
+                method: "GET".to_owned(),
+                path: "/openapi/projects/project".to_owned(),
+                build: None,
+                project: None,
+                attempts: 1,
+            }),
+            kind,
+            detail: "invalid peer certificate: UnknownIssuer".to_owned(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn connection_failures_say_what_to_do() {
+        let refused = transport(TransportKind::Refused).to_string();
+        assert!(
+            refused.starts_with("nothing answers at https://zadig.example.com:8443:"),
+            "{refused}"
+        );
+        let not_tls = transport(TransportKind::NotTls).to_string();
+        assert!(
+            not_tls.contains("use http://zadig.example.com:8443"),
+            "{not_tls}"
+        );
+        let tls = transport(TransportKind::Tls).to_string();
+        assert!(
+            tls.contains("UnknownIssuer") && tls.contains("--ca-cert"),
+            "{tls}"
+        );
+        // Handshakes are not retried; a refused connection may be.
+        assert!(!transport(TransportKind::NotTls).is_transient());
+        assert!(!transport(TransportKind::Tls).is_transient());
+        assert!(transport(TransportKind::Refused).is_transient());
+    }
+}
