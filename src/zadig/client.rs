@@ -906,7 +906,7 @@ impl Client {
             attempt += 1;
             let (err, wait_at_least) = match self.attempt(req).await {
                 Ok(raw) if raw.status.is_success() => {
-                    self.answered();
+                    self.outage_over();
                     return Ok(raw);
                 }
                 Ok(raw) if retryable_status(raw.status) => {
@@ -914,7 +914,7 @@ impl Client {
                     (self.error_for(&raw, &req.desc), ra)
                 }
                 Ok(raw) => {
-                    self.answered();
+                    self.outage_over();
                     return Err(self.error_for(&raw, &req.desc).with_attempts(attempt));
                 }
                 Err(t) => (self.transport_error(t, &req.desc), None),
@@ -936,7 +936,7 @@ impl Client {
             attempt += 1;
             let (err, wait_at_least) = match self.attempt(&req).await {
                 Ok(raw) if raw.status.is_success() => {
-                    self.answered();
+                    self.outage_over();
                     return Ok(WriteOutcome::Done);
                 }
                 // Refused before being processed: safe to send again after the wait.
@@ -965,7 +965,7 @@ impl Client {
                     }
                 }
                 Ok(raw) => {
-                    self.answered();
+                    self.outage_over();
                     let err = self.error_for(&raw, &req.desc);
                     return self
                         .after_refusal(err, ambiguous, project, name, attempt)
@@ -1082,7 +1082,7 @@ impl Client {
     }
 
     /// An answer that is not part of an outage came: ends the outage.
-    fn answered(&self) {
+    fn outage_over(&self) {
         if let Some(lasted) = self.inner.outage.answered(Instant::now()) {
             tracing::info!(
                 lasted_s = lasted.as_secs(),
