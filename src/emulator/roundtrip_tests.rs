@@ -57,6 +57,7 @@ fn read(state: &State, name: &str, project: &str) -> LiveBuild {
         read: LiveRead::Stored {
             model: Box::new(model),
             credentials,
+            raw: None,
         },
     }
 }
@@ -197,6 +198,7 @@ fn advanced() -> impl Strategy<Value = Option<AdvancedSettings>> {
                     cache_setting: CacheSetting {
                         enabled: cache,
                         cache_dir: dir,
+                        dir_type: None,
                     },
                     storages: Storages {
                         enabled: storage,
