@@ -126,10 +126,13 @@ pub fn preserving_body(
         .rev()
         .find(|s| s.default)
         .map(|s| s.id.as_str());
-    // "" already means the default: keep it when the default is wanted.
+    // "" already means the default on Kubernetes (the read and the run fill
+    // it in, one-read §2.3): keep it when the default is wanted.
+    let kubernetes = def.infrastructure == super::model::Infrastructure::Kubernetes;
     let same_strategy = stored_strategy == strategy_id
-        || (stored_strategy.is_empty() && Some(strategy_id.as_str()) == default_id)
-        || (strategy_id.is_empty() && Some(stored_strategy) == default_id);
+        || (kubernetes
+            && ((stored_strategy.is_empty() && Some(strategy_id.as_str()) == default_id)
+                || (strategy_id.is_empty() && Some(stored_strategy) == default_id)));
     if !same_strategy {
         set(&mut pre, "strategy_id", json!(strategy_id));
     }

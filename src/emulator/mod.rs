@@ -38,7 +38,7 @@ use tokio::sync::watch;
 pub use faults::Faults;
 pub use seed::{
     LOCAL_CLUSTER_ID, Seed, SeedBuild, SeedBuildTemplate, SeedCluster, SeedCodeHost, SeedImage,
-    SeedNamed, SeedProject, SeedStrategy, VmServiceRef,
+    SeedNamed, SeedProject, SeedStrategy, VmServiceRef, ui_made_builds,
 };
 
 use crate::zadig::wire::StoredBuild;
@@ -522,5 +522,7 @@ pub fn spawn_in_thread(config: EmulatorConfig) -> anyhow::Result<ThreadEmulator>
     })
 }
 
+#[cfg(test)]
+mod preserve_tests;
 #[cfg(test)]
 mod roundtrip_tests;

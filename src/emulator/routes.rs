@@ -455,7 +455,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
     };
 
     let now = now_unix();
-    if route == Route::Update && shared.faults().lose_update() {
+    if matches!(route, Route::Update | Route::UiUpdate) && shared.faults().lose_update() {
         shared.stats_mut().faults += 1;
         return Reply::Response(json_response(
             200,
