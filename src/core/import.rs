@@ -139,8 +139,9 @@ pub fn import_build(
     );
     if !normalized.erases.is_empty() {
         text.push_str(&format!(
-            "# WARNING: this build has settings the OpenAPI cannot express: {}.\n\
-             # An apply that updates it would erase them; `zadig-sync plan` blocks such updates unless --allow-erase.\n",
+            "# NOTE: this build has settings this file cannot express: {}.\n\
+             # An apply keeps them (the preserving write, PUT /api/aslan/build/build); only the OpenAPI\n\
+             # fallback (no Build.Edit, an OpenAPI-only gateway) would erase them, and it needs --allow-erase.\n",
             normalized.erases.join("; ")
         ));
     }

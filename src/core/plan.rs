@@ -609,6 +609,19 @@ fn plan_one(
     let name = d.def.name();
     let catalog = &live.catalog;
     let desired = normalize_desired(&d.def, catalog);
+    // Template writes send every variable per target, as compared: the
+    // definition's inputs over the template's current values (§4).
+    let template_body = match wire_body(&d.def) {
+        Some(BuildDef::Template(mut t)) => {
+            if let Some(vars) = catalog.template_vars_by_name(&t.template_name) {
+                for ts in &mut t.target_services {
+                    ts.inputs = super::normalize::merged_inputs(vars, &ts.inputs);
+                }
+            }
+            Some(Ok(serde_json::to_value(&t).unwrap_or_default()))
+        }
+        _ => None,
+    };
     let base = Change {
         project: pc.key.clone(),
         name: name.to_owned(),
@@ -625,7 +638,7 @@ fn plan_one(
             Kind::TemplateBuild => WritePath::Template,
         }),
         fallback_allowed: false,
-        write_body: None,
+        write_body: template_body,
         diff: String::new(),
         desired: Some(d.def.clone()),
         origin: Some(d.origin.clone()),
@@ -855,7 +868,7 @@ fn plan_one(
     };
     let (write_path, kept, write_body) = match preserving {
         Some(body) => (Some(WritePath::Preserving), fallback_erases.clone(), body),
-        None => (base.write_path, Vec::new(), None),
+        None => (base.write_path, Vec::new(), base.write_body.clone()),
     };
     plan.changes.push(Change {
         action: Action::Update,

@@ -391,6 +391,19 @@ async fn write(client: &Client, c: &Change) -> anyhow::Result<(WriteOutcome, Opt
     };
     let done = |o: WriteOutcome| (o, None);
     match c.action {
+        Action::Create if c.write_path == Some(WritePath::Template) => {
+            let t = match &c.write_body {
+                Some(Ok(v)) => serde_json::from_value(v.clone())
+                    .context("the template body does not decode")?,
+                _ => match body()? {
+                    BuildDef::Template(t) => t,
+                    BuildDef::Build(_) => {
+                        bail!("a template build's definition is not a template build")
+                    }
+                },
+            };
+            Ok(done(client.create_template_build(&t).await?))
+        }
         Action::Create => create(client, &body()?).await.map(done),
         Action::Update if c.write_path == Some(WritePath::Preserving) => {
             let model = match &c.write_body {
@@ -425,6 +438,20 @@ async fn write(client: &Client, c: &Change) -> anyhow::Result<(WriteOutcome, Opt
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        Action::Update | Action::Replace if c.write_path == Some(WritePath::Template) => {
+            // Every variable per target, as the plan compared them.
+            let t = match &c.write_body {
+                Some(Ok(v)) => serde_json::from_value(v.clone())
+                    .context("the template body does not decode")?,
+                _ => match body()? {
+                    BuildDef::Template(t) => t,
+                    BuildDef::Build(_) => {
+                        bail!("a template build's definition is not a template build")
+                    }
+                },
+            };
+            Ok(done(client.update_template_build(&t).await?))
         }
         Action::Update | Action::Replace => match body()? {
             BuildDef::Build(b) => Ok(done(client.update_build(&b).await?)),
