@@ -14,6 +14,14 @@
 //! stored meaning already equals the definition's is left untouched, so a
 //! stale `res_req_spec` under a preset, say, is not rewritten for nothing.
 //!
+//! Read in koderover/zadig at 18278c716: `generateBuildModuleFromOpenAPIRequest`
+//! (`pkg/microservice/aslan/core/build/service/openapi.go`: strategy by name
+//! without `break`, `FindResourceRequestType`, `user_defined` cache, the two
+//! hard-coded koderover labels), `UpdateBuildModule`
+//! (`build/handler/build.go`: bind, then `Build.Edit`) and `UpdateBuild`
+//! (`build/service/build.go`: `CheckDefineResourceParam`, `EnsureSecretEnvs`,
+//! `correctFields`, a `$set`).
+//!
 //! Pure: no network. The emulator has its own, independent server side of
 //! this write, so a contract test can catch a mistake in either.
 

@@ -438,8 +438,8 @@ pub fn ui_made_builds() -> Vec<StoredBuild> {
                 value: "1.0".to_owned(),
                 kv_type: "script".to_owned(),
                 script: "#!/bin/bash\ngit describe --tags\n".to_owned(),
-                call_function: "describe".to_owned(),
-                function_reference: vec!["describe".to_owned()],
+                call_function: "describe({{.workflow.params.tag}})".to_owned(),
+                function_reference: vec!["workflow.params.tag".to_owned()],
                 description: "computed".to_owned(),
                 ..KeyVal::default()
             },

@@ -414,8 +414,13 @@ impl State {
         if self.find(&build.name, &build.product_name).is_none() {
             return Ok(());
         }
-        if let Some(pre) = build.pre_build.as_mut() {
-            for kv in &mut pre.envs {
+        // correctFields returns early for plain builds: only template builds
+        // get `function_reference` recomputed, for `script` variables
+        // (build/service/build.go `correctFields`, zadig@18278c716).
+        if !build.template_id.is_empty()
+            && let Some(pre) = build.pre_build.as_mut()
+        {
+            for kv in pre.envs.iter_mut().filter(|kv| kv.kv_type == "script") {
                 kv.function_reference = function_reference(&kv.call_function);
             }
         }
@@ -1375,15 +1380,34 @@ pub fn merge_build_envs(template: &[KeyVal], inputs: &[KeyVal]) -> Vec<KeyVal> {
         .collect()
 }
 
-/// `function_reference` as `correctFields` recomputes it from a `script`
-/// variable's `call_function` (emulated: the called function's name).
+/// `util.FindVariableKeyRef` (`pkg/util/key_val.go`, zadig@18278c716): the
+/// keys of every `{{.job…}}`, `{{.workflow…}}` and `{{.project…}}` reference
+/// in a `script` variable's `call_function`. `GoTemplateKeyRegExp` is
+/// approximated: its segments are `[^{}]+`, so dots inside them match too.
 fn function_reference(call_function: &str) -> Vec<String> {
-    let name = call_function.trim();
-    if name.is_empty() {
-        Vec::new()
-    } else {
-        vec![name.to_owned()]
+    let mut keys = Vec::new();
+    let mut rest = call_function;
+    while let Some(start) = rest.find("{{.") {
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else {
+            break;
+        };
+        let inner = &after[..end];
+        let segments = |prefix: &str| {
+            inner
+                .strip_prefix(prefix)
+                .map(|t| t.split('.').filter(|s| !s.is_empty()).count())
+        };
+        let ok = !inner.contains(['{', '}'])
+            && (segments("job.").is_some_and(|n| n >= 2)
+                || segments("workflow.").is_some_and(|n| n >= 1)
+                || segments("project.").is_some_and(|n| n >= 1));
+        if ok {
+            keys.push(inner.to_owned());
+        }
+        rest = &after[end + 2..];
     }
+    keys
 }
 
 /// `EnsureSecretEnvs`: a new value of exactly `********` takes the stored
@@ -1541,6 +1565,15 @@ mod tests {
         let mut new = vec![kv("S", MASK)];
         ensure_secret_envs(&[], &mut new);
         assert_eq!(new[0].value, MASK);
+    }
+
+    #[test]
+    fn function_references_are_the_template_keys_of_the_call() {
+        assert_eq!(
+            function_reference("f({{.workflow.params.tag}}, {{.job.build.output.IMAGE}}, {{.x}})"),
+            ["workflow.params.tag", "job.build.output.IMAGE"]
+        );
+        assert!(function_reference("describe").is_empty());
     }
 
     #[test]
