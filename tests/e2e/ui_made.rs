@@ -391,3 +391,52 @@ fn a_conversion_runs_without_a_delete() {
     let plan = plan_json(&emu, dir.path(), &["--target", "demo/ui-preset-min"]);
     assert_eq!(plan["changes"][0]["blocked"], "unknown_template", "{plan}");
 }
+
+#[test]
+fn the_fallback_writes_through_the_openapi_when_it_erases_nothing() {
+    // No Build.Edit, but ui-preset-min has nothing the OpenAPI would erase:
+    // the fallback runs, and the report says so.
+    let emu = ui_emulator(editor_without_build_edit(), false);
+    let dir = imported(&emu);
+    let path = dir.path().join("demo/ui-preset-min.yaml");
+    let text = std::fs::read_to_string(&path).expect("file");
+    std::fs::write(
+        &path,
+        text.replacen(
+            "build_script: |\n  make\n",
+            "build_script: |\n  make all\n",
+            1,
+        ),
+    )
+    .expect("write");
+    emu.handle().reset_stats();
+    let out = run(
+        &emu,
+        &[
+            "apply",
+            dir.path().to_str().expect("utf-8"),
+            "--auto-approve",
+            "--target",
+            "demo/ui-preset-min",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report = json(&out);
+    assert_eq!(report["outcomes"][0]["status"], "applied", "{report}");
+    assert!(
+        report["outcomes"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("OpenAPI fallback")),
+        "{report}"
+    );
+    let s = emu.handle().stats();
+    assert_eq!((s.ui_update, s.update), (1, 1), "{s:?}");
+    let after = stored(&emu, "ui-preset-min");
+    assert_eq!(after["scripts"], "make all\n");
+    assert_eq!(
+        after["pre_build"]["res_req"], "min",
+        "the preset's numbers were sent"
+    );
+}

@@ -602,30 +602,14 @@ fn an_update_that_erases_ui_settings_needs_allow_erase() {
     model.vm_labels = vec!["gpu".into()];
     let mut changed = b.clone();
     changed.build_script = "new\n".into();
-    // The OpenAPI write path (here: the stored model read but the preserving
-    // write not possible because the read is the OpenAPI detail) is guarded.
-    let mut l = live(&b, model);
-    l.read = match l.read {
-        LiveRead::Stored { model, .. } => LiveRead::Stored {
-            model,
-            credentials: BTreeMap::from([("TOKEN".to_owned(), "s3cret-value".to_owned())]),
-            raw: None,
-        },
-        other => other,
+    // Read through the OpenAPI detail (an OpenAPI-only gateway), the update
+    // goes through the OpenAPI, and the erase guard applies.
+    let mut l = live(&b, model.clone());
+    l.read = LiveRead::Detail {
+        detail: Box::new(detail_of(&b, &model)),
+        targets: vec![],
     };
-    let mut st = state(vec![l]);
-    // A template definition for it would go through the template PUT: use a
-    // plain read through the detail instead to get the OpenAPI path.
-    if let Some(ProjectLive::Listed(bs)) = st.projects.get_mut("demo") {
-        let LiveRead::Stored { model, .. } = &bs[0].read else {
-            unreachable!()
-        };
-        let model = model.clone();
-        bs[0].read = LiveRead::Detail {
-            detail: Box::new(detail_of(&b, &model)),
-            targets: vec![],
-        };
-    }
+    let st = state(vec![l]);
     let p = plan(
         &config(false),
         &[desired(&changed)],
