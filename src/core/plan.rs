@@ -769,6 +769,18 @@ fn plan_one(
         .cloned()
         .collect();
     not_verifiable.extend(adopt_live_values(&mut after, &live_def));
+    // Without the template's current variables (no `Template.View`), the
+    // variables a file does not list cannot be compared (§4).
+    if let BuildDef::Template(t) = &after
+        && catalog.template_vars_by_name(&t.template_name).is_none()
+    {
+        for ts in &t.target_services {
+            not_verifiable.push(format!(
+                "target_services[{}/{}].inputs (the variables the file does not list)",
+                ts.service_name, ts.service_module
+            ));
+        }
+    }
     // "" runs with the cluster's default strategy; without the cluster's
     // strategies (OpenAPI-only mode, a deleted cluster) that name is unknown.
     if let BuildDef::Build(b) = &after
