@@ -720,6 +720,13 @@ fn plan_one(
         let mut before = live_def.clone();
         let mut after = desired.clone();
         mask_pair(Some(&mut before), Some(&mut after));
+        // Only template → plain goes through the OpenAPI PUT; the template
+        // PUT keeps every other stored field.
+        let fallback_erases = if desired.kind() == Kind::Build {
+            fallback_erases
+        } else {
+            Vec::new()
+        };
         let blocked = if protected {
             Some(Blocked::Protected)
         } else if unknown_template.is_some() {
@@ -852,14 +859,23 @@ fn plan_one(
                 .as_deref()
                 .cloned()
                 .unwrap_or_else(|| serde_json::to_value(model.as_ref()).unwrap_or_default());
-            let body = match wire_body(&BuildDef::Build(b.clone())) {
-                Some(BuildDef::Build(wire)) => {
-                    Some(preserving_body(&stored, &wire, catalog).map_err(|e| e.to_string()))
-                }
+            match wire_body(&BuildDef::Build(b.clone())) {
+                Some(BuildDef::Build(wire)) => match preserving_body(&stored, &wire, catalog) {
+                    Ok(body) => Some(Some(Ok(body))),
+                    // A name this run could not turn into an id (a look-up
+                    // that failed, a typo): the OpenAPI path, guarded, and
+                    // Zadig's own answer if it is a typo.
+                    Err(e) => {
+                        plan.warnings.push(format!(
+                            "{}/{name}: the preserving write cannot be made ({e}): the OpenAPI update is used instead",
+                            pc.key
+                        ));
+                        None
+                    }
+                },
                 // An unresolved `from_env`: apply refuses before any write.
-                _ => None,
-            };
-            Some(body)
+                _ => Some(None),
+            }
         }
         _ => None,
     };

@@ -1227,3 +1227,58 @@ fn the_workspace_cache_mode_is_compared() {
     );
     assert!(p.changes.is_empty(), "{:#?}", p.changes);
 }
+
+#[test]
+fn a_plain_build_with_ui_settings_converts_to_a_template_build_unblocked() {
+    // The template PUT keeps every other stored field: nothing is erased.
+    let b = spec("svc", "demo");
+    let mut model = stored(&b);
+    model.post_build = Some(PostBuild {
+        scripts: "echo uploaded".into(),
+        ..PostBuild::default()
+    });
+    let d = DesiredBuild {
+        def: BuildDef::Template(TemplateBuildSpec {
+            name: "svc".into(),
+            ..template_def(vec![], "tpl")
+        }),
+        origin: "svc.yaml:1".into(),
+    };
+    let p = plan(
+        &config(false),
+        &[d],
+        &state(vec![live(&b, model)]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.changes[0].blocked, None);
+    assert!(p.changes[0].erases.is_empty());
+}
+
+#[test]
+fn a_name_the_preserving_write_cannot_resolve_falls_back_to_the_guarded_openapi_path() {
+    let b = spec("svc", "demo");
+    let mut model = stored(&b);
+    model.vm_labels = vec!["gpu".into()];
+    let mut changed = b.clone();
+    changed.build_script = "new\n".into();
+    let mut st = state(vec![live(&b, model)]);
+    st.catalog.code_hosts = None; // the code host look-up failed
+    let p = plan(
+        &config(false),
+        &[desired(&changed)],
+        &st,
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.changes[0].write_path, Some(WritePath::Openapi));
+    assert_eq!(
+        p.changes[0].blocked.as_ref().map(Blocked::guard),
+        Some("erase")
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("preserving write cannot be made")),
+        "{:?}",
+        p.warnings
+    );
+}
