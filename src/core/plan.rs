@@ -676,7 +676,7 @@ fn plan_one(
             })
         {
             plan.warnings.push(format!(
-                "{}: the OpenAPI create cannot store a workspace cache (it stores a user-defined directory); the next apply sets it through the UI API",
+                "{}: the OpenAPI create cannot store a workspace cache (it stores a user-defined directory): apply sets it right after through the UI API (PUT /api/aslan/build/build, needs Build.Edit)",
                 d.origin
             ));
         }

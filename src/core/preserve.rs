@@ -339,6 +339,26 @@ pub fn preserving_body(
     Ok(Value::Object(m))
 }
 
+/// The stored model with the cache covering the workspace: what follows an
+/// OpenAPI create of a definition with `dir_type: workspace` (the create
+/// can only store `user_defined`, §2).
+pub fn with_workspace_cache(stored: &Value) -> Value {
+    let mut v = stored.clone();
+    if let Value::Object(m) = &mut v {
+        m.remove("target_repos");
+        set(m, "cache_enable", json!(true));
+        set(m, "cache_dir_type", json!("workspace"));
+    }
+    v
+}
+
+/// Whether a definition asks for a workspace cache.
+pub fn wants_workspace_cache(def: &BuildSpec) -> bool {
+    def.advanced_settings.as_ref().is_some_and(|a| {
+        a.cache_setting.enabled && a.cache_setting.dir_type == Some(CacheDirType::Workspace)
+    })
+}
+
 /// Sets a key only when its value differs (so an equal value keeps its
 /// exact stored form, e.g. a missing key stays missing when `null`).
 fn set(m: &mut Map<String, Value>, key: &str, v: Value) {

@@ -440,3 +440,35 @@ fn the_fallback_writes_through_the_openapi_when_it_erases_nothing() {
         "the preset's numbers were sent"
     );
 }
+
+#[test]
+fn a_new_build_with_a_workspace_cache_converges_in_one_apply() {
+    let emu = emulator(Seed::builtin());
+    let dir = demo_dir("");
+    write(
+        dir.path(),
+        "ws.yaml",
+        &format!(
+            "{}advanced_settings:\n  cluster_name: local-20240101120000\n  timeout: 60\n  cache_setting:\n    enabled: true\n    dir_type: workspace\n",
+            build_yaml("ws-new", "demo", "make")
+        ),
+    );
+    let out = run(
+        &emu,
+        &[
+            "apply",
+            dir.path().to_str().expect("utf-8"),
+            "--auto-approve",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let b = stored(&emu, "ws-new");
+    assert_eq!(
+        (b["cache_enable"].clone(), b["cache_dir_type"].clone()),
+        (Value::Bool(true), Value::from("workspace"))
+    );
+    let s = emu.handle().stats();
+    assert_eq!((s.create, s.ui_update), (1, 1), "{s:?}");
+}

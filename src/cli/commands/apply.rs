@@ -27,6 +27,7 @@ use crate::cli::printer::Printer;
 use crate::core::apply::{select, skip};
 use crate::core::model::BuildDef;
 use crate::core::plan::{Action, Change, Plan, PlanOptions, WritePath};
+use crate::core::preserve::{wants_workspace_cache, with_workspace_cache};
 use crate::core::report::{self, Report, Status};
 use crate::core::secrets::wire_body;
 use crate::render::{self, View};
@@ -404,7 +405,24 @@ async fn write(client: &Client, c: &Change) -> anyhow::Result<(WriteOutcome, Opt
             };
             Ok(done(client.create_template_build(&t).await?))
         }
-        Action::Create => create(client, &body()?).await.map(done),
+        Action::Create => {
+            let def = body()?;
+            let o = create(client, &def).await?;
+            // The OpenAPI create cannot store a workspace cache: the UI's
+            // save sets it right after (build-api-ui-made.md §2, §9).
+            if let BuildDef::Build(b) = &def
+                && wants_workspace_cache(b)
+            {
+                let (_, raw) = client.stored_build_raw(&c.project, &c.name).await?;
+                client
+                    .update_stored_build(&c.project, &c.name, &with_workspace_cache(&raw))
+                    .await
+                    .context(
+                        "created, but the workspace cache could not be set through the UI API",
+                    )?;
+            }
+            Ok(done(o))
+        }
         Action::Update if c.write_path == Some(WritePath::Preserving) => {
             let model = match &c.write_body {
                 Some(Ok(model)) => model,
