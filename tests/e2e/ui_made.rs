@@ -64,6 +64,14 @@ fn import_then_plan_is_empty_but_for_the_dangling_strategy() {
     let ws =
         std::fs::read_to_string(dir.path().join("demo/ui-workspace-cache.yaml")).expect("file");
     assert!(ws.contains("dir_type: workspace"), "{ws}");
+    let out = run(&emu, &["validate", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("cache_dir is empty"),
+        "a workspace cache needs no directory:
+{}",
+        out.stderr
+    );
     let tpl = std::fs::read_to_string(dir.path().join("demo/ui-template.yaml")).expect("file");
     assert!(
         tpl.contains("LDFLAGS") && tpl.contains("GO_VERSION"),
