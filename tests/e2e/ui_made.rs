@@ -124,6 +124,14 @@ fn each_expressible_setting_changed_in_the_ui_shows_in_drift() {
     });
     edit("ui-template", &|b| {
         b.targets[0].envs[0].value = "1.23".into();
+        // A variable the file does not list, overridden in the UI.
+        b.targets[0].envs.push(zadig_sync::zadig::wire::KeyVal {
+            key: "REGISTRY_TOKEN".into(),
+            value: "set-in-the-ui".into(),
+            kv_type: "string".into(),
+            is_credential: true,
+            ..Default::default()
+        });
     });
     edit("ui-vars", &|b| {
         if let Some(p) = b.pre_build.as_mut() {
@@ -167,6 +175,16 @@ fn each_expressible_setting_changed_in_the_ui_shows_in_drift() {
             .iter()
             .any(|p| p.contains("GO_VERSION")),
         "{drift}"
+    );
+    assert!(
+        fields("ui-template")
+            .iter()
+            .any(|p| p.contains("REGISTRY_TOKEN")),
+        "an override of an unlisted variable is drift: {drift}"
+    );
+    assert!(
+        !out.stdout.contains("set-in-the-ui"),
+        "a credential is never printed"
     );
     assert!(
         fields("ui-vars").iter().any(|p| p.contains("description")),
