@@ -14,5 +14,6 @@ pub mod normalize;
 pub mod plan;
 pub mod preserve;
 pub mod report;
+pub mod scrub;
 pub mod secrets;
 pub mod validate;
