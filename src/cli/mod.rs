@@ -5,6 +5,7 @@ pub mod args;
 pub mod commands;
 pub mod exit;
 pub mod fs;
+pub mod git;
 pub mod live;
 pub mod pipeline;
 pub mod planfile;

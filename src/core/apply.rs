@@ -102,6 +102,7 @@ mod tests {
             live_update_time: time,
             live_fingerprint: time.map(|t| format!("fp{t}")),
             erases: vec![],
+            cause: None,
             diff: String::new(),
             desired: None,
             origin: None,

@@ -133,9 +133,10 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
     let project_check = config_ok.then_some(&cfg);
 
     let skip_yml = config.is_none();
+    let exclude = exclude_set(&cfg.exclude);
     let files: Vec<&SourceFile> = files
         .iter()
-        .filter(|f| !(skip_yml && f.path == "zadig-sync.yml"))
+        .filter(|f| !(skip_yml && f.path == "zadig-sync.yml") && !exclude.is_match(&f.path))
         .collect();
     let definition_files = files.len();
     let (builds, name_spans) = load_files(&files, project_check, &mut diags);
@@ -159,6 +160,18 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
         builds,
         diagnostics: diags,
     }
+}
+
+/// The `exclude` globs of the configuration; invalid ones (an error of
+/// validation) match nothing.
+fn exclude_set(patterns: &[String]) -> globset::GlobSet {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        if let Ok(g) = globset::GlobBuilder::new(p).literal_separator(true).build() {
+            b.add(g);
+        }
+    }
+    b.build().unwrap_or_else(|_| globset::GlobSet::empty())
 }
 
 /// What loading a run of files found.

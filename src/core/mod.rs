@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod canonical;
+pub mod cause;
 pub mod catalog;
 pub mod diagnostics;
 pub mod diff;

@@ -166,6 +166,9 @@ pub struct Change {
     pub live_fingerprint: Option<String>,
     /// UI-only settings the write would erase (allowed by `--allow-erase`).
     pub erases: Vec<String>,
+    /// Why it is in the plan, when the plan has a base (`plan --base`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<super::cause::Cause>,
     /// Unified diff of the canonical YAML, live → desired, values masked.
     #[serde(skip)]
     pub diff: String,
@@ -447,6 +450,7 @@ pub fn plan(
                     live_update_time: Some(b.brief.update_time),
                     live_fingerprint: normalized.def.as_ref().map(fingerprint),
                     erases: Vec::new(),
+                    cause: None,
                     diff,
                     desired: None,
                     origin: None,
@@ -534,6 +538,7 @@ fn plan_one(
         live_update_time: None,
         live_fingerprint: None,
         erases: Vec::new(),
+        cause: None,
         diff: String::new(),
         desired: Some(d.def.clone()),
         origin: Some(d.origin.clone()),
