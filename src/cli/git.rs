@@ -90,7 +90,7 @@ pub fn read_at(dir: &Path, rev: &str) -> anyhow::Result<AtRevision> {
         });
     }
     let mut cmd = git(dir);
-    cmd.args(["ls-tree", "-r", "-z", "--full-name", "--end-of-options"])
+    cmd.args(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options"])
         .arg(&tree);
     let out = output(cmd, "list the base revision")?;
     if !out.status.success() {
@@ -171,7 +171,10 @@ fn read_blobs<'a>(
         let mut parts = header.split_whitespace();
         let (Some(got), Some("blob"), Some(size)) = (parts.next(), parts.next(), parts.next())
         else {
-            bail!("git cat-file could not read object {oid}: {}", header.trim());
+            bail!(
+                "git cat-file could not read object {oid}: {}",
+                header.trim()
+            );
         };
         let size: usize = size.parse().context("git cat-file: bad size")?;
         let mut bytes = vec![0; size];
@@ -270,7 +273,7 @@ mod tests {
 
     #[test]
     fn parses_ls_tree_and_skips_submodules() {
-        let out = b"100644 blob aaa\tzadig-sync.yaml\0160000 commit bbb\tvendor\0120000 blob ccc\tsub/l.yaml\0";
+        let out = b"100644 blob aaa\tzadig-sync.yaml\x00160000 commit bbb\tvendor\x00120000 blob ccc\tsub/l.yaml\x00";
         let e = parse_ls_tree(out).expect("parses");
         assert_eq!(e.len(), 2);
         assert_eq!(e["sub/l.yaml"], entry("120000", "ccc"));
@@ -279,8 +282,14 @@ mod tests {
 
     #[test]
     fn links_resolve_within_the_directory_only() {
-        assert_eq!(resolve_link("a/b.yaml", "c.yaml").as_deref(), Some("a/c.yaml"));
-        assert_eq!(resolve_link("a/b.yaml", "../c.yaml").as_deref(), Some("c.yaml"));
+        assert_eq!(
+            resolve_link("a/b.yaml", "c.yaml").as_deref(),
+            Some("a/c.yaml")
+        );
+        assert_eq!(
+            resolve_link("a/b.yaml", "../c.yaml").as_deref(),
+            Some("c.yaml")
+        );
         assert_eq!(resolve_link("b.yaml", "../c.yaml"), None);
         assert_eq!(resolve_link("b.yaml", "/etc/passwd"), None);
     }

@@ -136,7 +136,7 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
     let exclude = exclude_set(&cfg.exclude);
     let files: Vec<&SourceFile> = files
         .iter()
-        .filter(|f| !(skip_yml && f.path == "zadig-sync.yml") && !exclude.is_match(&f.path))
+        .filter(|f| !(exclude.is_match(&f.path) || skip_yml && f.path == "zadig-sync.yml"))
         .collect();
     let definition_files = files.len();
     let (builds, name_spans) = load_files(&files, project_check, &mut diags);

@@ -3,8 +3,8 @@
 
 pub mod apply;
 pub mod canonical;
-pub mod cause;
 pub mod catalog;
+pub mod cause;
 pub mod diagnostics;
 pub mod diff;
 pub mod import;

@@ -8,3 +8,4 @@ mod apply;
 mod faults;
 mod import;
 mod plan;
+mod pull_request;

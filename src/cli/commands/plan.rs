@@ -120,7 +120,11 @@ pub(crate) fn marker_label(dir: &std::path::Path) -> String {
         t = rest;
     }
     let t = t.trim_end_matches('/');
-    if t.is_empty() { ".".to_owned() } else { t.to_owned() }
+    if t.is_empty() {
+        ".".to_owned()
+    } else {
+        t.to_owned()
+    }
 }
 
 #[cfg(test)]
