@@ -16,7 +16,6 @@ COPY src ./src
 COPY benches ./benches
 RUN cargo build --release --locked --bin zadig-sync \
     && strip target/release/zadig-sync \
-    # A static binary, or the build fails here.
     && ! ldd target/release/zadig-sync 2>/dev/null | grep -q '=>'
 
 # CA certificates and the user, copied into the empty image.
