@@ -287,6 +287,38 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_plan_with_causes_keeps_the_marker_and_the_budget() {
+        let causes = Cause::ALL;
+        let plan = Plan {
+            changes: (0..900)
+                .map(|i| Change {
+                    cause: Some(causes[i % 3]),
+                    ..change(&format!("b{i:03}"), Action::Create, 400)
+                })
+                .collect(),
+            ..Plan::default()
+        };
+        let md = render_comment(&plan, View::Plan, "defs");
+        assert!(md.len() <= BUDGET, "{}", md.len());
+        assert!(md.starts_with("<!-- zadig-sync plan: defs -->\n"), "{md}");
+        // The summary table by cause is whole, whatever is cut below it.
+        assert!(
+            md.contains("| Changes in this pull request | 300 |"),
+            "{md}"
+        );
+        assert!(md.contains("| Conflicts | 300 |"), "{md}");
+        assert!(md.contains("more rows cut") && md.contains("left out to stay under"));
+    }
+
+    #[test]
+    fn the_marker_cannot_end_the_comment_early() {
+        assert_eq!(marker("defs"), "<!-- zadig-sync plan: defs -->");
+        let m = marker("a-->b\nc");
+        assert_eq!(m.matches("-->").count(), 1, "{m}");
+        assert!(!m.contains('\n'));
+    }
+
+    #[test]
     fn deletes_get_a_caution_banner() {
         let plan = Plan {
             changes: vec![change("old", Action::Delete, 1)],
