@@ -1310,6 +1310,38 @@ mod tests {
         load(Some(&config()), &files)
     }
 
+    #[test]
+    fn excluded_files_are_not_read_as_definitions() {
+        let cfg = file(
+            CONFIG_FILE,
+            "projects:\n  - key: demo\nexclude: [\"ci/**\", \"k8s/*.yaml\"]\n",
+        );
+        let files = [
+            file("api.yaml", API),
+            file("ci/github/workflow.yml", "on: push\njobs: {}\n"),
+            file("k8s/cronjob.yaml", "apiVersion: batch/v1\nkind: CronJob\n"),
+            // `*` stays within one directory.
+            file("k8s/deep/x.yaml", "kind: Nope\n"),
+        ];
+        let r = load(Some(&cfg), &files);
+        let errors: Vec<&str> = r.errors().map(|d| d.file.as_str()).collect();
+        assert_eq!(errors, ["k8s/deep/x.yaml"], "{:?}", lines(&r));
+        assert_eq!(r.builds.len(), 1);
+        assert_eq!(r.config.exclude, ["ci/**", "k8s/*.yaml"]);
+        let bad = file(
+            CONFIG_FILE,
+            "projects:\n  - key: demo\nexclude: [\"a[\", \"\"]\n",
+        );
+        let r = load(Some(&bad), &[file("api.yaml", API)]);
+        let msgs: Vec<String> = r.errors().map(|d| d.message.clone()).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("invalid exclude pattern `a[`"))
+                && msgs.iter().any(|m| m == "empty exclude pattern"),
+            "{msgs:?}"
+        );
+    }
+
     /// `file:line:col: severity: message` of every diagnostic.
     fn lines(r: &LoadResult) -> Vec<String> {
         r.diagnostics
