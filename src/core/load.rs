@@ -162,9 +162,10 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
     }
 }
 
-/// The `exclude` globs of the configuration; invalid ones (an error of
-/// validation) match nothing.
-fn exclude_set(patterns: &[String]) -> globset::GlobSet {
+/// The `exclude` globs of the configuration, matched against paths
+/// relative to the directory; invalid ones (an error of validation) match
+/// nothing.
+pub fn exclude_set(patterns: &[String]) -> globset::GlobSet {
     let mut b = globset::GlobSetBuilder::new();
     for p in patterns {
         if let Ok(g) = globset::GlobBuilder::new(p).literal_separator(true).build() {
