@@ -375,3 +375,33 @@ fn a_directory_new_since_the_base_is_all_pending() {
         assert_eq!(c["cause"], want, "{c}");
     }
 }
+
+#[test]
+fn the_definition_directory_may_be_the_repository_root() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let root = repo.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    write(root, "zadig-sync.yaml", "projects:\n  - key: demo\n");
+    write(root, "api.yaml", &build_yaml("api", "demo", "make"));
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    write(root, "api.yaml", &build_yaml("api", "demo", "make all"));
+    git(root, &["commit", "-q", "-am", "change"]);
+    let mut seed = Seed::builtin();
+    seed.builds.push(seed_of("api", "make"));
+    let emu = emulator(seed);
+    let out = run_in(&emu, root, &["plan", ".", "--base", "HEAD~1", "-o", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        json(&out)["changes"][0]["cause"],
+        "pending",
+        "{}",
+        out.stdout
+    );
+    let md = run_in(&emu, root, &["plan", "./", "-o", "markdown"]);
+    assert!(
+        md.stdout.starts_with("<!-- zadig-sync plan: . -->\n"),
+        "{}",
+        md.stdout
+    );
+}
