@@ -14,6 +14,8 @@
 //! by mistake costs a reviewer a look, a revert hidden as "pending" costs a
 //! colleague's hot fix.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -21,7 +23,7 @@ use super::catalog::Catalog;
 use super::diff::{FieldChange, diff_values};
 use super::model::BuildDef;
 use super::normalize::normalize_desired;
-use super::plan::{Action, DesiredBuild, Plan};
+use super::plan::{Action, Change, DesiredBuild, Plan};
 use super::secrets::mask_pair;
 
 /// Why a change (or a changed field) is in the plan.
@@ -157,11 +159,13 @@ pub fn fine_paths(fields: &[FieldChange]) -> Vec<String> {
     out
 }
 
-fn find<'a>(desired: &'a [DesiredBuild], project: &str, name: &str) -> Option<&'a BuildDef> {
+/// Definitions by (project, name): plans of thousands of builds look each
+/// one up.
+fn index(desired: &[DesiredBuild]) -> HashMap<(&str, &str), &BuildDef> {
     desired
         .iter()
-        .map(|d| &d.def)
-        .find(|d| d.project_key() == project && d.name() == name)
+        .map(|d| ((d.def.project_key(), d.def.name()), &d.def))
+        .collect()
 }
 
 /// Sets `cause` on every change of `plan` (made from `now` against live) and
@@ -174,14 +178,19 @@ fn find<'a>(desired: &'a [DesiredBuild], project: &str, name: &str) -> Option<&'
 /// - An update of a build present on both sides is decided field by field,
 ///   and the change takes the combined cause of its fields.
 pub fn annotate(plan: &mut Plan, base: &BaseSide<'_>, now: &[DesiredBuild], catalog: &Catalog) {
+    let base_defs = index(base.desired);
+    let now_defs = index(now);
+    let base_changes: HashMap<(&str, &str), &Change> = base
+        .plan
+        .changes
+        .iter()
+        .map(|b| ((b.project.as_str(), b.name.as_str()), b))
+        .collect();
     for c in &mut plan.changes {
-        let at_base = find(base.desired, &c.project, &c.name);
-        let at_now = find(now, &c.project, &c.name);
-        let base_change = base
-            .plan
-            .changes
-            .iter()
-            .find(|b| b.project == c.project && b.name == c.name);
+        let key = (c.project.as_str(), c.name.as_str());
+        let at_base = base_defs.get(&key).copied();
+        let at_now = now_defs.get(&key).copied();
+        let base_change = base_changes.get(&key).copied();
         // Live holds the build unless the plan creates it.
         let live_has = c.action != Action::Create;
         let live_differs = match at_base {
@@ -226,7 +235,7 @@ pub fn annotate(plan: &mut Plan, base: &BaseSide<'_>, now: &[DesiredBuild], cata
     }
 }
 
-fn set_all(c: &mut super::plan::Change, cause: Cause) {
+fn set_all(c: &mut Change, cause: Cause) {
     c.cause = Some(cause);
     for f in &mut c.fields {
         f.cause = Some(cause);

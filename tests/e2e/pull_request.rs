@@ -299,6 +299,7 @@ fn markdown_and_human_group_by_cause_under_the_marker() {
         h.contains("advanced_settings.timeout: 120 → 60  (changed in Zadig)"),
         "{h}"
     );
+    insta::assert_snapshot!("pull_request_human", human.stdout);
 }
 
 #[test]
