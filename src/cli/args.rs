@@ -180,6 +180,10 @@ pub struct PlanArgs {
     /// Plan more deletes than `max_deletes`.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// Tell this pull request's changes from changes made in Zadig: compare
+    /// with the definitions at this git revision (e.g. the merge base).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
 }
 
 /// `apply`.

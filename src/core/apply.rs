@@ -106,6 +106,7 @@ mod tests {
             write_path: None,
             fallback_allowed: false,
             write_body: None,
+            cause: None,
             diff: String::new(),
             desired: None,
             origin: None,

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod canonical;
 pub mod catalog;
+pub mod cause;
 pub mod diagnostics;
 pub mod diff;
 pub mod import;

@@ -679,6 +679,11 @@ pub struct Config {
     /// `--allow-mass-delete`.
     #[serde(default = "Config::default_max_deletes")]
     pub max_deletes: usize,
+    /// Files below the directory that are not definitions (CI files,
+    /// Kubernetes manifests): globs over paths relative to the directory,
+    /// e.g. `ci/**`. They are not read as definitions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 impl Config {
@@ -698,6 +703,7 @@ impl Default for Config {
             endpoint: None,
             projects: Vec::new(),
             max_deletes: Self::default_max_deletes(),
+            exclude: Vec::new(),
         }
     }
 }

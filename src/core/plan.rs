@@ -247,6 +247,9 @@ pub struct Change {
     /// serialised, never printed.
     #[serde(skip)]
     pub write_body: Option<Result<serde_json::Value, String>>,
+    /// Why it is in the plan, when the plan has a base (`plan --base`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<super::cause::Cause>,
     /// Unified diff of the canonical YAML, live → desired, values masked.
     #[serde(skip)]
     pub diff: String,
@@ -545,6 +548,7 @@ pub fn plan(
                     write_path: None,
                     fallback_allowed: false,
                     write_body: None,
+                    cause: None,
                     diff,
                     desired: None,
                     origin: None,
@@ -659,6 +663,7 @@ fn plan_one(
         }),
         fallback_allowed: false,
         write_body: template_body,
+        cause: None,
         diff: String::new(),
         desired: Some(d.def.clone()),
         origin: Some(d.origin.clone()),

@@ -952,6 +952,21 @@ pub fn check_config(config: &Config) -> Vec<Finding> {
             Some(_) => {}
         }
     }
+    for (j, g) in config.exclude.iter().enumerate() {
+        if g.is_empty() {
+            f.error(
+                path!["exclude", j],
+                "empty exclude pattern",
+                "write a glob of file paths relative to the directory, e.g. `ci/**`",
+            );
+        } else if let Err(e) = globset::Glob::new(g) {
+            f.error(
+                path!["exclude", j],
+                format!("invalid exclude pattern `{g}`: {}", e.kind()),
+                "write a glob of file paths: `*` any text within a directory, `**` any directories, `{a,b}` alternatives",
+            );
+        }
+    }
     if config.projects.is_empty() {
         f.warn_key(
             path!["projects"],

@@ -221,6 +221,7 @@ fn config(prune: bool) -> Config {
             ignore: vec!["legacy-*".into()],
         }],
         max_deletes: 2,
+        exclude: Vec::new(),
     }
 }
 
