@@ -167,7 +167,10 @@ pub async fn read_live(
                 continue; // never read, never reported
             }
             let read_only = !brief.source.is_empty() && brief.source != "zadig";
+            // A name the API cannot address is never read (the plan reports it).
+            let addressable = crate::core::validate::unaddressable_name(&brief.name).is_none();
             let needed = !read_only
+                && addressable
                 && wanted(&project, &brief.name)
                 && (scope.read_all
                     || prune

@@ -16,7 +16,7 @@ use super::settings::Connection;
 use crate::core::load::LoadResult;
 use crate::core::model::Config;
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan};
-use crate::core::secrets::{MissingEnv, resolve_env};
+use crate::core::secrets::{MissingEnv, credential_values, resolve_env};
 use crate::zadig::client::Client;
 
 /// A loaded directory with credentials resolved.
@@ -63,6 +63,9 @@ pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Re
             continue;
         }
         let (def, missing) = resolve_env(&l.def, &lookup);
+        for secret in credential_values(&def) {
+            super::redact::add_secret(&secret);
+        }
         for m in missing {
             missing_env.push((format!("{}/{}", def.project_key(), def.name()), m));
         }

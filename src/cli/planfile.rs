@@ -67,6 +67,7 @@ impl PlanFile {
     /// Writes the plan as JSON.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(self)?;
+        let text = crate::cli::redact::scrub(&text).into_owned();
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write the plan file {}", path.display()))
     }

@@ -109,29 +109,18 @@ fn active() -> std::sync::MutexGuard<'static, Option<ProgressBar>> {
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// stderr for the log: each line is written above the progress bar (which
-/// is hidden, then redrawn), never into it. tracing writes an event at once.
-#[derive(Debug, Default)]
-pub struct LogWriter;
-
-impl LogWriter {
-    /// For `tracing_subscriber::fmt().with_writer(LogWriter::make)`.
-    pub fn make() -> LogWriter {
-        LogWriter
-    }
-}
-
-impl Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let bar = active().clone();
-        match bar {
-            Some(bar) if !bar.is_finished() => bar.suspend(|| std::io::stderr().write(buf)),
-            _ => std::io::stderr().write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+/// Writes to stderr above the progress bar on screen (hidden, then redrawn
+/// below), never into it. The log writes each event through this.
+pub fn write_above_bar(bytes: &[u8]) {
+    let bar = active().clone();
+    let write = || {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(bytes);
+        let _ = err.flush();
+    };
+    match bar {
+        Some(bar) if !bar.is_finished() => bar.suspend(write),
+        _ => write(),
     }
 }
 

@@ -7,13 +7,15 @@ use anyhow::{Context as _, bail};
 
 use crate::cli::args::{CredentialMode, GlobalArgs, ImportArgs};
 use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::fs::{Written, write_inside};
 use crate::cli::live::{ReadScope, read_live};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
-use crate::core::import::{Credentials, import_build};
+use crate::core::import::{Credentials, file_stem, import_build};
 use crate::core::model::{Config, ProjectConfig};
 use crate::core::plan::ProjectLive;
+use crate::core::validate::{shown_name, unaddressable_name};
 
 /// Runs `import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> Outcome {
@@ -86,7 +88,27 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         CredentialMode::Env => Credentials::FromEnv,
         CredentialMode::Keep => Credentials::Keep,
     };
-    let dir = args.out.join(&args.project);
+    // Injective, visible file names (core::import::file_stem), for the
+    // project directory too.
+    let sub = file_stem(&args.project);
+    let dir = args.out.join(&sub);
+    // Names that differ only in case would share a file on a case-insensitive
+    // file system (macOS, Windows): refuse before writing anything.
+    let mut stems_seen = std::collections::HashMap::new();
+    for b in builds {
+        if !args.names.is_empty() && !args.names.iter().any(|n| n == b.name()) {
+            continue;
+        }
+        let file = format!("{}.yaml", file_stem(b.name()));
+        if let Some(other) = stems_seen.insert(file.to_ascii_lowercase(), b.name().to_owned()) {
+            bail!(
+                "builds {} and {} would share the file {file} on a case-insensitive file system: \
+                 import them one at a time (by name) into different directories",
+                shown_name(&other),
+                shown_name(b.name())
+            );
+        }
+    }
     let mut written = 0;
     let mut existing = Vec::new();
     let mut not_imported = Vec::new();
@@ -100,19 +122,23 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
             match import_build(b, &live.catalog, mode, "../schemas/definition.schema.json") {
                 Ok(i) => i,
                 Err(e) => {
-                    not_imported.push(format!("{}: {}", b.name(), e.reason));
+                    let reason = match unaddressable_name(b.name()) {
+                        Some(why) => format!("its name {why}, so Zadig's API cannot read it"),
+                        None => e.reason,
+                    };
+                    not_imported.push(format!("{}: {reason}", shown_name(b.name())));
                     continue;
                 }
             };
-        let path = dir.join(format!("{}.yaml", file_name(b.name())));
-        if path.exists() && !args.force {
-            existing.push(path);
-            continue;
+        let file = format!("{}.yaml", file_stem(b.name()));
+        let path = dir.join(&file);
+        match write_inside(&args.out, &sub, &file, imported.text.as_bytes(), args.force)? {
+            Written::Exists => {
+                existing.push(path);
+                continue;
+            }
+            Written::Written => {}
         }
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(&path, &imported.text)
-            .with_context(|| format!("cannot write {}", path.display()))?;
         written += 1;
         if !imported.erases.is_empty() {
             with_erases.push(format!("{}: {}", b.name(), imported.erases.join("; ")));
@@ -177,22 +203,6 @@ fn read_config(dir: &Path) -> anyhow::Result<Option<Config>> {
     let config: Config =
         serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(Some(config))
-}
-
-/// A build name as a file name (names with `/` cannot be addressed by the API
-/// anyway, but never write outside the directory).
-fn file_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c == '\0' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect::<String>()
-        .trim_start_matches('.')
-        .to_owned()
 }
 
 /// Writes the JSON Schemas next to the imported files, so editors check them.
