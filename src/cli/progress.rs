@@ -109,14 +109,15 @@ fn active() -> std::sync::MutexGuard<'static, Option<ProgressBar>> {
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Writes to stderr above the progress bar on screen (hidden, then redrawn
-/// below), never into it. The log writes each event through this.
-pub fn write_above_bar(bytes: &[u8]) {
+/// Writes `buf` to stderr above the progress bar (which is hidden, then
+/// redrawn), never into it. The log writer ([`super::redact::ScrubbedStderr`])
+/// calls this with each scrubbed event.
+pub fn write_above_bar(buf: &[u8]) -> std::io::Result<()> {
     let bar = active().clone();
     let write = || {
         let mut err = std::io::stderr().lock();
-        let _ = err.write_all(bytes);
-        let _ = err.flush();
+        err.write_all(buf)?;
+        err.flush()
     };
     match bar {
         Some(bar) if !bar.is_finished() => bar.suspend(write),

@@ -28,7 +28,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
 }
 
 /// A log writer: each event is collected whole, scrubbed, then written to
-/// stderr in one piece.
+/// stderr in one piece, above the progress bar.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ScrubbedStderr;
 
@@ -53,8 +53,7 @@ impl Drop for EventBuffer {
             return;
         }
         let text = String::from_utf8_lossy(&self.0);
-        // Above the progress bar, if one is on screen (#12).
-        crate::cli::progress::write_above_bar(scrub(&text).as_bytes());
+        let _ = super::progress::write_above_bar(scrub(&text).as_bytes());
     }
 }
 

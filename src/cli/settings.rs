@@ -35,7 +35,6 @@ pub fn init_logging(global: &GlobalArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        // Scrubbed, and written above the progress bar, not into it.
         .with_writer(super::redact::ScrubbedStderr)
         .with_target(false)
         .without_time()
@@ -71,10 +70,10 @@ pub struct Connection {
     pub timeout: Duration,
     /// Extra CA certificate.
     pub ca_cert: Option<PathBuf>,
-    /// Time one request may spend on retries (`--retry-budget`).
-    pub retry_budget: Duration,
     /// Largest answer body read, in bytes (`--max-response-mib`).
     pub max_response_bytes: u64,
+    /// Time one request may spend on retries (`--retry-budget`).
+    pub retry_budget: Duration,
 }
 
 impl Connection {
@@ -109,8 +108,8 @@ impl Connection {
             concurrency: usize::from(global.concurrency),
             timeout: Duration::from_secs(global.timeout),
             ca_cert: global.ca_cert.clone(),
-            retry_budget: Duration::from_secs(global.retry_budget),
             max_response_bytes: global.max_response_mib * 1024 * 1024,
+            retry_budget: Duration::from_secs(global.retry_budget),
         })
     }
 }

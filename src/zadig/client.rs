@@ -117,8 +117,8 @@ impl ClientConfig {
     pub fn with_connection(mut self, conn: &Connection) -> Result<Self, ApiError> {
         self.concurrency = conn.concurrency;
         self.timeout = conn.timeout;
-        self.retry = RetryPolicy::with_budget(conn.retry_budget);
         self.max_response_bytes = conn.max_response_bytes;
+        self.retry = RetryPolicy::with_budget(conn.retry_budget);
         if let Some(path) = &conn.ca_cert {
             let pem = std::fs::read(path).map_err(|e| ApiError::Config {
                 message: format!(
