@@ -15,7 +15,7 @@ use super::session::Session;
 use super::settings::Connection;
 use crate::core::load::LoadResult;
 use crate::core::model::Config;
-use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan};
+use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan, unknown_projects};
 use crate::core::secrets::{MissingEnv, credential_values, resolve_env};
 use crate::zadig::client::Client;
 
@@ -141,6 +141,25 @@ pub async fn compute(
     let live = read_live(client, config, &scope, progress).await;
     drop(bar);
     let live = live?;
+    let unknown: Vec<String> = unknown_projects(config, &live.catalog)
+        .into_iter()
+        .filter(|p| opts.projects.is_empty() || opts.projects.contains(p))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "zadig-sync.yaml declares {} that Zadig does not have: {} (a typo? a create there would make a build in a project that does not exist): nothing was planned or written",
+            if unknown.len() == 1 {
+                "a project"
+            } else {
+                "projects"
+            },
+            unknown
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let mut plan = plan(config, &prepared.desired, &live, opts);
     for (build, m) in &prepared.missing_env {
         plan.warnings.push(format!(

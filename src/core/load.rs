@@ -1762,6 +1762,7 @@ target_services:
                         cache_setting: CacheSetting {
                             enabled: flag,
                             cache_dir: s.clone(),
+                            dir_type: None,
                         },
                         storages: Storages {
                             enabled: flag,

@@ -12,6 +12,7 @@ pub mod load;
 pub mod model;
 pub mod normalize;
 pub mod plan;
+pub mod preserve;
 pub mod report;
 pub mod scrub;
 pub mod secrets;

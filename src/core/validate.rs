@@ -723,7 +723,11 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
         }
     }
     let c = &a.cache_setting;
-    if c.enabled && c.cache_dir.trim().is_empty() {
+    // A workspace cache needs no directory (build-api-ui-made.md §2).
+    if c.enabled
+        && c.cache_dir.trim().is_empty()
+        && c.dir_type != Some(crate::core::model::CacheDirType::Workspace)
+    {
         f.warn(
             at(&segs!["cache_setting", "cache_dir"]),
             "the cache is enabled but cache_dir is empty",

@@ -113,7 +113,7 @@ fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
         (View::Plan, Action::Create) => "will be created",
         (View::Plan, Action::Update) => "will be updated in place",
         (View::Plan, Action::Delete) => "will be deleted",
-        (View::Plan, Action::Replace) => "will be replaced (deleted, then created)",
+        (View::Plan, Action::Replace) => "will be converted in place (plain ↔ template)",
         (View::Drift, Action::Create) => "is missing in Zadig",
         (View::Drift, Action::Update) => "differs from git",
         (View::Drift, Action::Delete) => "exists only in Zadig",
@@ -140,6 +140,19 @@ fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
             st.blocked.render_reset(),
             b.reason()
         );
+    } else if !c.kept.is_empty() {
+        let _ = writeln!(out, "    kept from live: {}", c.kept.join("; "));
+        let _ = writeln!(
+            out,
+            "    {}the OpenAPI fallback would erase them:{} {}",
+            st.dim,
+            st.dim.render_reset(),
+            if c.fallback_allowed {
+                "allowed (--allow-erase)"
+            } else {
+                "refused without --allow-erase"
+            }
+        );
     } else if !c.erases.is_empty() {
         let _ = writeln!(
             out,
@@ -147,6 +160,18 @@ fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
             st.delete,
             st.delete.render_reset(),
             c.erases.join("; ")
+        );
+    }
+    if view == View::Plan
+        && c.blocked.is_none()
+        && let Some(w) = c.write_path
+    {
+        let _ = writeln!(
+            out,
+            "    {}write:{} {}",
+            st.dim,
+            st.dim.render_reset(),
+            w.describe(c.action)
         );
     }
     for f in &c.fields {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::View;
 use crate::core::diff::FieldChange;
 use crate::core::model::Kind;
-use crate::core::plan::{Action, NotVerifiable, Plan, Summary, Unmanaged};
+use crate::core::plan::{Action, NotVerifiable, Plan, Summary, Unmanaged, WritePath};
 
 /// The version of this format; bumped only on incompatible changes.
 pub const FORMAT_VERSION: &str = "1";
@@ -35,6 +35,10 @@ struct ChangeJson<'a> {
     blocked_reason: Option<String>,
     live_update_time: Option<i64>,
     erases: &'a [String],
+    /// UI-only settings the preserving write keeps (issue 10).
+    kept: &'a [String],
+    /// `preserving`, `openapi` or `template` (absent for deletes).
+    write_path: Option<WritePath>,
     file: Option<&'a str>,
 }
 
@@ -60,6 +64,8 @@ pub fn render(plan: &Plan, view: View) -> String {
                 blocked_reason: c.blocked.as_ref().map(|b| b.reason()),
                 live_update_time: c.live_update_time,
                 erases: &c.erases,
+                kept: &c.kept,
+                write_path: c.write_path,
                 file: c.origin.as_deref(),
             })
             .collect(),

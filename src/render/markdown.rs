@@ -183,6 +183,10 @@ mod tests {
             live_update_time: None,
             live_fingerprint: None,
             erases: vec![],
+            kept: vec![],
+            write_path: None,
+            fallback_allowed: false,
+            write_body: None,
             diff: (0..diff_lines)
                 .map(|i| format!("+line {i} {}\n", "x".repeat(60)))
                 .collect(),

@@ -11,3 +11,4 @@ mod import;
 mod network;
 mod plan;
 mod terminal;
+mod ui_made;
