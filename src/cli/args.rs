@@ -309,7 +309,7 @@ pub struct ManArgs {}
 
 /// Connection options, by argument id: what only commands that talk to Zadig
 /// use.
-const CONNECTION_ARGS: [&str; 7] = [
+const CONNECTION_ARGS: [&str; 8] = [
     "endpoint",
     "token_file",
     "emulator",
@@ -317,6 +317,7 @@ const CONNECTION_ARGS: [&str; 7] = [
     "timeout",
     "ca_cert",
     "retry_budget",
+    "max_response_mib",
 ];
 
 /// Options that mean nothing next to `--emulator` (it is the endpoint).
