@@ -90,6 +90,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Report live changes made outside git (exit 2 when live differs).
     Drift(DriftArgs),
+    /// Show a saved plan again (human, JSON or Markdown).
+    Show(ShowArgs),
     /// Write live builds as definition files.
     Import(ImportArgs),
     /// Run a local Zadig look-alike for trying and testing.
@@ -104,6 +106,9 @@ pub struct ValidateArgs {
     /// Definition directory (holds zadig-sync.yaml).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ValidateOutputFormat::Human)]
+    pub output: ValidateOutputFormat,
 }
 
 /// Output format of plan and drift.
@@ -135,7 +140,8 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
-    /// Save the plan for `apply --plan`.
+    /// Save the plan for `apply PLANFILE` (not saved when the files have
+    /// errors or the plan is incomplete).
     #[arg(long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
     /// Exit 2 when the plan has changes (0 none, 1 error).
@@ -158,10 +164,12 @@ pub struct PlanArgs {
 /// `apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Definition directory.
-    #[arg(default_value = ".")]
-    pub dir: PathBuf,
-    /// Apply exactly this saved plan.
+    /// A saved plan (from `plan --out`) and/or the definition directory
+    /// (default `.` without a plan). A saved plan needs no directory; given
+    /// one too, the directory must be the one planned.
+    #[arg(value_name = "PLANFILE|DIR", num_args = 0..=2)]
+    pub paths: Vec<PathBuf>,
+    /// Apply exactly this saved plan (same as giving it as an argument).
     #[arg(long, value_name = "PLANFILE")]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation (needed without a terminal).
@@ -179,6 +187,26 @@ pub struct ApplyArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = ApplyOutputFormat::Human)]
     pub output: ApplyOutputFormat,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A saved plan (from `plan --out`).
+    #[arg(value_name = "PLANFILE")]
+    pub plan: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+/// Output format of validate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateOutputFormat {
+    /// Diagnostics for people on stderr, a summary line on stdout.
+    Human,
+    /// The result and every diagnostic as JSON on stdout.
+    Json,
 }
 
 /// `drift`.

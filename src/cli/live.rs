@@ -142,6 +142,9 @@ pub async fn read_live(
         .collect();
     let mut to_read: Vec<(String, BuildBrief)> = Vec::new();
     let mut projects = BTreeMap::new();
+    // Names hidden by `ignore`: never planned, but still taken (names are
+    // global), so the name check sees them.
+    let mut ignored: BTreeMap<String, String> = BTreeMap::new();
     for (project, listing) in listings {
         let briefs = match listing {
             Ok(b) => b,
@@ -164,7 +167,9 @@ pub async fn read_live(
         let mut kept = Vec::new();
         for brief in briefs {
             if ignore.is_match(&brief.name) {
-                continue; // never read, never reported
+                // Never read, never reported; only its name is kept.
+                ignored.insert(brief.name.clone(), project.clone());
+                continue;
             }
             let read_only = !brief.source.is_empty() && brief.source != "zadig";
             let needed = !read_only
@@ -274,7 +279,17 @@ pub async fn read_live(
             .filter(|n| !live_names.contains(n))
             .collect();
         if !new_names.is_empty() {
-            elsewhere = find_elsewhere(client, config, &new_names).await;
+            let listed: BTreeSet<&str> = projects
+                .iter()
+                .filter(|(_, p)| matches!(p, ProjectLive::Listed(_)))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            elsewhere = find_elsewhere(client, &listed, &new_names).await;
+            for n in &new_names {
+                if let Some(project) = ignored.get(*n) {
+                    elsewhere.insert((*n).to_owned(), project.clone());
+                }
+            }
         }
     }
 
@@ -368,13 +383,14 @@ async fn stored_with_credentials(
     })
 }
 
-/// Lists the projects this token sees, and the builds of those this directory
-/// does not manage, to find where `names` are taken. Best effort: a project
-/// that cannot be listed is skipped (the create would then fail with Zadig's
-/// own "exists in project X" message).
+/// Lists the projects this token sees, and the builds of every one not
+/// listed already (`listed`: managed projects outside `--project` included),
+/// to find where `names` are taken. Best effort: a project that cannot be
+/// listed is skipped (the create would then fail with Zadig's own "exists in
+/// project X" message).
 async fn find_elsewhere(
     client: &Client,
-    config: &Config,
+    listed: &BTreeSet<&str>,
     names: &BTreeSet<&str>,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -388,7 +404,7 @@ async fn find_elsewhere(
     let mut set = JoinSet::new();
     for p in projects
         .into_iter()
-        .filter(|p| config.project(&p.project_key).is_none())
+        .filter(|p| !listed.contains(p.project_key.as_str()))
     {
         let client = client.clone();
         set.spawn(async move {

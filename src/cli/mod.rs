@@ -18,7 +18,10 @@ pub use exit::{ExitStatus, Outcome};
 
 /// Parses the process arguments and runs the command. Returns the exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return exit::usage(&err),
+    };
     let printer = printer::Printer::init(&cli.global);
     settings::init_logging(&cli.global);
     let outcome = commands::dispatch(cli, &printer);

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{View, field_value, summary_line};
+use super::{View, field_value, summary_line, targeting_note};
 use crate::core::plan::{Action, Plan};
 
 /// Most characters a rendered comment may have.
@@ -20,6 +20,22 @@ pub fn render(plan: &Plan, view: View) -> String {
         View::Drift => "zadig-sync drift",
     };
     let _ = writeln!(out, "### {title}\n\n**{}**\n", summary_line(plan, view));
+    if plan.is_partial() {
+        let why: Vec<String> = plan.gaps.iter().map(|g| g.describe()).collect();
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> This {} is incomplete ({}): it does not show every change, and no build is deleted until it is complete.\n",
+            if view == View::Plan {
+                "plan"
+            } else {
+                "drift report"
+            },
+            escape(&why.join("; "))
+        );
+    }
+    if let Some(note) = targeting_note(plan) {
+        let _ = writeln!(out, "> [!NOTE]\n> {}\n", escape(&note));
+    }
 
     let deletes: Vec<String> = plan
         .actionable()
@@ -56,13 +72,18 @@ pub fn render(plan: &Plan, view: View) -> String {
                 }
                 None => String::new(),
             };
+            let action = if c.blocked.is_some() && view == View::Plan {
+                format!("{} (blocked: not applied)", c.action.name())
+            } else {
+                c.action.name().to_owned()
+            };
             let row = format!(
                 "| `{}` | {} | {} | {} | {} | {} |\n",
                 c.action.symbol(),
                 escape(&c.project),
                 escape(&c.name),
                 c.kind,
-                c.action.name(),
+                action,
                 details
             );
             if out.len() + rows.len() + row.len() > BUDGET / 2 {
@@ -105,6 +126,17 @@ pub fn render(plan: &Plan, view: View) -> String {
                     .map(|p| format!("`{p}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
+            );
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if !plan.not_compared.is_empty() {
+        out.push_str("<details><summary>Not compared: a variable is unset</summary>\n\n");
+        for n in &plan.not_compared {
+            let _ = writeln!(
+                out,
+                "- `{}/{}`: `{}` not compared: `${}` is unset",
+                n.project, n.name, n.path, n.var
             );
         }
         out.push_str("\n</details>\n\n");

@@ -5,6 +5,7 @@
 mod common;
 
 mod apply;
+mod ci_contract;
 mod faults;
 mod import;
 mod plan;

@@ -21,8 +21,14 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Ou
     let plan = compute(&session.client, &prepared, &opts, printer).await;
     session.close().await;
     let plan = plan?;
-    print(&plan, View::Drift, args.output, printer)?;
-    if prepared.load.has_errors() || plan.incomplete {
+    print(
+        &plan,
+        View::Drift,
+        args.output,
+        &prepared.load.diagnostics,
+        printer,
+    )?;
+    if prepared.load.has_errors() || plan.is_partial() {
         return Ok(ExitStatus::Failure);
     }
     Ok(if plan.has_changes() {

@@ -22,8 +22,15 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         .as_ref()
         .is_some_and(|c| c.project(&args.project).is_some());
     let endpoint = config.as_ref().and_then(|c| c.endpoint.clone());
+    // Builds the directory already defines, wherever: a second definition
+    // would make the directory invalid ("defined twice").
+    let defined = defined_builds(&args.out);
     let conn = Connection::resolve(global, endpoint.as_deref())?;
     let session = Session::open(&conn, Some(&args.out)).await?;
+    if let Err(e) = check_project(&session, &args.project).await {
+        session.close().await;
+        return Err(e);
+    }
 
     // Read the project as a plan would, every build of it but those the
     // directory ignores.
@@ -89,6 +96,7 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     let dir = args.out.join(&args.project);
     let mut written = 0;
     let mut existing = Vec::new();
+    let mut already = Vec::new();
     let mut not_imported = Vec::new();
     let mut with_erases = Vec::new();
     let mut env_vars = Vec::new();
@@ -104,7 +112,19 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
                     continue;
                 }
             };
+        let rel = format!("{}/{}.yaml", args.project, file_name(b.name()));
         let path = dir.join(format!("{}.yaml", file_name(b.name())));
+        if let Some(origin) = defined.get(&(args.project.clone(), b.name().to_owned()))
+            && origin.file != rel
+        {
+            already.push(format!(
+                "{}/{}: defined in {}",
+                args.project,
+                b.name(),
+                args.out.join(&origin.file).display()
+            ));
+            continue;
+        }
         if path.exists() && !args.force {
             existing.push(path);
             continue;
@@ -120,6 +140,13 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         env_vars.extend(imported.env_vars);
     }
     write_schemas(&args.out)?;
+    let config_path = args.out.join("zadig-sync.yaml");
+    if config.is_none() {
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
+        std::fs::write(&config_path, new_config(&args.project))
+            .with_context(|| format!("cannot write {}", config_path.display()))?;
+    }
 
     let mut out = format!("Imported {written} build(s) into {}.\n", dir.display());
     if !existing.is_empty() {
@@ -128,6 +155,23 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
             existing
                 .iter()
                 .map(|p| format!("  {}", p.display()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
+    if config.is_none() {
+        out.push_str(&format!(
+            "Wrote {}, declaring project `{}` (prune: false).\n",
+            config_path.display(),
+            args.project
+        ));
+    }
+    if !already.is_empty() {
+        out.push_str(&format!(
+            "\nAlready defined in this directory, not imported again:\n{}\n",
+            already
+                .iter()
+                .map(|p| format!("  {p}"))
                 .collect::<Vec<_>>()
                 .join("\n")
         ));
@@ -154,7 +198,7 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
             with_erases.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
         ));
     }
-    if !declared {
+    if !declared && config.is_some() {
         out.push_str(&format!(
             "\nProject `{}` is not declared in {}. Add it (prune stays off until you choose):\n\nprojects:\n  - key: {}\n    prune: false\n",
             args.project,
@@ -164,6 +208,56 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     }
     printer.out(&out)?;
     Ok(ExitStatus::Success)
+}
+
+/// Fails unless Zadig has the project and the token sees it: importing
+/// "0 builds" from a typo is not a success.
+async fn check_project(session: &Session, project: &str) -> anyhow::Result<()> {
+    let visible = session
+        .client
+        .projects()
+        .await
+        .context("cannot list Zadig's projects to find the one to import")?;
+    if visible.iter().any(|p| p.project_key == project) {
+        return Ok(());
+    }
+    let keys: Vec<&str> = visible.iter().map(|p| p.project_key.as_str()).collect();
+    let hint = match crate::core::validate::did_you_mean(project, keys.iter().copied()) {
+        Some(near) => format!(" (did you mean `{near}`?)"),
+        None if keys.is_empty() => " (this token sees no project)".to_owned(),
+        None => format!(" (projects: {})", keys.join(", ")),
+    };
+    bail!(
+        "project `{project}` does not exist in Zadig, or this token cannot see it{hint}: nothing was imported"
+    )
+}
+
+/// The `zadig-sync.yaml` import writes into a directory that has none.
+fn new_config(project: &str) -> String {
+    format!(
+        "# yaml-language-server: $schema=schemas/zadig-sync.schema.json\n\
+         # Written by `zadig-sync import`. prune stays off until you choose.\n\
+         projects:\n  - key: {project}\n    prune: false\n"
+    )
+}
+
+/// `(project, name)` → where the directory defines it, for every build its
+/// files define (those that load; nothing when there is no directory).
+fn defined_builds(
+    dir: &Path,
+) -> std::collections::BTreeMap<(String, String), crate::core::load::Origin> {
+    let Ok((_, load)) = crate::cli::fs::load_dir(dir) else {
+        return Default::default();
+    };
+    load.builds
+        .into_iter()
+        .map(|l| {
+            (
+                (l.def.project_key().to_owned(), l.def.name().to_owned()),
+                l.origin,
+            )
+        })
+        .collect()
 }
 
 /// The directory's configuration, if it has one that parses.

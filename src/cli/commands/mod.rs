@@ -6,6 +6,7 @@ pub mod emulator;
 pub mod import;
 pub mod plan;
 pub mod schema;
+pub mod show;
 pub mod validate;
 
 use super::args::{Cli, Command};
@@ -18,6 +19,7 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Outcome {
     match cli.command {
         Command::Validate(args) => validate::run(&args, printer),
         Command::Schema(args) => schema::run(&args, printer),
+        Command::Show(args) => show::run(&args, printer),
         Command::Plan(args) => runtime()?.block_on(plan::run(&global, &args, printer)),
         Command::Drift(args) => runtime()?.block_on(drift::run(&global, &args, printer)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&global, &args, printer)),
