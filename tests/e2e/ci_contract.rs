@@ -218,7 +218,7 @@ fn f04_a_build_changed_since_the_plan_fails_the_apply() {
     api.update_time += 5;
     h.put_stored_build(api);
 
-    let out = run(&emu, &["apply", planfile, "-o", "json"]);
+    let out = run(&emu, &["apply", dir, "--plan", planfile, "-o", "json"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let report = json(&out);
     let api = report["outcomes"]
