@@ -175,6 +175,12 @@ fn f02_a_plan_is_applied_only_where_it_was_made() {
     );
     assert_eq!(b.handle().snapshot_json(), b_before, "no write to B");
     assert_eq!(b.handle().stats().total, 0, "no request at all to B");
+    insta::assert_snapshot!(
+        "f02_other_endpoint",
+        out.stderr
+            .replace(a.base_url().trim_end_matches('/'), "[A]")
+            .replace(b.base_url().trim_end_matches('/'), "[B]")
+    );
     // And --endpoint B on the command line is refused the same way.
     let out = run(&a, &["apply", planfile, "--endpoint", &b.base_url()]);
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -195,11 +201,46 @@ fn f03_plans_of_invalid_directories_are_not_saved() {
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(!planfile.exists(), "not saved");
-    assert!(
-        out.stderr.contains("the plan was not saved") && out.stderr.contains("errors"),
-        "{}",
-        out.stderr
+    let last = out.stderr.lines().last().unwrap_or_default();
+    insta::assert_snapshot!(
+        "f03_not_saved",
+        last.replace(planfile.to_str().expect("utf-8"), "[PLANFILE]")
     );
+}
+
+/// #1 (never a value in the file): a build with a literal credential value
+/// cannot be applied from the plan alone; with its directory it can.
+#[test]
+fn f01_literal_credentials_need_the_directory() {
+    let emu = emulator(Seed::builtin());
+    let tmp = demo_dir("");
+    let dir = tmp.path().to_str().expect("utf-8");
+    write(
+        tmp.path(),
+        "a.yaml",
+        &(build_yaml("svc-lit", "demo", "make")
+            + "parameters:\n  - key: TOKEN\n    is_credential: true\n    default_value: literal-secret-42\n"),
+    );
+    let planfile = tmp.path().join("plan.json");
+    let planfile = planfile.to_str().expect("utf-8");
+    let out = run(&emu, &["plan", dir, "--out", planfile]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !std::fs::read_to_string(planfile)
+            .expect("saved")
+            .contains("literal-secret-42"),
+        "never a value in the plan file"
+    );
+    let alone = run(&emu, &["apply", planfile]);
+    assert_eq!(alone.code, 1, "{}", alone.stderr);
+    insta::assert_snapshot!("f01_literal_credentials", alone.stderr);
+    assert!(
+        emu.handle().stored_build("demo", "svc-lit").is_none(),
+        "nothing written"
+    );
+    let with_dir = run(&emu, &["apply", planfile, dir]);
+    assert_eq!(with_dir.code, 0, "{}\n{}", with_dir.stdout, with_dir.stderr);
+    assert!(emu.handle().stored_build("demo", "svc-lit").is_some());
 }
 
 /// #4: a build that changed since the plan is not written, and the apply
@@ -538,6 +579,13 @@ fn f12_quiet_is_the_summary_and_warnings_go_to_stderr() {
         "Plan: 2 to create, 1 to update, 1 to delete. 1 blocked (not applied).\n"
     );
     assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
+    // apply -q: the summary line only, when every change was made.
+    let apply = run(&emu, &["apply", dir, "--auto-approve", "-q"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(
+        apply.stdout,
+        "Apply: 4 applied, 0 failed, 0 stale, 1 skipped (blocked), 0 not attempted, 0 not converged.\n"
+    );
 }
 
 // ---------------------------------------------------------------------------

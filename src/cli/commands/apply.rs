@@ -89,7 +89,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         Applied::Declined => return Ok(ExitStatus::Failure),
     };
     let text = match args.output {
-        ApplyOutputFormat::Human => render_report(&report, printer.color()),
+        ApplyOutputFormat::Human => render_report(&report, printer.color(), printer.quiet()),
         ApplyOutputFormat::Json => render::json::to_pretty(&ReportJson::new(&report)),
     };
     printer.out(&text)?;
@@ -299,7 +299,9 @@ async fn apply(
             for w in &plan.warnings {
                 printer.warn(w);
             }
-            printer.out(&render::human::render(&plan, View::Plan, printer.color()))?;
+            if !printer.quiet() {
+                printer.out(&render::human::render(&plan, View::Plan, printer.color()))?;
+            }
         }
         if !args.auto_approve && !confirm(work.len())? {
             printer.out("Apply cancelled: nothing was changed.\n")?;
@@ -541,12 +543,17 @@ async fn create(client: &Client, def: &BuildDef) -> anyhow::Result<WriteOutcome>
     })
 }
 
-/// The apply report as text.
-fn render_report(report: &Report, color: bool) -> String {
+/// The apply report as text. `quiet` (`-q`) keeps the builds that did not
+/// end as planned (errors) and the summary line.
+fn render_report(report: &Report, color: bool, quiet: bool) -> String {
     use anstyle::AnsiColor;
     use std::fmt::Write as _;
     let mut out = String::new();
-    for o in &report.outcomes {
+    for o in report
+        .outcomes
+        .iter()
+        .filter(|o| !quiet || !matches!(o.status, Status::Applied | Status::Skipped))
+    {
         let (style, label) = match o.status {
             Status::Applied => (AnsiColor::Green.on_default(), "applied"),
             Status::Failed => (AnsiColor::Red.on_default().bold(), "FAILED"),
@@ -584,9 +591,12 @@ fn render_report(report: &Report, color: bool) -> String {
         }
     }
     let s = report.summary();
+    if !out.is_empty() {
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
-        "\nApply: {} applied, {} failed, {} stale, {} skipped (blocked), {} not attempted, {} not converged.{}",
+        "Apply: {} applied, {} failed, {} stale, {} skipped (blocked), {} not attempted, {} not converged.{}",
         s.applied,
         s.failed,
         s.stale,
