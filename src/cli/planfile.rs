@@ -335,6 +335,73 @@ mod tests {
         );
     }
 
+    fn file(path: &str, bytes: &str) -> crate::core::load::SourceFile {
+        crate::core::load::SourceFile {
+            path: path.into(),
+            bytes: bytes.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn changed_files_names_changed_added_and_removed() {
+        let planned = DirContents {
+            config: Some(file("zadig-sync.yaml", "projects: []")),
+            files: vec![file("a.yaml", "a"), file("b.yaml", "b")],
+        };
+        let saved = PlanFile::new(Made {
+            plan: &Plan::default(),
+            opts: &PlanOptions::default(),
+            endpoint: "http://z".into(),
+            contents: &planned,
+            config: &Config::default(),
+            builds: &[],
+        });
+        assert!(saved.changed_files(&planned).is_empty());
+        let now = DirContents {
+            config: Some(file("zadig-sync.yaml", "projects: []")),
+            files: vec![file("a.yaml", "a2"), file("c.yaml", "c")],
+        };
+        assert_eq!(
+            saved.changed_files(&now),
+            ["a.yaml (changed)", "b.yaml (removed)", "c.yaml (added)"]
+        );
+    }
+
+    #[test]
+    fn definitions_round_trip_without_literal_credentials() {
+        use crate::core::model::Parameter;
+        let text = "name: x\nproject_key: demo\ninfrastructure: vm\nbuild_os: ubuntu 20.04\nscript_type: shell\nparameters:\n  - key: A\n    is_credential: true\n    default_value: secret-1\n  - key: B\n    is_credential: true\n    default_value: {from_env: B_VAR}\n";
+        let load = crate::core::load::load(
+            Some(&file("zadig-sync.yaml", "projects: [{key: demo}]")),
+            &[file("x.yaml", text)],
+        );
+        assert!(!load.has_errors(), "{:?}", load.diagnostics);
+        let (value, left_out) = redacted(&load.builds[0].def);
+        assert_eq!(left_out, ["parameters[A].default_value"]);
+        assert!(!value.to_string().contains("secret-1"));
+        let saved = SavedDefinition {
+            kind: Kind::Build,
+            origin: "x.yaml:1".into(),
+            definition: value,
+            literal_credentials: left_out,
+        };
+        let BuildDef::Build(b) = saved.to_def().expect("reads back") else {
+            panic!("a build");
+        };
+        let values: Vec<&ParamValue> = b
+            .parameters
+            .iter()
+            .map(|p: &Parameter| &p.default_value)
+            .collect();
+        assert_eq!(
+            values,
+            [
+                &ParamValue::Literal(SENSITIVE.to_owned()),
+                &ParamValue::FromEnv("B_VAR".into())
+            ]
+        );
+    }
+
     #[test]
     fn shell_words_are_quoted_when_needed() {
         assert_eq!(shell_word("out/plan.json"), "out/plan.json");
