@@ -62,13 +62,15 @@ fn env_var_name_of(parts: &[&str]) -> String {
     format!("ZADIG_SECRET_{}", parts.join("_"))
 }
 
-/// Hands out variable names unique within one build: cleaning can make two
-/// keys one name (`a.b` and `a_b`), so a name taken gets `_2`, `_3`, ….
-#[derive(Default)]
-struct Names(std::collections::BTreeSet<String>);
+/// Hands out credential variable names, unique within one import: cleaning
+/// can make two keys (or two builds) one name (`a.b` and `a_b`), so a name
+/// taken gets `_2`, `_3`, ….
+#[derive(Debug, Default)]
+pub struct Names(std::collections::BTreeSet<String>);
 
 impl Names {
-    fn unique(&mut self, name: String) -> String {
+    /// `name`, or the first of `name_2`, `name_3`, … not handed out yet.
+    pub fn unique(&mut self, name: String) -> String {
         let mut candidate = name.clone();
         let mut n = 2;
         while !self.0.insert(candidate.clone()) {
@@ -86,6 +88,18 @@ pub fn import_build(
     mode: Credentials,
     schema_path: &str,
 ) -> Result<Imported, NotImported> {
+    import_build_with(live, catalog, mode, schema_path, &mut Names::default())
+}
+
+/// Converts one live build, its credential variables unique among `names`
+/// (shared by the builds of one import).
+pub fn import_build_with(
+    live: &LiveBuild,
+    catalog: &Catalog,
+    mode: Credentials,
+    schema_path: &str,
+    names: &mut Names,
+) -> Result<Imported, NotImported> {
     if live.is_read_only() {
         return Err(NotImported {
             reason: format!("read-only build (source {})", live.brief.source),
@@ -98,7 +112,6 @@ pub fn import_build(
         });
     };
     let mut env_vars = Vec::new();
-    let mut names = Names::default();
     let name = def.name().to_owned();
     match &mut def {
         BuildDef::Build(b) => {

@@ -11,7 +11,7 @@ use crate::cli::live::{ReadScope, read_live};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
-use crate::core::import::{Credentials, import_build};
+use crate::core::import::{Credentials, Names, import_build_with};
 use crate::core::model::{Config, ProjectConfig};
 use crate::core::plan::ProjectLive;
 
@@ -100,18 +100,25 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     let mut not_imported = Vec::new();
     let mut with_erases = Vec::new();
     let mut env_vars = Vec::new();
+    // Credential variables unique across the builds of this import.
+    let mut names = Names::default();
     for b in builds {
         if !args.names.is_empty() && !args.names.iter().any(|n| n == b.name()) {
             continue;
         }
-        let imported =
-            match import_build(b, &live.catalog, mode, "../schemas/definition.schema.json") {
-                Ok(i) => i,
-                Err(e) => {
-                    not_imported.push(format!("{}: {}", b.name(), e.reason));
-                    continue;
-                }
-            };
+        let imported = match import_build_with(
+            b,
+            &live.catalog,
+            mode,
+            "../schemas/definition.schema.json",
+            &mut names,
+        ) {
+            Ok(i) => i,
+            Err(e) => {
+                not_imported.push(format!("{}: {}", b.name(), e.reason));
+                continue;
+            }
+        };
         let rel = format!("{}/{}.yaml", args.project, file_name(b.name()));
         let path = dir.join(format!("{}.yaml", file_name(b.name())));
         if let Some(origin) = defined.get(&(args.project.clone(), b.name().to_owned()))
