@@ -69,7 +69,12 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         Some(p) => bound_connection(global, p)?,
         None => connection(global, &prepared)?,
     };
-    let session = Session::open(&conn, dir.as_deref()).await?;
+    // The definition directory (`.` by default without a saved plan) may
+    // ship the in-process emulator's seed.
+    let seed_dir = dir
+        .clone()
+        .or_else(|| saved.is_none().then(|| PathBuf::from(".")));
+    let session = Session::open(&conn, seed_dir.as_deref()).await?;
     let concurrency = usize::from(global.concurrency);
     let result = apply(
         &session.client,
