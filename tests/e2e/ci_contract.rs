@@ -779,3 +779,32 @@ fn f18_an_unwritable_emulator_state_file_is_an_error() {
     );
     assert!(!out.stdout.contains("applied"), "{}", out.stdout);
 }
+
+/// #30 (this part's share): `show` renders a saved plan in every format,
+/// with no directory and no request.
+#[test]
+fn f30_show_renders_a_saved_plan_in_every_format() {
+    let emu = emulator(examples_seed());
+    let tmp = examples();
+    let dir = tmp.path().to_str().expect("utf-8");
+    let planfile = tmp.path().join("plan.json");
+    let planfile = planfile.to_str().expect("utf-8");
+    let planned = run(&emu, &["plan", dir, "-o", "json", "--out", planfile]);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    emu.handle().reset_stats();
+    let js = run(&emu, &["show", planfile, "-o", "json"]);
+    assert_eq!(js.code, 0, "{}", js.stderr);
+    let (shown, made) = (json(&js), json(&planned));
+    assert_eq!(shown["changes"], made["changes"]);
+    assert_eq!(shown["headline"], made["headline"]);
+    let md = run(&emu, &["show", planfile, "-o", "markdown"]);
+    assert!(
+        md.stdout.starts_with("### zadig-sync plan"),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.contains("demo-worker"), "{}", md.stdout);
+    assert_eq!(emu.handle().stats().total, 0, "show sends no request");
+    let quiet = run(&emu, &["show", planfile, "-q"]);
+    assert_eq!(quiet.stdout.lines().count(), 1, "{}", quiet.stdout);
+}
