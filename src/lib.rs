@@ -5,10 +5,12 @@
 //! - [`zadig`]: the wire types and the HTTP client;
 //! - [`emulator`]: a local Zadig look-alike;
 //! - [`render`]: human, JSON and Markdown views;
-//! - [`cli`]: the command-line shell, one module per subcommand.
+//! - [`cli`]: the command-line shell, one module per subcommand;
+//! - [`fuzzing`]: entry points of the fuzz targets.
 
 pub mod cli;
 pub mod core;
 pub mod emulator;
+pub mod fuzzing;
 pub mod render;
 pub mod zadig;

@@ -140,7 +140,9 @@ async fn list_is_never_partial() {
 #[tokio::test]
 async fn detail_escapes_the_name_and_sends_the_project() {
     let fake = FakeZadig::spawn().await;
-    let name = "svc a+b/ü";
+    // No `/`: gin matches routes on the decoded path, so a name with `/` is
+    // not addressable (issue 11); the client refuses it before sending.
+    let name = "svc a+b ü";
     fake.state.seed([FakeBuild::plain("demo", name)]);
     let client = fake.client();
 
@@ -157,7 +159,7 @@ async fn detail_escapes_the_name_and_sends_the_project() {
     assert_eq!(d2.name, name);
 
     let reqs = fake.state.requests();
-    assert_eq!(reqs[0].path, "/openapi/build/svc%20a+b%2F%C3%BC/detail");
+    assert_eq!(reqs[0].path, "/openapi/build/svc%20a+b%20%C3%BC/detail");
     assert_eq!(query_keys(&reqs[0]), ["projectKey"]);
     assert_eq!(reqs[0].q("projectKey"), Some("demo"));
     assert_eq!(

@@ -19,7 +19,7 @@ pub const SECRET_VAR: &str = "BENCH_REGISTRY_TOKEN";
 /// Its value, which is also the value stored in the emulator.
 pub const SECRET_VALUE: &str = "bench-registry-token-value";
 /// Any token: the emulator accepts every well-formed one as an admin.
-pub const TOKEN: &str = "bench-token";
+pub const TOKEN: &str = "bench-token-0123456789";
 
 /// `nproc` and the CPU model, for the header of every benchmark.
 pub fn machine() -> String {

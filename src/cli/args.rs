@@ -55,6 +55,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
+    /// Largest answer read from Zadig, in MiB: a bigger one is an error,
+    /// checked while it streams.
+    #[arg(long, global = true, value_name = "MIB", env = "ZADIG_SYNC_MAX_RESPONSE_MIB",
+          default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_response_mib: u64,
+
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

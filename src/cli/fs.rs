@@ -6,11 +6,13 @@
 //! the directory with `/` separators, and sorted, so that diagnostics, plans
 //! and the content hash do not depend on the platform or on readdir order.
 
+use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
+use crate::core::diagnostics::Diagnostic;
 use crate::core::load::{self, CONFIG_FILE, LoadResult, SourceFile};
 use crate::render::diagnostics::Sources;
 
@@ -21,6 +23,8 @@ pub struct DirContents {
     pub config: Option<SourceFile>,
     /// Definition files, sorted by path.
     pub files: Vec<SourceFile>,
+    /// What reading found: links out of the directory, special files.
+    pub problems: Vec<Diagnostic>,
 }
 
 impl DirContents {
@@ -52,24 +56,36 @@ fn is_yaml(path: &Path) -> bool {
         .is_some_and(|e| e == "yaml" || e == "yml")
 }
 
+/// Largest definition file read: no real definition comes near it, and a
+/// pull request cannot make the tool hold more.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads a definition directory: `zadig-sync.yaml` and every `*.yaml`/`*.yml`
-/// below it (symlinks followed), skipping hidden files and directories.
+/// below it, skipping hidden files and directories.
+///
+/// Symbolic links are never followed out of the directory: a link whose
+/// target lies outside (file or directory) is an error naming the link, and
+/// nothing of its target is read. A link to a file inside is read; a link to a
+/// directory inside is not walked (its files are read where they really are).
+/// Special files (fifos, devices, sockets) are skipped with a warning.
 pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
     let meta = std::fs::metadata(dir)
         .with_context(|| format!("cannot read the definition directory {}", dir.display()))?;
     if !meta.is_dir() {
         anyhow::bail!("{} is not a directory", dir.display());
     }
+    let root = std::fs::canonicalize(dir)
+        .with_context(|| format!("cannot read the definition directory {}", dir.display()))?;
     let mut contents = DirContents::default();
     let walker = walkdir::WalkDir::new(dir)
-        .follow_links(true)
+        .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         // Depth 0 is the directory itself, which may well be `.`.
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
     for entry in walker {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
-        if !entry.file_type().is_file() || !is_yaml(entry.path()) {
+        if entry.depth() == 0 {
             continue;
         }
         let rel = entry
@@ -80,7 +96,69 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        let bytes = std::fs::read(entry.path())
+        let ft = entry.file_type();
+        let path = if ft.is_symlink() {
+            match std::fs::canonicalize(entry.path()) {
+                Ok(target) if target.starts_with(&root) => {
+                    if target.is_dir() || !is_yaml(entry.path()) {
+                        continue;
+                    }
+                    target
+                }
+                Ok(_) => {
+                    contents.problems.push(
+                        Diagnostic::error(
+                            rel.as_str(),
+                            "this is a symbolic link to a place outside the definition directory: it is not read",
+                        )
+                        .with_hint("commit the file itself, inside the directory; zadig-sync never follows a link out of it"),
+                    );
+                    continue;
+                }
+                Err(_) if !is_yaml(entry.path()) => continue,
+                Err(_) => {
+                    contents.problems.push(
+                        Diagnostic::error(
+                            rel.as_str(),
+                            "this is a symbolic link whose target does not exist",
+                        )
+                        .with_hint("remove the link or commit the file itself"),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            entry.path().to_path_buf()
+        };
+        if !is_yaml(entry.path()) {
+            continue;
+        }
+        let meta = std::fs::metadata(&path)
+            .with_context(|| format!("cannot read {}", entry.path().display()))?;
+        if meta.is_dir() {
+            continue;
+        }
+        if !meta.is_file() {
+            contents.problems.push(Diagnostic::warning(
+                rel.as_str(),
+                "not a regular file (a fifo, device or socket): skipped",
+            ));
+            continue;
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            contents.problems.push(Diagnostic::error(
+                rel.as_str(),
+                format!(
+                    "the file is {} MiB, more than the {} MiB a definition file may be: it is not read",
+                    meta.len() / (1024 * 1024),
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            ));
+            continue;
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
             .with_context(|| format!("cannot read {}", entry.path().display()))?;
         let file = SourceFile { path: rel, bytes };
         if entry.depth() == 1 && file.path == CONFIG_FILE {
@@ -92,6 +170,91 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
     // Per-directory name order is not path order (`a-b/x` vs `a/x`).
     contents.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(contents)
+}
+
+/// How [`write_inside`] went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The file was written.
+    Written,
+    /// A file is there and `force` was not given: left alone.
+    Exists,
+}
+
+/// Writes `root/sub/file` (`sub` and `file` single path components), never
+/// through a symbolic link and never outside `root`: a link in place of
+/// `sub` or `file` is an error, even with `force`. With `force` an existing
+/// file is replaced by renaming a new one over it (a rename replaces the
+/// entry; it does not follow it).
+pub fn write_inside(
+    root: &Path,
+    sub: &str,
+    file: &str,
+    bytes: &[u8],
+    force: bool,
+) -> anyhow::Result<Written> {
+    use std::io::Write as _;
+    for part in [sub, file] {
+        let plain = Path::new(part).components().count() == 1
+            && matches!(
+                Path::new(part).components().next(),
+                Some(std::path::Component::Normal(_))
+            );
+        if !plain {
+            anyhow::bail!("refusing to write {part:?}: not a plain file name");
+        }
+    }
+    let dir = root.join(sub);
+    match std::fs::symlink_metadata(&dir) {
+        Ok(m) if m.file_type().is_symlink() => anyhow::bail!(
+            "refusing to write into {}: it is a symbolic link (zadig-sync never writes through one)",
+            dir.display()
+        ),
+        Ok(m) if !m.is_dir() => anyhow::bail!("{} exists and is not a directory", dir.display()),
+        Ok(_) => {}
+        Err(_) => std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?,
+    }
+    let path = dir.join(file);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => anyhow::bail!(
+            "refusing to write {}: it is a symbolic link (zadig-sync never writes through one); \
+             remove it first",
+            path.display()
+        ),
+        Ok(m) if !m.is_file() => {
+            anyhow::bail!(
+                "refusing to write {}: it is not a regular file",
+                path.display()
+            )
+        }
+        Ok(_) if !force => return Ok(Written::Exists),
+        Ok(_) => {
+            let tmp = dir.join(format!(".{file}.zadig-sync-tmp"));
+            let _ = std::fs::remove_file(&tmp);
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            f.write_all(bytes)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            drop(f);
+            std::fs::rename(&tmp, &path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Err(_) => {
+            // create_new fails on anything there, a dangling link included.
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            f.write_all(bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    Ok(Written::Written)
 }
 
 /// SHA-256 (hex) over the config and the files, in order: a saved plan keeps
@@ -130,7 +293,11 @@ pub fn content_hash(contents: &DirContents) -> String {
 /// in the files are diagnostics in the [`LoadResult`].
 pub fn load_dir(dir: &Path) -> anyhow::Result<(DirContents, LoadResult)> {
     let contents = read_dir(dir)?;
-    let result = load::load(contents.config.as_ref(), &contents.files);
+    let mut result = load::load(contents.config.as_ref(), &contents.files);
+    if !contents.problems.is_empty() {
+        result.diagnostics.extend(contents.problems.iter().cloned());
+        crate::core::diagnostics::sort(&mut result.diagnostics);
+    }
     Ok((contents, result))
 }
 
@@ -172,6 +339,83 @@ mod tests {
         assert!(c.get("nope.yaml").is_none());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_directory_are_problems_and_never_read() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        write(outside.path(), "secret.yaml", "SECRET=1");
+        write(outside.path(), "d/x.yaml", "SECRET=2");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = tmp.path();
+        write(d, "zadig-sync.yaml", "projects: []\n");
+        write(d, "a.yaml", "x");
+        std::os::unix::fs::symlink(outside.path().join("secret.yaml"), d.join("out.yaml"))
+            .expect("link");
+        std::os::unix::fs::symlink(outside.path().join("d"), d.join("dir")).expect("link");
+        std::os::unix::fs::symlink(d.join("a.yaml"), d.join("in.yaml")).expect("link");
+        std::os::unix::fs::symlink(d.join("gone"), d.join("dangling.yaml")).expect("link");
+        let c = read_dir(d).expect("reads");
+        let paths: Vec<_> = c.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a.yaml", "in.yaml"]);
+        assert!(c.files.iter().all(|f| !f.bytes.starts_with(b"SECRET")));
+        let problems: Vec<_> = c.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("out.yaml: error") && p.contains("outside"))
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("dir: error")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("dangling.yaml: error"))
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_inside_never_follows_a_link() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let victim = tempfile::tempdir().expect("tempdir");
+        write(victim.path(), "v.txt", "untouched");
+        let root = tmp.path();
+        assert_eq!(
+            write_inside(root, "p", "a.yaml", b"1", false).expect("ok"),
+            Written::Written
+        );
+        assert_eq!(
+            write_inside(root, "p", "a.yaml", b"2", false).expect("ok"),
+            Written::Exists
+        );
+        assert_eq!(
+            write_inside(root, "p", "a.yaml", b"3", true).expect("ok"),
+            Written::Written
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("p/a.yaml")).expect("reads"),
+            "3"
+        );
+        std::os::unix::fs::symlink(victim.path().join("v.txt"), root.join("p/l.yaml"))
+            .expect("link");
+        for force in [false, true] {
+            assert!(write_inside(root, "p", "l.yaml", b"x", force).is_err());
+        }
+        std::os::unix::fs::symlink(victim.path(), root.join("q")).expect("link");
+        assert!(write_inside(root, "q", "v.txt", b"x", true).is_err());
+        for bad in ["..", ".", "a/b", ""] {
+            assert!(write_inside(root, bad, "f", b"x", true).is_err(), "{bad}");
+            assert!(write_inside(root, "p", bad, b"x", true).is_err(), "{bad}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(victim.path().join("v.txt")).expect("reads"),
+            "untouched"
+        );
+    }
+
     #[test]
     fn errors_name_the_path() {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -192,6 +436,7 @@ mod tests {
         let a = DirContents {
             config: Some(file("zadig-sync.yaml", "projects: []")),
             files: vec![file("a.yaml", "x"), file("b.yaml", "y")],
+            problems: Vec::new(),
         };
         let h = content_hash(&a);
         assert_eq!(h.len(), 64);

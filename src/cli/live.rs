@@ -172,7 +172,10 @@ pub async fn read_live(
                 continue;
             }
             let read_only = !brief.source.is_empty() && brief.source != "zadig";
+            // A name the API cannot address is never read (the plan reports it).
+            let addressable = crate::core::validate::unaddressable_name(&brief.name).is_none();
             let needed = !read_only
+                && addressable
                 && wanted(&project, &brief.name)
                 && (scope.read_all
                     || prune
@@ -279,11 +282,9 @@ pub async fn read_live(
             .filter(|n| !live_names.contains(n))
             .collect();
         if !new_names.is_empty() {
-            let listed: BTreeSet<&str> = projects
-                .iter()
-                .filter(|(_, p)| matches!(p, ProjectLive::Listed(_)))
-                .map(|(k, _)| k.as_str())
-                .collect();
+            // Every project listed this run, or tried: a failed listing is
+            // not tried twice.
+            let listed: BTreeSet<&str> = projects.keys().map(String::as_str).collect();
             elsewhere = find_elsewhere(client, &listed, &new_names).await;
             for n in &new_names {
                 if let Some(project) = ignored.get(*n) {
@@ -384,7 +385,8 @@ async fn stored_with_credentials(
 }
 
 /// Lists the projects this token sees, and the builds of every one not
-/// listed already (`listed`: managed projects outside `--project` included),
+/// listed (or tried) already (`listed`; managed projects outside `--project`
+/// are not, so they are listed here),
 /// to find where `names` are taken. Best effort: a project that cannot be
 /// listed is skipped (the create would then fail with Zadig's own "exists in
 /// project X" message).

@@ -9,6 +9,7 @@ pub mod live;
 pub mod pipeline;
 pub mod planfile;
 pub mod printer;
+pub mod redact;
 pub mod session;
 pub mod settings;
 
@@ -18,6 +19,13 @@ pub use exit::{ExitStatus, Outcome};
 
 /// Parses the process arguments and runs the command. Returns the exit code.
 pub fn main() -> std::process::ExitCode {
+    // A panic message passes the run's scrubber too (it could quote a value).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "error: zadig-sync crashed, which is a bug: {}",
+            redact::scrub(&info.to_string())
+        );
+    }));
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return exit::usage(&err),

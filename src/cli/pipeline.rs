@@ -17,7 +17,7 @@ use super::settings::Connection;
 use crate::core::load::LoadResult;
 use crate::core::model::{BuildDef, Config};
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan};
-use crate::core::secrets::{MissingEnv, resolve_env};
+use crate::core::secrets::{MissingEnv, credential_values, resolve_env};
 use crate::zadig::client::Client;
 
 /// A loaded directory with credentials resolved.
@@ -86,6 +86,9 @@ pub fn resolved(
             continue;
         }
         let (def, missing) = resolve_env(&def, &lookup);
+        for secret in credential_values(&def) {
+            super::redact::add_secret(&secret);
+        }
         for m in missing {
             missing_env.push((format!("{}/{}", def.project_key(), def.name()), m));
         }

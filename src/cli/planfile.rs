@@ -180,6 +180,7 @@ impl PlanFile {
     /// Writes the plan as JSON.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(self)?;
+        let text = crate::cli::redact::scrub(&text).into_owned();
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write the plan file {}", path.display()))
     }
@@ -347,6 +348,7 @@ mod tests {
         let planned = DirContents {
             config: Some(file("zadig-sync.yaml", "projects: []")),
             files: vec![file("a.yaml", "a"), file("b.yaml", "b")],
+            ..DirContents::default()
         };
         let saved = PlanFile::new(Made {
             plan: &Plan::default(),
@@ -360,6 +362,7 @@ mod tests {
         let now = DirContents {
             config: Some(file("zadig-sync.yaml", "projects: []")),
             files: vec![file("a.yaml", "a2"), file("c.yaml", "c")],
+            ..DirContents::default()
         };
         assert_eq!(
             saved.changed_files(&now),

@@ -1,12 +1,14 @@
 //! All terminal output goes through the [`Printer`]: results to stdout, notes,
 //! warnings and errors to stderr, colour stripped where it is not wanted
-//! (`--color`, `NO_COLOR`, not a terminal) by anstream.
+//! (`--color`, `NO_COLOR`, not a terminal) by anstream, and every text
+//! through the run's scrubber ([`super::redact`]).
 
 use std::io::{IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
 use super::args::{ColorChoice, GlobalArgs};
+use super::redact::scrub;
 
 /// Where and how output is written.
 #[derive(Debug, Clone)]
@@ -68,7 +70,7 @@ impl Printer {
     /// Writes a command's result to stdout.
     pub fn out(&self, text: &str) -> std::io::Result<()> {
         let mut out = anstream::stdout().lock();
-        out.write_all(text.as_bytes())?;
+        out.write_all(scrub(text).as_bytes())?;
         out.flush()
     }
 
@@ -90,7 +92,7 @@ impl Printer {
     pub fn status(&self, text: &str) {
         if !self.quiet {
             let mut err = anstream::stderr().lock();
-            let _ = err.write_all(text.as_bytes());
+            let _ = err.write_all(scrub(text).as_bytes());
             let _ = err.flush();
         }
     }
@@ -99,7 +101,7 @@ impl Printer {
     /// failure.
     pub fn diagnostics(&self, text: &str) {
         let mut err = anstream::stderr().lock();
-        let _ = err.write_all(text.as_bytes());
+        let _ = err.write_all(scrub(text).as_bytes());
         let _ = err.flush();
     }
 
@@ -114,6 +116,6 @@ impl Printer {
 
     fn stderr_line(&self, style: Style, label: &str, text: &str) {
         let mut err = anstream::stderr().lock();
-        let _ = writeln!(err, "{style}{label}{style:#}: {text}");
+        let _ = writeln!(err, "{style}{label}{style:#}: {}", scrub(text));
     }
 }

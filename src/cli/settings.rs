@@ -35,7 +35,7 @@ pub fn init_logging(global: &GlobalArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr)
+        .with_writer(super::redact::ScrubbedStderr)
         .with_target(false)
         .without_time()
         .try_init();
@@ -70,6 +70,8 @@ pub struct Connection {
     pub timeout: Duration,
     /// Extra CA certificate.
     pub ca_cert: Option<PathBuf>,
+    /// Largest answer body read, in bytes (`--max-response-mib`).
+    pub max_response_bytes: u64,
 }
 
 impl Connection {
@@ -104,6 +106,7 @@ impl Connection {
             concurrency: usize::from(global.concurrency),
             timeout: Duration::from_secs(global.timeout),
             ca_cert: global.ca_cert.clone(),
+            max_response_bytes: global.max_response_mib * 1024 * 1024,
         })
     }
 }
@@ -125,8 +128,34 @@ fn read_token(global: &GlobalArgs) -> anyhow::Result<SecretString> {
     if token.is_empty() {
         bail!("the API token is empty (ZADIG_TOKEN or --token-file)");
     }
+    check_token(token)?;
+    super::redact::add_secret(token);
+    Ok(SecretString::from(token.to_owned()))
+}
+
+/// Shortest token accepted: Zadig's API tokens are JWTs, far longer; a shorter
+/// value is a mistake (and could not be masked in output without garbling it).
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Refuses a token that cannot be a Zadig API token, before any request.
+/// Messages never echo it.
+pub fn check_token(token: &str) -> anyhow::Result<()> {
+    if token.chars().any(char::is_control) {
+        bail!(
+            "the API token contains control characters (ZADIG_TOKEN or --token-file); \
+             it cannot be sent in an HTTP header: copy it again from Zadig"
+        );
+    }
     if token.chars().any(char::is_whitespace) {
         bail!("the API token contains white space; Zadig would reject it (401)");
     }
-    Ok(SecretString::from(token.to_owned()))
+    let len = token.chars().count();
+    if len < MIN_TOKEN_LEN {
+        bail!(
+            "the API token is only {len} characters long; Zadig API tokens are JWTs of well over \
+             {MIN_TOKEN_LEN} characters (account settings > API token): check ZADIG_TOKEN or \
+             --token-file"
+        );
+    }
+    Ok(())
 }

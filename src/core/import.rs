@@ -81,6 +81,28 @@ impl Names {
     }
 }
 
+/// The file name (without `.yaml`) of a build or project directory: an
+/// injective and visible encoding. ASCII letters, digits, `-` and `_` stay as
+/// they are, and `.` too except in first place; every other byte of the UTF-8
+/// name (`%` included) is written `%XX`. So no two names share a file, no
+/// file is hidden (or `.`/`..`), and no name reaches outside the directory.
+pub fn file_stem(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, b) in name.bytes().enumerate() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => out.push(char::from(b)),
+            b'.' if i > 0 => out.push('.'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    if out.is_empty() {
+        // Only an empty name; never a hidden `.yaml`. A lone `%` is no other
+        // name's encoding (every other `%` has two hex digits after it).
+        out.push('%');
+    }
+    out
+}
+
 /// Converts one live build.
 pub fn import_build(
     live: &LiveBuild,
@@ -188,6 +210,34 @@ pub fn import_build_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_stems_are_injective_visible_and_stay_inside() {
+        let names = [
+            "x_y", ".x_y", "...", ".", "..", "a/b", "a%2Fb", "a\\b", "a\nb", "ünï", "", "api",
+            "api.v2", "%",
+        ];
+        let stems: Vec<String> = names.iter().map(|n| file_stem(n)).collect();
+        let unique: std::collections::BTreeSet<&String> = stems.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{stems:?}");
+        for s in &stems {
+            assert!(!s.starts_with('.'), "{s}");
+            assert!(!s.contains('/') && !s.contains('\\'), "{s}");
+            assert!(s.chars().all(|c| c.is_ascii_graphic()), "{s}");
+        }
+        assert_eq!(file_stem("demo-api"), "demo-api");
+        assert_eq!(file_stem("api.v2"), "api.v2");
+        assert_eq!(file_stem("..."), "%2E..");
+        assert_eq!(file_stem(".x_y"), "%2Ex_y");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn file_stem_is_injective(a in "\\PC{0,8}", b in "\\PC{0,8}") {
+            proptest::prop_assume!(a != b);
+            proptest::prop_assert_ne!(file_stem(&a), file_stem(&b));
+        }
+    }
 
     #[test]
     fn env_var_names_are_safe() {

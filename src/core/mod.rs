@@ -13,5 +13,6 @@ pub mod model;
 pub mod normalize;
 pub mod plan;
 pub mod report;
+pub mod scrub;
 pub mod secrets;
 pub mod validate;

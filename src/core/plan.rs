@@ -482,9 +482,22 @@ pub fn plan(
             let current = builds.iter().find(|b| b.name() == name);
             plan_one(&mut plan, d, current, pc, &protect, &live_names, live, opts);
         }
+        let mut unreadable = false;
         for b in builds {
             let name = b.name();
             if defined.contains(name) || ignore.is_match(name) || !wanted(&pc.key, name) {
+                continue;
+            }
+            if let Some(why) = super::validate::unaddressable_name(name) {
+                // Never read, never deleted: the project's deletes wait until it
+                // is renamed (a delete decided without reading it is a guess).
+                unreadable = true;
+                plan.warnings.push(format!(
+                    "project `{}`: live build {} cannot be read (its name {why}): it is left \
+                     alone and this project's deletes are blocked; rename it in the Zadig UI",
+                    pc.key,
+                    super::validate::shown_name(name)
+                ));
                 continue;
             }
             if b.is_read_only() {
@@ -524,6 +537,13 @@ pub fn plan(
                     name: name.to_owned(),
                     reason: "no definition (prune is off)".to_owned(),
                 });
+            }
+        }
+        if unreadable {
+            for c in plan.changes.iter_mut().filter(|c| c.project == pc.key) {
+                if c.action.deletes() && c.blocked.is_none() {
+                    c.blocked = Some(Blocked::IncompleteListing);
+                }
             }
         }
     }

@@ -118,6 +118,18 @@ pub fn mask_pair(before: Option<&mut BuildDef>, after: Option<&mut BuildDef>) {
     }
 }
 
+/// Every literal credential value of a definition (resolved `{from_env}`
+/// values included), for the run's scrubber. Zadig's mask is left out.
+pub fn credential_values(def: &BuildDef) -> Vec<String> {
+    collect(def)
+        .into_iter()
+        .filter_map(|(_, credential, v)| match v {
+            ParamValue::Literal(s) if credential && !s.is_empty() && s != MASK => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
 fn collect(def: &BuildDef) -> Vec<(String, bool, ParamValue)> {
     let mut def = def.clone();
     let mut out = Vec::new();

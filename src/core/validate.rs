@@ -222,6 +222,48 @@ fn check_name(f: &mut Findings, name: &str) {
             format!("build name `{name}` contains `/`"),
             "Zadig's API addresses builds by name in the URL path, so such a build cannot be updated or deleted: use `-` instead",
         );
+    } else if name.trim() == name
+        && let Some(why) = unaddressable_name(name)
+    {
+        f.error(
+            path!["name"],
+            format!("build name {} {why}", shown_name(name)),
+            "Zadig's API addresses builds by name in the URL path, so such a build could not be read, updated or deleted: use letters, digits, `-`, `_` and `.`",
+        );
+    }
+}
+
+/// Why Zadig's API cannot address a build of this name in a URL path (`.` and
+/// `..` are path steps, `/` and `\` separators, control characters and
+/// surrounding spaces do not survive), or `None` when it can.
+pub fn unaddressable_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name == "." || name == ".." {
+        Some("is a path step (`.` or `..`)")
+    } else if name.contains('/') || name.contains('\\') {
+        Some("contains a path separator (`/` or `\\`)")
+    } else if name.chars().any(char::is_control) {
+        Some("contains control characters")
+    } else if name.trim() != name {
+        Some("has leading or trailing whitespace")
+    } else {
+        None
+    }
+}
+
+/// A name for a message: as is when it is plain, else quoted with its control
+/// characters escaped (a newline in a name must not start a new line of
+/// output).
+pub fn shown_name(name: &str) -> String {
+    if name
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() && c != ' ')
+        || name.is_empty()
+    {
+        format!("{:?}", name)
+    } else {
+        format!("`{name}`")
     }
 }
 

@@ -43,12 +43,24 @@ use super::wire::{
 };
 use crate::cli::settings::Connection;
 use crate::core::model::{BuildSpec, MASK, TemplateBuildSpec};
+use crate::core::scrub::Scrubber;
 
 /// Default page size for the build and project lists (Zadig's own default is 20).
 pub const PAGE_SIZE: u32 = 100;
 
 /// How many times a list is re-read from the start when it changes under us.
 const LIST_ROUNDS: u32 = 3;
+
+/// Default cap on one answer's body: 32 MiB (a project's listing page is a
+/// few hundred KiB; a build detail a few KiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Most pages one listing may take: past it, the server "keeps sending pages".
+pub const MAX_PAGES: u32 = 1000;
+
+/// Most body bytes one listing may take, all pages together, in units of the
+/// per-answer cap.
+const LISTING_BUDGET_ANSWERS: u64 = 4;
 
 /// Description of a create that had already-exists as its answer (§3.3).
 const NAME_TAKEN_MARK: &str = "项目中有相同的构建名称存在";
@@ -71,6 +83,11 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Entries per page of the build and project lists (default [`PAGE_SIZE`]).
     pub page_size: u32,
+    /// Largest answer body read, checked while it streams (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub max_response_bytes: u64,
+    /// Most pages one listing may take (default [`MAX_PAGES`]).
+    pub max_pages: u32,
 }
 
 impl ClientConfig {
@@ -85,6 +102,8 @@ impl ClientConfig {
             ca_cert: None,
             retry: RetryPolicy::default(),
             page_size: PAGE_SIZE,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_pages: MAX_PAGES,
         }
     }
 
@@ -93,6 +112,7 @@ impl ClientConfig {
     pub fn with_connection(mut self, conn: &Connection) -> Result<Self, ApiError> {
         self.concurrency = conn.concurrency;
         self.timeout = conn.timeout;
+        self.max_response_bytes = conn.max_response_bytes;
         if let Some(path) = &conn.ca_cert {
             let pem = std::fs::read(path).map_err(|e| ApiError::Config {
                 message: format!(
@@ -117,6 +137,8 @@ impl fmt::Debug for ClientConfig {
             .field("ca_cert", &self.ca_cert.as_ref().map(|c| c.len()))
             .field("retry", &self.retry)
             .field("page_size", &self.page_size)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_pages", &self.max_pages)
             .finish()
     }
 }
@@ -257,9 +279,13 @@ struct Inner {
     http: reqwest::Client,
     base: Url,
     token: SecretString,
+    /// Knows the token in all its forms.
+    scrubber: Scrubber,
     timeout: Duration,
     retry: RetryPolicy,
     page_size: u32,
+    max_response_bytes: u64,
+    max_pages: u32,
     permits: Semaphore,
     concurrency: usize,
     pacer: Pacer,
@@ -291,11 +317,12 @@ struct Req {
     desc: RequestDesc,
 }
 
-/// A complete answer.
+/// A complete answer (or its first `max_response_bytes`, `too_large` set).
 struct Raw {
     status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
+    too_large: bool,
 }
 
 /// A request that got no complete answer.
@@ -366,10 +393,13 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 base,
+                scrubber: Scrubber::with(cfg.token.expose_secret()),
                 token: cfg.token,
                 timeout: cfg.timeout,
                 retry: cfg.retry,
                 page_size: cfg.page_size.max(1),
+                max_response_bytes: cfg.max_response_bytes.max(1),
+                max_pages: cfg.max_pages.max(1),
                 permits: Semaphore::new(cfg.concurrency),
                 concurrency: cfg.concurrency,
                 pacer: Pacer::default(),
@@ -411,10 +441,10 @@ impl Client {
                     ],
                 );
                 async move {
-                    let resp: BuildListResp = self
-                        .get_json(RequestKind::List, url, None, Some(project))
+                    let (resp, size): (BuildListResp, usize) = self
+                        .get_json_sized(RequestKind::List, url, None, Some(project))
                         .await?;
-                    Ok((resp.total, resp.builds))
+                    Ok((resp.total, resp.builds, size))
                 }
             },
         )
@@ -437,9 +467,29 @@ impl Client {
             query.push(("serviceName", service));
             query.push(("serviceModule", module));
         }
+        addressable(name)?;
         let url = self.url(&["openapi", "build", name, "detail"], &query);
-        self.get_json(RequestKind::Detail, url, Some(name), Some(project))
-            .await
+        let req = self.request(
+            Method::GET,
+            url,
+            None,
+            RequestKind::Detail,
+            Some(name),
+            Some(project),
+        );
+        let raw = self.send(&req).await?;
+        let detail: BuildDetail = decode(&raw.body, &req.desc, &self.inner.scrubber)?;
+        // A detail for another build would show as a rename: refuse it.
+        if detail.name.trim() != name.trim()
+            || (!detail.project_key.is_empty() && detail.project_key.trim() != project.trim())
+        {
+            return Err(ApiError::WrongBuild {
+                request: Box::new(req.desc),
+                asked: name.to_owned(),
+                got: self.excerpt(&format!("{}/{}", detail.project_key, detail.name)),
+            });
+        }
+        Ok(detail)
     }
 
     /// The stored model (`GET /api/aslan/build/build/<name>?projectName=&ifPassFilter=true`).
@@ -465,6 +515,7 @@ impl Client {
                 reason: "the UI API cannot address a name containing `/`".to_owned(),
             });
         }
+        addressable(name)?;
         let url = self.url(
             &["api", "aslan", "build", "build", name],
             &[("projectName", project), ("ifPassFilter", "true")],
@@ -478,7 +529,7 @@ impl Client {
             Some(project),
         );
         let raw = self.send(&req).await?;
-        let stored: StoredBuild = decode(&raw.body, &req.desc)?;
+        let stored: StoredBuild = decode(&raw.body, &req.desc, &self.inner.scrubber)?;
         if stored.name.trim() != name.trim() {
             return Err(ApiError::NotABuild {
                 request: Box::new(req.desc),
@@ -547,6 +598,7 @@ impl Client {
         body: &TemplateBuildSpec,
     ) -> Result<WriteOutcome, ApiError> {
         non_empty("build name", &body.name)?;
+        addressable(&body.name)?;
         let bytes = template_body(body)?;
         let url = self.url(
             &["openapi", "build", &body.name, "template"],
@@ -700,9 +752,10 @@ impl Client {
                     ],
                 );
                 async move {
-                    let resp: ProjectList =
-                        self.get_json(RequestKind::Lookup, url, None, None).await?;
-                    Ok((resp.total, resp.projects))
+                    let (resp, size): (ProjectList, usize) = self
+                        .get_json_sized(RequestKind::Lookup, url, None, None)
+                        .await?;
+                    Ok((resp.total, resp.projects, size))
                 }
             },
         )
@@ -784,9 +837,23 @@ impl Client {
         build: Option<&str>,
         project: Option<&str>,
     ) -> Result<T, ApiError> {
+        self.get_json_sized(kind, url, build, project)
+            .await
+            .map(|(v, _)| v)
+    }
+
+    /// [`Client::get_json`], with the size of the body read.
+    async fn get_json_sized<T: DeserializeOwned>(
+        &self,
+        kind: RequestKind,
+        url: Url,
+        build: Option<&str>,
+        project: Option<&str>,
+    ) -> Result<(T, usize), ApiError> {
         let req = self.request(Method::GET, url, None, kind, build, project);
         let raw = self.send(&req).await?;
-        decode(&raw.body, &req.desc)
+        let v = decode(&raw.body, &req.desc, &self.inner.scrubber)?;
+        Ok((v, raw.body.len()))
     }
 
     /// A look-up answering a JSON array (`null` read as empty).
@@ -829,15 +896,30 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
+        let limit = inner.max_response_bytes;
         let result = async {
-            let resp = builder.send().await?;
+            let mut resp = builder.send().await?;
             let status = resp.status();
             let headers = resp.headers().clone();
-            let body = resp.bytes().await?;
+            // Checked while streaming: a body past the cap is never held whole.
+            let announced = resp.content_length().unwrap_or(0);
+            let mut body =
+                Vec::with_capacity(usize::try_from(announced.min(limit).min(1 << 20)).unwrap_or(0));
+            let mut too_large = announced > limit;
+            while !too_large && let Some(chunk) = resp.chunk().await? {
+                let room = usize::try_from(limit).unwrap_or(usize::MAX) - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    too_large = true;
+                } else {
+                    body.extend_from_slice(&chunk);
+                }
+            }
             Ok::<_, reqwest::Error>(Raw {
                 status,
                 headers,
-                body: body.to_vec(),
+                body,
+                too_large,
             })
         }
         .await;
@@ -887,7 +969,15 @@ impl Client {
         loop {
             attempt += 1;
             let (err, wait_at_least) = match self.attempt(req).await {
-                Ok(raw) if raw.status.is_success() => return Ok(raw),
+                Ok(raw) if raw.too_large => {
+                    return Err(self.too_large(&req.desc).with_attempts(attempt));
+                }
+                Ok(raw) if raw.status.is_success() => {
+                    return match self.error_in_success(&raw, &req.desc) {
+                        Some(err) => Err(err.with_attempts(attempt)),
+                        None => Ok(raw),
+                    };
+                }
                 Ok(raw) if retryable_status(raw.status) => {
                     let ra = self.note_throttle(&raw);
                     (self.error_for(&raw, &req.desc), ra)
@@ -911,7 +1001,16 @@ impl Client {
         loop {
             attempt += 1;
             let (err, wait_at_least) = match self.attempt(&req).await {
-                Ok(raw) if raw.status.is_success() => return Ok(WriteOutcome::Done),
+                Ok(raw) if raw.status.is_success() => {
+                    match self.error_in_success(&raw, &req.desc) {
+                        None => return Ok(WriteOutcome::Done),
+                        Some(err) => {
+                            return self
+                                .after_refusal(err, ambiguous, project, name, attempt)
+                                .await;
+                        }
+                    }
+                }
                 // Refused before being processed: safe to send again after the wait.
                 Ok(raw) if raw.status == StatusCode::TOO_MANY_REQUESTS => {
                     let ra = self.note_throttle(&raw);
@@ -1131,7 +1230,7 @@ impl Client {
                     .headers
                     .get(LOCATION)
                     .and_then(|v| v.to_str().ok())
-                    .map(|l| l.split(['?', '#']).next().unwrap_or_default().to_owned())
+                    .map(|l| self.excerpt(l.split(['?', '#']).next().unwrap_or_default()))
                     .unwrap_or_else(|| "(no Location header)".to_owned()),
             },
             400 if trimmed.is_empty() => ApiError::EmptyBadRequest { request },
@@ -1154,7 +1253,8 @@ impl Client {
                         serde_json::from_str::<Value>(trimmed)
                             .ok()
                             .and_then(|v| v.get("reason")?.as_str().map(str::to_owned))
-                    });
+                    })
+                    .map(|r| self.excerpt(&r));
                 ApiError::Forbidden { request, reason }
             }
             404 | 405 => match json {
@@ -1176,7 +1276,7 @@ impl Client {
                 status,
                 code: json.as_ref().map(|b| b.code).filter(|c| *c != 0),
                 description: json
-                    .map(|b| self.scrub(b.description))
+                    .map(|b| self.excerpt_long(&b.description))
                     .filter(|d| !d.is_empty()),
             },
             _ => ApiError::UnexpectedStatus {
@@ -1188,7 +1288,11 @@ impl Client {
     }
 
     fn business_error(&self, request: Box<RequestDesc>, body: ErrorBody) -> ApiError {
-        let description = self.scrub(body.description);
+        let description = self.excerpt_long(&body.description);
+        let body = ErrorBody {
+            message: self.excerpt_long(&body.message),
+            ..body
+        };
         match body.code {
             6520 => match name_taken(&description) {
                 Some(other_project) => ApiError::NameTaken {
@@ -1227,25 +1331,36 @@ impl Client {
         }
     }
 
-    /// The start of a body, on one line, token removed.
+    /// The start of a text from the server, on one line, token removed
+    /// first, then cut to 200 characters.
     fn excerpt(&self, text: &str) -> String {
-        let one_line: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(200)
-            .collect();
-        self.scrub(one_line)
+        self.inner.scrubber.excerpt(text, 200)
+    }
+
+    /// A server's description or message: token removed first, then cut to
+    /// 2,000 characters (it is shown whole when it is reasonable).
+    fn excerpt_long(&self, text: &str) -> String {
+        self.inner.scrubber.excerpt(text, 2000)
     }
 
     /// Removes the token from text that came from elsewhere (a proxy echoing
     /// headers, an error chain), in case it ever shows up there.
     fn scrub(&self, text: String) -> String {
-        let token = self.inner.token.expose_secret();
-        if !token.is_empty() && text.contains(token) {
-            text.replace(token, "[redacted]")
-        } else {
-            text
+        self.inner.scrubber.scrub_string(text)
+    }
+
+    fn too_large(&self, desc: &RequestDesc) -> ApiError {
+        ApiError::ResponseTooLarge {
+            request: Box::new(desc.clone()),
+            limit: self.inner.max_response_bytes,
         }
+    }
+
+    /// A 2xx answer whose body is a Zadig error object (`{"code":6521,…}`):
+    /// that error, never an empty result.
+    fn error_in_success(&self, raw: &Raw, desc: &RequestDesc) -> Option<ApiError> {
+        let body = error_object(&raw.body)?;
+        Some(self.business_error(Box::new(desc.clone()), body))
     }
 
     /// Reads every page of a paginated list until all `total` entries are seen
@@ -1261,8 +1376,14 @@ impl Client {
     where
         K: Fn(&T) -> String,
         F: Fn(u32) -> Fut,
-        Fut: Future<Output = Result<(i64, Vec<T>), ApiError>>,
+        Fut: Future<Output = Result<(i64, Vec<T>, usize), ApiError>>,
     {
+        let budget = self.inner.max_response_bytes * LISTING_BUDGET_ANSWERS;
+        let max_pages = self.inner.max_pages;
+        let runaway = |reason: String| ApiError::IncompleteListing {
+            what: what.to_owned(),
+            reason,
+        };
         let mut reason = String::new();
         for round in 1..=LIST_ROUNDS {
             if round > 1 {
@@ -1275,7 +1396,7 @@ impl Client {
                 // Counted as one retry per re-read.
                 self.inner.stats.retries[kind.index()].fetch_add(1, Ordering::Relaxed);
             }
-            let (total, first) = fetch(1).await?;
+            let (total, first, mut bytes) = fetch(1).await?;
             let Ok(expected) = usize::try_from(total) else {
                 reason = format!("Zadig reported a negative total ({total})");
                 continue;
@@ -1284,6 +1405,16 @@ impl Client {
             for item in first {
                 seen.entry(key(&item)).or_insert(item);
             }
+            // More than announced: the list changed between the count and
+            // the page, or the server is lying. Read again (bounded).
+            if seen.len() > expected {
+                reason = format!(
+                    "the server sent {} entries on the first page but announced a total of \
+                     {total}",
+                    seen.len()
+                );
+                continue;
+            }
             // Read on until every counted entry is seen. A page that brings nothing
             // new (empty, or a server that caps or ignores the page size) ends it.
             let mut stalled = seen.is_empty();
@@ -1291,7 +1422,21 @@ impl Client {
             let mut changed = None;
             while seen.len() < expected && !stalled {
                 page += 1;
-                let (t, items) = fetch(page).await?;
+                if page > max_pages {
+                    return Err(runaway(format!(
+                        "the server keeps sending pages ({max_pages} read, {} of the announced \
+                         {total} entries seen)",
+                        seen.len()
+                    )));
+                }
+                let (t, items, size) = fetch(page).await?;
+                bytes += size;
+                if u64::try_from(bytes).unwrap_or(u64::MAX) > budget {
+                    return Err(runaway(format!(
+                        "the server sent more than {} MiB of pages",
+                        budget / (1024 * 1024)
+                    )));
+                }
                 if t != total {
                     changed = Some(format!(
                         "the total went from {total} to {t} while the pages were read (entries were \
@@ -1302,6 +1447,12 @@ impl Client {
                 let before = seen.len();
                 for item in items {
                     seen.entry(key(&item)).or_insert(item);
+                }
+                if seen.len() > expected {
+                    changed = Some(format!(
+                        "the server sent more entries than its announced total ({total})"
+                    ));
+                    break;
                 }
                 stalled = seen.len() == before;
             }
@@ -1408,14 +1559,51 @@ fn check_count(what: &str, total: i64, got: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Decodes JSON with the path of the offending value in the error.
-fn decode<T: DeserializeOwned>(body: &[u8], desc: &RequestDesc) -> Result<T, ApiError> {
+/// Decodes JSON with the path of the offending value in the error. serde
+/// quotes the offending value: the message is scrubbed, then cut.
+pub fn decode<T: DeserializeOwned>(
+    body: &[u8],
+    desc: &RequestDesc,
+    scrubber: &Scrubber,
+) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| ApiError::Decode {
         request: Box::new(desc.clone()),
-        at: e.path().to_string(),
-        message: e.inner().to_string(),
+        at: scrubber.excerpt(&e.path().to_string(), 200),
+        message: scrubber.excerpt(&e.inner().to_string(), 300),
     })
+}
+
+/// The Zadig error object a body holds, if it is one: a JSON object with a
+/// non-zero `code` and nothing but the error fields (`code`, `message`,
+/// `description`, `extra`, `type`, `reason`), a message or description among
+/// them. No build, list or look-up answer has that shape.
+pub fn error_object(body: &[u8]) -> Option<ErrorBody> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    let map: serde_json::Map<String, Value> = serde_json::from_slice(body).ok()?;
+    let code = map.get("code")?.as_i64()?;
+    let known = ["code", "message", "description", "extra", "type", "reason"];
+    let has_text = map.contains_key("message") || map.contains_key("description");
+    if code == 0 || !has_text || map.keys().any(|k| !known.contains(&k.as_str())) {
+        return None;
+    }
+    serde_json::from_value(Value::Object(map)).ok()
+}
+
+/// Refuses a name Zadig's API cannot address in a URL path (`.`, `..`, `\`,
+/// control characters, surrounding spaces): such a request would reach
+/// another route, or another build.
+fn addressable(name: &str) -> Result<(), ApiError> {
+    match crate::core::validate::unaddressable_name(name) {
+        None => Ok(()),
+        Some(why) => Err(ApiError::Unaddressable {
+            name: crate::core::validate::shown_name(name),
+            why: why.to_owned(),
+        }),
+    }
 }
 
 /// An error and its sources, `: `-joined, without repeats.
@@ -1524,6 +1712,60 @@ mod tests {
             assert!(!e.contains("s3cr3t"), "{e}");
         }
         assert!(parse_endpoint("https://zadig.example.com/").is_ok());
+    }
+
+    #[test]
+    fn a_zadig_error_object_is_told_from_an_answer() {
+        let e = error_object(br#"{"code":6521,"description":"gone","message":"x"}"#)
+            .expect("an error object");
+        assert_eq!(e.code, 6521);
+        for not in [
+            &br#"{"total":0,"builds":[]}"#[..],
+            br#"{"code":0,"message":"success"}"#,
+            br#"{"code":6521,"message":"x","builds":[]}"#,
+            br#"{"code":6521}"#,
+            br#"[{"code":1,"message":"x"}]"#,
+            b"not json",
+        ] {
+            assert!(
+                error_object(not).is_none(),
+                "{}",
+                String::from_utf8_lossy(not)
+            );
+        }
+    }
+
+    #[test]
+    fn decode_errors_are_scrubbed_then_cut() {
+        let desc = RequestDesc {
+            method: "GET".into(),
+            path: "/x".into(),
+            build: None,
+            project: None,
+            attempts: 1,
+        };
+        let token = "tok-0123456789abcdef";
+        let body = format!(
+            r#"{{"total":"auth was Bearer {token}{}"}}"#,
+            "y".repeat(5000)
+        );
+        let err = decode::<BuildListResp>(body.as_bytes(), &desc, &Scrubber::with(token))
+            .expect_err("a string total");
+        let text = err.to_string();
+        assert!(!text.contains("0123456789"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+        assert!(text.len() < 1000, "{}", text.len());
+    }
+
+    #[test]
+    fn unaddressable_names_are_never_sent() {
+        for name in [".", "..", "a\\b", "a\nb", " a"] {
+            assert!(
+                matches!(addressable(name), Err(ApiError::Unaddressable { .. })),
+                "{name:?}"
+            );
+        }
+        assert!(addressable("demo-api.v2").is_ok());
     }
 
     #[test]

@@ -306,6 +306,44 @@ pub enum ApiError {
         reason: String,
     },
 
+    /// An answer larger than the cap (`--max-response-mib`): never read whole.
+    #[error(
+        "Zadig's answer to {request} is larger than {} MiB: refusing to read it (a proxy or a \
+         misconfigured server?); raise --max-response-mib if it is genuine",
+        limit.div_ceil(1024 * 1024)
+    )]
+    ResponseTooLarge {
+        /// The request.
+        request: Box<RequestDesc>,
+        /// The cap, in bytes.
+        limit: u64,
+    },
+
+    /// A read answered with another build than the one asked for.
+    #[error(
+        "Zadig answered {request} with build `{got}` instead of `{asked}`: refusing to compare \
+         another build's content (a proxy or cache in front of Zadig?)"
+    )]
+    WrongBuild {
+        /// The request.
+        request: Box<RequestDesc>,
+        /// The build asked for.
+        asked: String,
+        /// `project/name` of what came back (scrubbed, cut).
+        got: String,
+    },
+
+    /// A name Zadig's API cannot address in a URL path: never sent.
+    #[error(
+        "build {name} cannot be read through Zadig's API: its name {why}; rename it in the Zadig UI"
+    )]
+    Unaddressable {
+        /// The name, escaped for display.
+        name: String,
+        /// Why.
+        why: String,
+    },
+
     /// A create whose answer was lost, and whose read-back failed too: it may or
     /// may not have been applied.
     #[error(
@@ -416,6 +454,8 @@ impl ApiError {
             | ApiError::UnexpectedStatus { request, .. }
             | ApiError::Decode { request, .. }
             | ApiError::NotABuild { request, .. }
+            | ApiError::ResponseTooLarge { request, .. }
+            | ApiError::WrongBuild { request, .. }
             | ApiError::AmbiguousWrite { request, .. } => Some(request),
             _ => None,
         }
@@ -447,6 +487,8 @@ impl ApiError {
             | ApiError::UnexpectedStatus { request, .. }
             | ApiError::Decode { request, .. }
             | ApiError::NotABuild { request, .. }
+            | ApiError::ResponseTooLarge { request, .. }
+            | ApiError::WrongBuild { request, .. }
             | ApiError::AmbiguousWrite { request, .. } => Some(request),
             _ => None,
         }
@@ -533,6 +575,9 @@ fn rejected_message(request: &RequestDesc, code: i64, message: &str, description
         description
     };
     match code {
+        6520 | 6521 if request.method == "GET" => {
+            format!("Zadig refused {request} (code {code}): {detail}")
+        }
         6520 | 6521 => format!(
             "Zadig could not apply {request} (code {code}): {detail}. Usually a name in the \
              definition does not exist in Zadig (code host alias, build_os image label, cluster, \

@@ -611,7 +611,7 @@ fn f13_import_never_writes_a_second_definition() {
         "no second file"
     );
     assert!(
-        out.stdout.contains("demo/demo-api: defined in") && out.stdout.contains("all-apis.yaml"),
+        out.stdout.contains("`demo/demo-api`: defined in") && out.stdout.contains("all-apis.yaml"),
         "{}",
         out.stdout
     );

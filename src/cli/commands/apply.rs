@@ -253,7 +253,11 @@ async fn apply(
 ) -> anyhow::Result<Applied> {
     let plan = compute(client, prepared, opts, printer).await?;
     if plan.incomplete {
-        bail!("some projects could not be read (see the warnings): nothing was applied");
+        // Say why here: the plan's warnings are not printed on this path.
+        bail!(
+            "some projects could not be read: nothing was applied\n  {}",
+            plan.warnings.join("\n  ")
+        );
     }
     let (work, skipped) = select(&plan, saved.map(|p| p.changes.as_slice()));
     let mut report = Report {

@@ -52,7 +52,7 @@ pub async fn run(_global: &GlobalArgs, args: &EmulatorArgs, printer: &Printer) -
         ));
     }
     let token_hint = if args.tokens.is_empty() {
-        "any-token"
+        "any-token-of-16-chars-or-more"
     } else {
         // Never echo a configured token.
         "<one of your --token values>"

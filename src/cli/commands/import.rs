@@ -7,13 +7,15 @@ use anyhow::{Context as _, bail};
 
 use crate::cli::args::{CredentialMode, GlobalArgs, ImportArgs};
 use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::fs::{Written, write_inside};
 use crate::cli::live::{ReadScope, read_live};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
-use crate::core::import::{Credentials, Names, import_build_with};
+use crate::core::import::{Credentials, Names, file_stem, import_build_with};
 use crate::core::model::{Config, ProjectConfig};
 use crate::core::plan::ProjectLive;
+use crate::core::validate::{shown_name, unaddressable_name};
 
 /// Runs `import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> Outcome {
@@ -93,7 +95,27 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         CredentialMode::Env => Credentials::FromEnv,
         CredentialMode::Keep => Credentials::Keep,
     };
-    let dir = args.out.join(&args.project);
+    // Injective, visible file names (core::import::file_stem), for the
+    // project directory too.
+    let sub = file_stem(&args.project);
+    let dir = args.out.join(&sub);
+    // Names that differ only in case would share a file on a case-insensitive
+    // file system (macOS, Windows): refuse before writing anything.
+    let mut stems_seen = std::collections::HashMap::new();
+    for b in builds {
+        if !args.names.is_empty() && !args.names.iter().any(|n| n == b.name()) {
+            continue;
+        }
+        let file = format!("{}.yaml", file_stem(b.name()));
+        if let Some(other) = stems_seen.insert(file.to_ascii_lowercase(), b.name().to_owned()) {
+            bail!(
+                "builds {} and {} would share the file {file} on a case-insensitive file system: \
+                 import them one at a time (by name) into different directories",
+                shown_name(&other),
+                shown_name(b.name())
+            );
+        }
+    }
     let mut written = 0;
     let mut existing = Vec::new();
     let mut already = Vec::new();
@@ -115,31 +137,34 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         ) {
             Ok(i) => i,
             Err(e) => {
-                not_imported.push(format!("{}: {}", b.name(), e.reason));
+                let reason = match unaddressable_name(b.name()) {
+                    Some(why) => format!("its name {why}, so Zadig's API cannot read it"),
+                    None => e.reason,
+                };
+                not_imported.push(format!("{}: {reason}", shown_name(b.name())));
                 continue;
             }
         };
-        let rel = format!("{}/{}.yaml", args.project, file_name(b.name()));
-        let path = dir.join(format!("{}.yaml", file_name(b.name())));
+        let file = format!("{}.yaml", file_stem(b.name()));
+        let path = dir.join(&file);
+        // A build the directory defines in another file is not written again.
         if let Some(origin) = defined.get(&(args.project.clone(), b.name().to_owned()))
-            && origin.file != rel
+            && origin.file != format!("{sub}/{file}")
         {
             already.push(format!(
-                "{}/{}: defined in {}",
-                args.project,
-                b.name(),
+                "{}: defined in {}",
+                shown_name(&format!("{}/{}", args.project, b.name())),
                 args.out.join(&origin.file).display()
             ));
             continue;
         }
-        if path.exists() && !args.force {
-            existing.push(path);
-            continue;
+        match write_inside(&args.out, &sub, &file, imported.text.as_bytes(), args.force)? {
+            Written::Exists => {
+                existing.push(path);
+                continue;
+            }
+            Written::Written => {}
         }
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(&path, &imported.text)
-            .with_context(|| format!("cannot write {}", path.display()))?;
         written += 1;
         if !imported.erases.is_empty() {
             with_erases.push(format!("{}: {}", b.name(), imported.erases.join("; ")));
@@ -151,7 +176,13 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     if config.is_none() {
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
-        std::fs::write(&config_path, new_config(&args.project))
+        // A new file only: never through a (dangling) symbolic link.
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&config_path)
+            .and_then(|mut f| f.write_all(new_config(&args.project).as_bytes()))
             .with_context(|| format!("cannot write {}", config_path.display()))?;
     }
 
@@ -244,8 +275,23 @@ fn new_config(project: &str) -> String {
     format!(
         "# yaml-language-server: $schema=schemas/zadig-sync.schema.json\n\
          # Written by `zadig-sync import`. prune stays off until you choose.\n\
-         projects:\n  - key: {project}\n    prune: false\n"
+         projects:\n  - key: {}\n    prune: false\n",
+        yaml_scalar(project)
     )
+}
+
+/// A project key as a YAML scalar: plain when that reads back the same,
+/// else double-quoted (JSON strings are YAML).
+fn yaml_scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !s.starts_with('-');
+    if plain {
+        s.to_owned()
+    } else {
+        serde_json::Value::from(s).to_string()
+    }
 }
 
 /// `(project, name)` → where the directory defines it, for every build its
@@ -278,22 +324,6 @@ fn read_config(dir: &Path) -> anyhow::Result<Option<Config>> {
     let config: Config =
         serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(Some(config))
-}
-
-/// A build name as a file name (names with `/` cannot be addressed by the API
-/// anyway, but never write outside the directory).
-fn file_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c == '\0' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect::<String>()
-        .trim_start_matches('.')
-        .to_owned()
 }
 
 /// Writes the JSON Schemas next to the imported files, so editors check them.

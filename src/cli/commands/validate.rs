@@ -49,11 +49,17 @@ pub fn run(args: &ValidateArgs, printer: &Printer) -> Outcome {
 pub(crate) fn show_diagnostics(result: &LoadResult, contents: &fs::DirContents, printer: &Printer) {
     // Colour is decided per stream by anstream (`--color`, NO_COLOR, a
     // terminal or not): render styled and let it strip.
+    // Literal credential values never show in a snippet, on any line.
+    let secrets: Vec<String> = result
+        .builds
+        .iter()
+        .flat_map(|b| crate::core::secrets::credential_values(&b.def))
+        .collect();
     let text = if printer.quiet() {
         let errors: Vec<_> = result.errors().cloned().collect();
-        diagnostics::render(&errors, contents, true)
+        diagnostics::render_masked(&errors, contents, true, &secrets)
     } else {
-        diagnostics::render(&result.diagnostics, contents, true)
+        diagnostics::render_masked(&result.diagnostics, contents, true, &secrets)
     };
     printer.diagnostics(&text);
 }
