@@ -3,17 +3,17 @@
 
 pub mod args;
 pub mod commands;
+pub mod discover;
 pub mod exit;
 pub mod fs;
 pub mod live;
 pub mod pipeline;
 pub mod planfile;
 pub mod printer;
+pub mod progress;
 pub mod redact;
 pub mod session;
 pub mod settings;
-
-use clap::Parser;
 
 pub use exit::{ExitStatus, Outcome};
 
@@ -26,7 +26,7 @@ pub fn main() -> std::process::ExitCode {
             redact::scrub(&info.to_string())
         );
     }));
-    let cli = match args::Cli::try_parse() {
+    let cli = match args::parse() {
         Ok(cli) => cli,
         Err(err) => return exit::usage(&err),
     };

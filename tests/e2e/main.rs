@@ -7,5 +7,8 @@ mod common;
 mod apply;
 mod ci_contract;
 mod faults;
+mod flags;
 mod import;
+mod network;
 mod plan;
+mod terminal;
