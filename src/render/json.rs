@@ -6,14 +6,19 @@
 //! `not_compared`, no longer in `not_verifiable`; the apply report has the
 //! status `stale` (was `skipped`) for builds changed since the saved plan.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::Value;
 
 use super::View;
+use crate::core::cause::Cause;
 use crate::core::diagnostics::Diagnostic;
 use crate::core::diff::FieldChange;
 use crate::core::model::Kind;
-use crate::core::plan::{Action, Gap, NotCompared, NotVerifiable, Plan, Summary, Unmanaged};
+use crate::core::plan::{
+    Action, Gap, NotCompared, NotVerifiable, Plan, Summary, Unmanaged, WritePath,
+};
 
 /// The version of this format; bumped only on incompatible changes.
 pub const FORMAT_VERSION: &str = "2";
@@ -33,6 +38,9 @@ struct PlanJson<'a> {
     gaps: &'a [Gap],
     targets: &'a [String],
     diagnostics: Vec<DiagnosticJson<'a>>,
+    /// Changes per cause, with `plan --base` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_cause: Option<BTreeMap<Cause, usize>>,
 }
 
 /// One diagnostic, as every JSON output carries them.
@@ -74,7 +82,14 @@ struct ChangeJson<'a> {
     blocked_reason: Option<String>,
     live_update_time: Option<i64>,
     erases: &'a [String],
+    /// UI-only settings the preserving write keeps (issue 10).
+    kept: &'a [String],
+    /// `preserving`, `openapi` or `template` (absent for deletes).
+    write_path: Option<WritePath>,
     file: Option<&'a str>,
+    /// Why the change is there, with `plan --base` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<Cause>,
 }
 
 /// Renders a plan (or drift report) as pretty JSON with a final newline,
@@ -101,7 +116,10 @@ pub fn render(plan: &Plan, view: View, diags: &[Diagnostic]) -> String {
                 blocked_reason: c.blocked.as_ref().map(|b| b.reason()),
                 live_update_time: c.live_update_time,
                 erases: &c.erases,
+                kept: &c.kept,
+                write_path: c.write_path,
                 file: c.origin.as_deref(),
+                cause: c.cause,
             })
             .collect(),
         unmanaged: &plan.unmanaged,
@@ -112,6 +130,12 @@ pub fn render(plan: &Plan, view: View, diags: &[Diagnostic]) -> String {
         gaps: &plan.gaps,
         targets: &plan.targets,
         diagnostics: diagnostics(diags),
+        by_cause: super::by_cause(plan).map(|groups| {
+            groups
+                .into_iter()
+                .map(|(cause, changes)| (cause, changes.len()))
+                .collect()
+        }),
     };
     to_pretty(&doc)
 }

@@ -6,9 +6,12 @@ mod common;
 
 mod apply;
 mod ci_contract;
+mod ci_examples;
 mod faults;
 mod flags;
 mod import;
 mod network;
 mod plan;
+mod pull_request;
 mod terminal;
+mod ui_made;
