@@ -411,7 +411,8 @@ async fn an_unverifiable_create_is_reported_as_ambiguous() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_for_creates() {
-    // Nothing listens: the request was certainly not sent, so it may be re-sent.
+    // Nothing listens: the request was certainly not sent, so it may be re-sent;
+    // as nothing ever answered, only a couple of times (a wrong port, #12).
     let fake = FakeZadig::spawn().await;
     let mut cfg = fake.config();
     cfg.base_url = "http://127.0.0.1:1".into();
@@ -425,13 +426,18 @@ async fn a_refused_connection_is_retried_for_creates() {
         matches!(
             err,
             ApiError::Transport {
-                kind: TransportKind::Connect,
+                kind: TransportKind::Refused,
                 ..
             }
         ),
         "{err:?}"
     );
-    assert_eq!(err.request().map(|r| r.attempts), Some(3));
+    assert_eq!(err.request().map(|r| r.attempts), Some(2));
+    assert!(
+        err.to_string()
+            .starts_with("nothing answers at http://127.0.0.1:1:"),
+        "{err}"
+    );
     assert_eq!(client.stats().ambiguous_writes, 0, "no read-back needed");
 }
 
@@ -573,4 +579,50 @@ async fn a_retry_after_beyond_the_budget_gives_up_at_once() {
     );
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(err.to_string().contains("--concurrency"), "{err}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_after_an_answer_is_an_outage_retried_within_the_budget() {
+    // Answers once, then nothing listens: a restart, not a wrong endpoint.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]",
+                )
+                .await;
+        }
+        // The listener is dropped here: later connections are refused.
+    });
+    let fake = FakeZadig::spawn().await;
+    let mut cfg = fake.config();
+    cfg.base_url = format!("http://{addr}");
+    cfg.retry = RetryPolicy {
+        max_attempts: u32::MAX,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(50),
+        max_total: Duration::from_millis(600),
+    };
+    let client = Client::new(cfg).expect("client");
+    client.basic_images().await.expect("the first answer");
+    let err = client.clusters().await.expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            ApiError::Transport {
+                kind: TransportKind::Refused,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let attempts = err.request().map(|r| r.attempts).unwrap_or(0);
+    assert!(attempts > 2, "retried within the budget: {attempts}");
 }

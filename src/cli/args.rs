@@ -2,14 +2,23 @@
 //! [`super::settings`] step resolves these, the environment and `zadig-sync.yaml`
 //! into settings before any command runs.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Keep Zadig build definitions in git: plan, apply, detect drift, import.
 #[derive(Debug, Parser)]
-#[command(name = "zadig-sync", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "zadig-sync",
+    version = env!("ZADIG_SYNC_LONG_VERSION"),
+    about,
+    long_about = None,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Options that every command accepts, before or after the subcommand.
     #[command(flatten)]
@@ -50,6 +59,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    /// Time one request may spend on retries, in seconds (0: no retries).
+    /// Covers a Zadig restart: 503, 429 and dropped connections for a while.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60,
+          env = "ZADIG_SYNC_RETRY_BUDGET",
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub retry_budget: u64,
 
     /// Extra CA certificate (PEM) to trust for HTTPS.
     #[arg(long, global = true, value_name = "FILE")]
@@ -102,12 +118,17 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Write the JSON Schemas of zadig-sync.yaml and of a definition document.
     Schema(SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `zadig-sync man > zadig-sync.1`.
+    Man(ManArgs),
 }
 
 /// `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Definition directory (holds zadig-sync.yaml).
+    /// Definition directory, or any directory below it (zadig-sync.yaml is
+    /// searched for upwards, up to the repository root).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
 }
@@ -173,6 +194,9 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (needed without a terminal).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Only these projects (repeatable).
+    #[arg(long = "project", value_name = "KEY")]
+    pub projects: Vec<String>,
     /// Only these builds (repeatable).
     #[arg(long = "target", value_name = "PROJECT/NAME")]
     pub targets: Vec<String>,
@@ -199,6 +223,9 @@ pub struct DriftArgs {
     /// Only these projects (repeatable).
     #[arg(long = "project", value_name = "KEY")]
     pub projects: Vec<String>,
+    /// Only these builds (repeatable).
+    #[arg(long = "target", value_name = "PROJECT/NAME")]
+    pub targets: Vec<String>,
 }
 
 /// How import writes credential values.
@@ -264,6 +291,156 @@ pub struct SchemaArgs {
     pub check: bool,
 }
 
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {}
+
+/// Connection options, by argument id: what only commands that talk to Zadig
+/// use.
+const CONNECTION_ARGS: [&str; 7] = [
+    "endpoint",
+    "token_file",
+    "emulator",
+    "concurrency",
+    "timeout",
+    "ca_cert",
+    "retry_budget",
+];
+
+/// Options that mean nothing next to `--emulator` (it is the endpoint).
+const SERVER_ARGS: [&str; 3] = ["endpoint", "token_file", "ca_cert"];
+
+/// Parses the process arguments: clap, then the checks clap cannot express
+/// (options a command does not use; a value given with a space).
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// [`parse`] over given arguments (the first is the program name).
+pub fn parse_from<I, T>(argv: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let mut cmd = Cli::command();
+    let matches = match cmd.try_get_matches_from_mut(&argv) {
+        Ok(m) => m,
+        Err(mut e) => {
+            if let Some(tip) = spaced_value_tip(&argv) {
+                e.insert(
+                    ContextKind::Suggested,
+                    ContextValue::StyledStrs(vec![tip.into()]),
+                );
+            }
+            return Err(e);
+        }
+    };
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+    // Errors name the subcommand's usage, as clap's own do.
+    let sub = matches.subcommand_name().unwrap_or_default().to_owned();
+    let mut error = |kind: ErrorKind, message: String| match cmd.find_subcommand_mut(&sub) {
+        Some(s) => s.error(kind, message),
+        None => cmd.error(kind, message),
+    };
+    if let Some(message) = unused_option(&cli.command, &matches) {
+        return Err(error(ErrorKind::ArgumentConflict, message));
+    }
+    if let Some(message) = spaced_value_taken_as_dir(&cli, &argv) {
+        return Err(error(ErrorKind::InvalidValue, message));
+    }
+    Ok(cli)
+}
+
+/// Given on the command line (not from the environment or a default).
+fn given(matches: &ArgMatches, id: &str) -> bool {
+    matches.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+fn flag(id: &str) -> String {
+    format!("--{}", id.replace('_', "-"))
+}
+
+/// An option given on the command line that this command would ignore.
+/// Environment variables are not checked: CI sets them for every step.
+fn unused_option(command: &Command, matches: &ArgMatches) -> Option<String> {
+    let (name, works) = match command {
+        Command::Validate(_) => ("validate", "works offline"),
+        Command::Schema(_) => ("schema", "works offline"),
+        Command::Completions(_) => ("completions", "works offline"),
+        Command::Man(_) => ("man", "works offline"),
+        Command::Emulator(_) => ("emulator", "is the server"),
+        Command::Plan(_) | Command::Apply(_) | Command::Drift(_) | Command::Import(_) => {
+            if given(matches, "emulator")
+                && let Some(id) = SERVER_ARGS.iter().find(|id| given(matches, id))
+            {
+                return Some(format!(
+                    "{} is not used with --emulator: the in-process emulator is the server (drop \
+                     one of them)",
+                    flag(id)
+                ));
+            }
+            return None;
+        }
+    };
+    let id = CONNECTION_ARGS.iter().find(|id| given(matches, id))?;
+    Some(format!(
+        "`zadig-sync {name}` {works} and does not use {}: drop it",
+        flag(id)
+    ))
+}
+
+/// `--emulator state.json`: the tip for a value given with a space to an
+/// option whose value is optional (and so must be attached with `=`).
+fn spaced_value_tip(argv: &[OsString]) -> Option<String> {
+    let (option, value) = spaced_value(argv)?;
+    Some(format!(
+        "{option} takes its value with `=`: write `{option}={value}` (with a space, `{value}` is \
+         read as another argument)"
+    ))
+}
+
+/// The first `--emulator VALUE` (a separate word that is not an option).
+fn spaced_value(argv: &[OsString]) -> Option<(&'static str, String)> {
+    let words: Vec<&str> = argv.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    for pair in words.windows(2) {
+        if pair[0] == "--" {
+            return None;
+        }
+        if pair[0] == "--emulator" && !pair[1].starts_with('-') {
+            return Some(("--emulator", pair[1].to_owned()));
+        }
+    }
+    None
+}
+
+/// `plan --emulator state.json` parses, with `state.json` as the directory:
+/// an error with the tip, unless that really is a directory.
+fn spaced_value_taken_as_dir(cli: &Cli, argv: &[OsString]) -> Option<String> {
+    let (_, value) = spaced_value(argv)?;
+    let dir = match &cli.command {
+        Command::Plan(a) => &a.dir,
+        Command::Apply(a) => &a.dir,
+        Command::Drift(a) => &a.dir,
+        _ => return None,
+    };
+    if dir.as_os_str() != value.as_str() || dir.is_dir() {
+        return None;
+    }
+    let tip = spaced_value_tip(argv)?;
+    Some(format!(
+        "`{value}` was taken as the definition directory, and it is not one\n\ntip: {tip}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +457,39 @@ mod tests {
             .expect("parses");
         assert_eq!(cli.global.concurrency, 4);
         assert_eq!(cli.global.verbose, 2);
+    }
+
+    #[test]
+    fn unused_options_are_rejected() {
+        let err = parse_from(["zadig-sync", "validate", "--endpoint", "https://z"])
+            .expect_err("validate does not connect");
+        assert_eq!(err.kind(), ErrorKind::ArgumentConflict);
+        assert!(err.to_string().contains("does not use --endpoint"), "{err}");
+        let err = parse_from([
+            "zadig-sync",
+            "plan",
+            "--emulator",
+            "--endpoint",
+            "https://z",
+        ])
+        .expect_err("both");
+        assert!(
+            err.to_string().contains("not used with --emulator"),
+            "{err}"
+        );
+        assert!(parse_from(["zadig-sync", "plan", "--emulator"]).is_ok());
+        assert!(parse_from(["zadig-sync", "plan", "--endpoint", "https://z"]).is_ok());
+        assert!(parse_from(["zadig-sync", "validate", "-q"]).is_ok());
+    }
+
+    #[test]
+    fn a_spaced_value_gets_a_tip() {
+        let err = parse_from(["zadig-sync", "apply", "--emulator", "state.json", "defs"])
+            .expect_err("two positionals");
+        assert!(err.to_string().contains("--emulator=state.json"), "{err}");
+        let err = parse_from(["zadig-sync", "plan", "--emulator", "state.json"])
+            .expect_err("not a directory");
+        assert!(err.to_string().contains("--emulator=state.json"), "{err}");
     }
 
     #[test]

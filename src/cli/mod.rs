@@ -3,17 +3,17 @@
 
 pub mod args;
 pub mod commands;
+pub mod discover;
 pub mod exit;
 pub mod fs;
 pub mod live;
 pub mod pipeline;
 pub mod planfile;
 pub mod printer;
+pub mod progress;
 pub mod redact;
 pub mod session;
 pub mod settings;
-
-use clap::Parser;
 
 pub use exit::{ExitStatus, Outcome};
 
@@ -26,7 +26,7 @@ pub fn main() -> std::process::ExitCode {
             redact::scrub(&info.to_string())
         );
     }));
-    let cli = args::Cli::parse();
+    let cli = args::parse().unwrap_or_else(|e| e.exit());
     let printer = printer::Printer::init(&cli.global);
     settings::init_logging(&cli.global);
     let outcome = commands::dispatch(cli, &printer);

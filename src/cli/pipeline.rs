@@ -3,15 +3,14 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::bail;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::args::GlobalArgs;
 use super::fs::{DirContents, load_dir};
 use super::live::{ReadScope, read_live};
 use super::printer::Printer;
+use super::progress::Progress;
 use super::session::Session;
 use super::settings::Connection;
 use crate::core::load::LoadResult;
@@ -130,17 +129,17 @@ pub async fn compute(
         check_elsewhere: true,
         read_all: false,
     };
-    let bar = progress_bar(printer);
-    let progress = bar.clone().map(|bar| {
-        Arc::new(move |done: usize, total: usize| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }) as super::live::Progress
-    });
+    // Cleared when dropped: on an error, and when Ctrl-C cancels this future.
+    let bar = Arc::new(Progress::start(printer, "reading builds"));
+    let progress = {
+        let bar = bar.clone();
+        Some(
+            Arc::new(move |done: usize, total: usize| bar.set(done, total))
+                as super::live::Progress,
+        )
+    };
     let live = read_live(client, config, &scope, progress).await;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    drop(bar);
     let live = live?;
     let mut plan = plan(config, &prepared.desired, &live, opts);
     for (build, m) in &prepared.missing_env {
@@ -150,17 +149,4 @@ pub async fn compute(
         ));
     }
     Ok(plan)
-}
-
-fn progress_bar(printer: &Printer) -> Option<ProgressBar> {
-    if !printer.progress() {
-        return None;
-    }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} reading builds {pos}/{len} {wide_bar}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(120));
-    Some(bar)
 }

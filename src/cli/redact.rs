@@ -28,7 +28,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
 }
 
 /// A log writer: each event is collected whole, scrubbed, then written to
-/// stderr in one piece.
+/// stderr in one piece, above the progress bar.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ScrubbedStderr;
 
@@ -53,9 +53,7 @@ impl Drop for EventBuffer {
             return;
         }
         let text = String::from_utf8_lossy(&self.0);
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(scrub(&text).as_bytes());
-        let _ = err.flush();
+        let _ = super::progress::write_above_bar(scrub(&text).as_bytes());
     }
 }
 

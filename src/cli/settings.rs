@@ -72,6 +72,8 @@ pub struct Connection {
     pub ca_cert: Option<PathBuf>,
     /// Largest answer body read, in bytes (`--max-response-mib`).
     pub max_response_bytes: u64,
+    /// Time one request may spend on retries (`--retry-budget`).
+    pub retry_budget: Duration,
 }
 
 impl Connection {
@@ -107,6 +109,7 @@ impl Connection {
             timeout: Duration::from_secs(global.timeout),
             ca_cert: global.ca_cert.clone(),
             max_response_bytes: global.max_response_mib * 1024 * 1024,
+            retry_budget: Duration::from_secs(global.retry_budget),
         })
     }
 }

@@ -34,6 +34,10 @@ pub struct Faults {
     /// The next N updates (PUT `/openapi/build`) are answered with success
     /// but not stored: server-side loss that only a read-back can catch.
     pub lossy_updates: usize,
+    /// An outage window (a Zadig restart): for this long from the first
+    /// request after the faults are set, every request is answered 503, 429
+    /// and dropped in turn, without being handled. Zero: none.
+    pub outage: Duration,
     /// Seed of the deterministic random generator.
     pub seed: u64,
 }
@@ -51,6 +55,7 @@ impl Default for Faults {
             commit_then_500_rate: 0.0,
             retry_after_secs: 1,
             lossy_updates: 0,
+            outage: Duration::ZERO,
             seed: 0,
         }
     }
@@ -73,6 +78,10 @@ pub struct FaultState {
     /// Current settings (counters count down in place).
     pub faults: Faults,
     rng: fastrand::Rng,
+    /// When the outage window began (at the first request).
+    outage_started: Option<std::time::Instant>,
+    /// Requests failed by the outage so far (picks the next symptom).
+    outage_hits: usize,
 }
 
 fn is_read(method: &Method) -> bool {
@@ -90,7 +99,12 @@ impl FaultState {
     /// New settings; the generator restarts from their seed.
     pub fn new(faults: Faults) -> Self {
         let rng = fastrand::Rng::with_seed(faults.seed);
-        FaultState { faults, rng }
+        FaultState {
+            faults,
+            rng,
+            outage_started: None,
+            outage_hits: 0,
+        }
     }
 
     /// Draws only for enabled rates, so that turning one fault on does not
@@ -120,6 +134,19 @@ impl FaultState {
 
     /// Decides the fate of a request before it is handled.
     pub fn before(&mut self, method: &Method) -> PreFault {
+        if !self.faults.outage.is_zero() {
+            let started = *self
+                .outage_started
+                .get_or_insert_with(std::time::Instant::now);
+            if started.elapsed() < self.faults.outage {
+                self.outage_hits += 1;
+                return match self.outage_hits % 3 {
+                    1 => PreFault::Status(503),
+                    2 => PreFault::Status(429),
+                    _ => PreFault::Drop,
+                };
+            }
+        }
         if self.faults.fail_next > 0 {
             self.faults.fail_next -= 1;
             return PreFault::Status(503);
@@ -240,6 +267,20 @@ mod tests {
         assert!(!f.after_commit(false));
         assert!(f.after_commit(true));
         assert!(!f.after_commit(true));
+    }
+
+    #[test]
+    fn an_outage_fails_everything_for_its_window_then_ends() {
+        let mut f = FaultState::new(Faults {
+            outage: Duration::from_millis(150),
+            ..Faults::default()
+        });
+        assert_eq!(f.before(&Method::GET), PreFault::Status(503));
+        assert_eq!(f.before(&Method::PUT), PreFault::Status(429));
+        assert_eq!(f.before(&Method::GET), PreFault::Drop);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(f.before(&Method::GET), PreFault::None);
+        assert_eq!(f.before(&Method::POST), PreFault::None);
     }
 
     #[test]

@@ -9,11 +9,16 @@
 //! - lists are read page by page until every entry counted by `total` has been
 //!   seen, de-duplicated by name; anything short of a complete, consistent list
 //!   is an error (callers prune from lists);
-//! - GET, PUT and DELETE are retried with exponential backoff and jitter on
-//!   connection errors, timeouts, 429 (honouring `Retry-After`, which pauses the
-//!   whole run), 502, 503 and 504; a create is never blindly repeated: after an
+//! - GET, PUT and DELETE are retried with capped exponential backoff and
+//!   jitter, within a time budget per request (60 s by default), on connection
+//!   errors, timeouts, 429 (honouring `Retry-After`, which pauses the whole
+//!   run), 502, 503 and 504; a create is never blindly repeated: after an
 //!   ambiguous failure the build is read back and the create re-sent only if it
 //!   is absent;
+//! - an outage is reported once for the whole run, not once per request; a
+//!   refused connection before Zadig ever answered fails after
+//!   [`REFUSED_TRIES`] tries ("nothing answers at URL"), and a TLS failure
+//!   (e.g. `https://` to a plain-HTTP server) is not retried at all;
 //! - at most `concurrency` requests are in flight for the whole run, and a
 //!   request waiting to retry holds no slot;
 //! - the token lives in a [`SecretString`], travels in a sensitive
@@ -21,7 +26,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -35,7 +40,7 @@ use tokio::time::Instant;
 
 use super::error::{ApiError, RequestDesc, TransportKind};
 pub use super::retry::RetryPolicy;
-use super::retry::{Pacer, retry_after};
+use super::retry::{Outage, Pacer, REFUSED_TRIES, Symptom, retry_after};
 use super::wire::{
     BasicImage, BuildBrief, BuildDetail, BuildListResp, BuildTemplateList, Cluster, CodeHost,
     DockerfileTemplateList, ErrorBody, NamedId, OpenApiCluster, ProjectBrief, ProjectList,
@@ -107,12 +112,13 @@ impl ClientConfig {
         }
     }
 
-    /// Takes concurrency, timeout and the CA file (read now) from the CLI
-    /// settings.
+    /// Takes concurrency, timeout, the retry budget and the CA file (read now)
+    /// from the CLI settings.
     pub fn with_connection(mut self, conn: &Connection) -> Result<Self, ApiError> {
         self.concurrency = conn.concurrency;
         self.timeout = conn.timeout;
         self.max_response_bytes = conn.max_response_bytes;
+        self.retry = RetryPolicy::with_budget(conn.retry_budget);
         if let Some(path) = &conn.ca_cert {
             let pem = std::fs::read(path).map_err(|e| ApiError::Config {
                 message: format!(
@@ -289,6 +295,11 @@ struct Inner {
     permits: Semaphore,
     concurrency: usize,
     pacer: Pacer,
+    /// The outage in progress, shared by every request (one warning each).
+    outage: Outage,
+    /// Whether anything answered in this run: a refused connection is then
+    /// an outage to wait out, not a wrong endpoint.
+    answered: AtomicBool,
     stats: Stats,
     basic_images: OnceCell<Arc<Vec<BasicImage>>>,
     clusters: OnceCell<Arc<Vec<Cluster>>>,
@@ -403,6 +414,8 @@ impl Client {
                 permits: Semaphore::new(cfg.concurrency),
                 concurrency: cfg.concurrency,
                 pacer: Pacer::default(),
+                outage: Outage::default(),
+                answered: AtomicBool::new(false),
                 stats: Stats::default(),
                 basic_images: OnceCell::new(),
                 clusters: OnceCell::new(),
@@ -926,6 +939,7 @@ impl Client {
         let elapsed_ms = started.elapsed().as_millis();
         match result {
             Ok(raw) => {
+                inner.answered.store(true, Ordering::Relaxed);
                 tracing::debug!(
                     method = %req.method,
                     path = %req.desc.path,
@@ -937,7 +951,11 @@ impl Client {
             }
             Err(e) => {
                 let e = e.without_url();
-                let (kind, maybe_sent) = if e.is_connect() {
+                let (kind, maybe_sent) = if let Some(kind) = tls_failure(&e) {
+                    (kind, false)
+                } else if e.is_connect() && refused(&e) {
+                    (TransportKind::Refused, false)
+                } else if e.is_connect() {
                     (TransportKind::Connect, false)
                 } else if e.is_timeout() {
                     (TransportKind::Timeout, true)
@@ -970,9 +988,11 @@ impl Client {
             attempt += 1;
             let (err, wait_at_least) = match self.attempt(req).await {
                 Ok(raw) if raw.too_large => {
+                    self.outage_over();
                     return Err(self.too_large(&req.desc).with_attempts(attempt));
                 }
                 Ok(raw) if raw.status.is_success() => {
+                    self.outage_over();
                     return match self.error_in_success(&raw, &req.desc) {
                         Some(err) => Err(err.with_attempts(attempt)),
                         None => Ok(raw),
@@ -982,10 +1002,13 @@ impl Client {
                     let ra = self.note_throttle(&raw);
                     (self.error_for(&raw, &req.desc), ra)
                 }
-                Ok(raw) => return Err(self.error_for(&raw, &req.desc).with_attempts(attempt)),
+                Ok(raw) => {
+                    self.outage_over();
+                    return Err(self.error_for(&raw, &req.desc).with_attempts(attempt));
+                }
                 Err(t) => (self.transport_error(t, &req.desc), None),
             };
-            match self.retry_delay(attempt, started, wait_at_least) {
+            match self.retry_delay(attempt, started, wait_at_least, &err) {
                 Some(delay) => self.before_retry(req, attempt, delay, &err).await,
                 None => return Err(err.with_attempts(attempt)),
             }
@@ -1002,6 +1025,7 @@ impl Client {
             attempt += 1;
             let (err, wait_at_least) = match self.attempt(&req).await {
                 Ok(raw) if raw.status.is_success() => {
+                    self.outage_over();
                     match self.error_in_success(&raw, &req.desc) {
                         None => return Ok(WriteOutcome::Done),
                         Some(err) => {
@@ -1037,6 +1061,7 @@ impl Client {
                     }
                 }
                 Ok(raw) => {
+                    self.outage_over();
                     let err = self.error_for(&raw, &req.desc);
                     return self
                         .after_refusal(err, ambiguous, project, name, attempt)
@@ -1055,7 +1080,7 @@ impl Client {
                     }
                 }
             };
-            match self.retry_delay(attempt, started, wait_at_least) {
+            match self.retry_delay(attempt, started, wait_at_least, &err) {
                 Some(delay) => self.before_retry(&req, attempt, delay, &err).await,
                 None => return Err(err.with_attempts(attempt)),
             }
@@ -1152,14 +1177,42 @@ impl Client {
         Some(retry_after(&raw.headers).unwrap_or(self.inner.retry.base_delay))
     }
 
-    /// The delay before the next attempt, or `None` when the budget is spent.
+    /// An answer that is not part of an outage came: ends the outage.
+    fn outage_over(&self) {
+        if let Some(lasted) = self.inner.outage.answered(Instant::now()) {
+            tracing::info!(
+                lasted_s = lasted.as_secs(),
+                "Zadig answers again after {} s",
+                lasted.as_secs()
+            );
+        }
+    }
+
+    /// The delay before the next attempt after `err`, or `None` when it is not
+    /// worth retrying or the budget is spent. Reports the outage (once).
     fn retry_delay(
         &self,
         attempt: u32,
         started: Instant,
         wait_at_least: Option<Duration>,
+        err: &ApiError,
     ) -> Option<Duration> {
         let policy = &self.inner.retry;
+        let symptom = match err {
+            ApiError::Transport { kind, .. } => match kind {
+                // Retrying a handshake gives the same answer.
+                TransportKind::NotTls | TransportKind::Tls => return None,
+                TransportKind::Refused | TransportKind::Connect
+                    if !self.inner.answered.load(Ordering::Relaxed) && attempt >= REFUSED_TRIES =>
+                {
+                    return None;
+                }
+                TransportKind::Refused => Symptom::Refused,
+                TransportKind::Timeout => Symptom::Timeout,
+                TransportKind::Connect | TransportKind::Other => Symptom::Dropped,
+            },
+            other => Symptom::Status(other.status().unwrap_or(503)),
+        };
         if attempt >= policy.max_attempts {
             return None;
         }
@@ -1171,12 +1224,19 @@ impl Client {
         }
         if let Some(ra) = wait_at_least {
             // 429: the whole run waits, not only this request.
-            tracing::warn!(
+            tracing::debug!(
                 wait_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 retry_after_s = ra.as_secs(),
                 "Zadig asked to slow down (HTTP 429): pausing every request"
             );
             self.inner.pacer.push(delay);
+        }
+        if let Some(warning) = self
+            .inner
+            .outage
+            .failed(symptom, Instant::now(), policy.max_total)
+        {
+            tracing::warn!("{warning}");
         }
         Some(delay)
     }
@@ -1184,23 +1244,18 @@ impl Client {
     async fn before_retry(&self, req: &Req, attempt: u32, delay: Duration, err: &ApiError) {
         self.inner.stats.retries[req.kind.index()].fetch_add(1, Ordering::Relaxed);
         let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        if attempt >= 2 {
-            tracing::warn!(
-                method = %req.method, path = %req.desc.path, attempt, delay_ms, error = %err,
-                "retrying"
-            );
-        } else {
-            tracing::debug!(
-                method = %req.method, path = %req.desc.path, attempt, delay_ms, error = %err,
-                "retrying"
-            );
-        }
+        // One warning per outage comes from `retry_delay`; each retry is debug.
+        tracing::debug!(
+            method = %req.method, path = %req.desc.path, attempt, delay_ms, error = %err,
+            "retrying"
+        );
         // No concurrency slot is held here: `attempt` released it.
         tokio::time::sleep(delay).await;
     }
 
     fn transport_error(&self, t: TransportFailure, desc: &RequestDesc) -> ApiError {
         ApiError::Transport {
+            endpoint: self.endpoint(),
             request: Box::new(desc.clone()),
             kind: t.kind,
             detail: t.detail,
@@ -1619,6 +1674,51 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// The rustls error in an error chain, if any. rustls reports through
+/// `io::Error`s nested in `io::Error`s, whose `source()` skips the wrapped
+/// error: look inside them with `get_ref`.
+fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        cur = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => None,
+            },
+            None => err.source(),
+        };
+    }
+    None
+}
+
+/// A failed TLS handshake: [`TransportKind::NotTls`] when the answer was not
+/// TLS at all (a plain-HTTP server answers a ClientHello with `HTTP/1.1 400`,
+/// which rustls reads as a corrupt record), else [`TransportKind::Tls`].
+fn tls_failure(e: &reqwest::Error) -> Option<TransportKind> {
+    Some(match rustls_error(e)? {
+        rustls::Error::InvalidMessage(_) => TransportKind::NotTls,
+        _ => TransportKind::Tls,
+    })
+}
+
+/// Whether the connection was refused (nothing listens on the port).
+fn refused(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// The body of a plain create/update. `{keep: true}` credentials become

@@ -50,8 +50,14 @@ pub enum TransportKind {
     Connect,
     /// No complete answer within the per-request timeout.
     Timeout,
-    /// The connection broke (reset, closed mid-answer, TLS failure, …).
+    /// The connection broke (reset, closed mid-answer, …).
     Other,
+    /// The connection was refused: nothing listens at the endpoint's port.
+    Refused,
+    /// An `https://` endpoint answered the TLS handshake in plain HTTP.
+    NotTls,
+    /// The TLS handshake failed (an unknown CA, a wrong host name, …).
+    Tls,
 }
 
 /// Everything that can go wrong talking to Zadig.
@@ -74,8 +80,10 @@ pub enum ApiError {
     },
 
     /// Zadig could not be reached, or the connection broke.
-    #[error("{}", transport_message(request, *kind, detail, *timeout))]
+    #[error("{}", transport_message(endpoint, request, *kind, detail, *timeout))]
     Transport {
+        /// The endpoint (scheme, host, port and path; never a token).
+        endpoint: String,
         /// The request.
         request: Box<RequestDesc>,
         /// Connect, timeout or other.
@@ -420,6 +428,10 @@ impl ApiError {
     /// idempotent requests.
     pub fn is_transient(&self) -> bool {
         match self {
+            ApiError::Transport {
+                kind: TransportKind::NotTls | TransportKind::Tls,
+                ..
+            } => false,
             ApiError::Transport { .. } | ApiError::RateLimited { .. } => true,
             ApiError::Server { status, .. } => matches!(status, 502..=504),
             _ => false,
@@ -496,12 +508,26 @@ impl ApiError {
 }
 
 fn transport_message(
+    endpoint: &str,
     request: &RequestDesc,
     kind: TransportKind,
     detail: &str,
     timeout: Duration,
 ) -> String {
     match kind {
+        TransportKind::Refused => format!(
+            "nothing answers at {endpoint}: the connection was refused ({request}). Check the \
+             endpoint's host and port, and that Zadig is running"
+        ),
+        TransportKind::NotTls => format!(
+            "{endpoint} does not speak TLS: the server answered the TLS handshake in plain HTTP \
+             ({request}). If it has no TLS, use {} (the token then travels unencrypted)",
+            endpoint.replacen("https://", "http://", 1)
+        ),
+        TransportKind::Tls => format!(
+            "the TLS handshake with {endpoint} failed during {request}: {detail} (a private CA? \
+             pass --ca-cert FILE)"
+        ),
         TransportKind::Connect => format!(
             "could not connect to Zadig for {request}: {detail} (check the endpoint, the network, \
              and HTTPS_PROXY/NO_PROXY)"
@@ -609,5 +635,49 @@ fn fmt_excerpt(excerpt: &str) -> String {
         " with an empty body".to_owned()
     } else {
         format!(": {excerpt}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(kind: TransportKind) -> ApiError {
+        ApiError::Transport {
+            endpoint: "https://zadig.example.com:8443".to_owned(),
+            request: Box::new(RequestDesc {
+                method: "GET".to_owned(),
+                path: "/openapi/projects/project".to_owned(),
+                build: None,
+                project: None,
+                attempts: 1,
+            }),
+            kind,
+            detail: "invalid peer certificate: UnknownIssuer".to_owned(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn connection_failures_say_what_to_do() {
+        let refused = transport(TransportKind::Refused).to_string();
+        assert!(
+            refused.starts_with("nothing answers at https://zadig.example.com:8443:"),
+            "{refused}"
+        );
+        let not_tls = transport(TransportKind::NotTls).to_string();
+        assert!(
+            not_tls.contains("use http://zadig.example.com:8443"),
+            "{not_tls}"
+        );
+        let tls = transport(TransportKind::Tls).to_string();
+        assert!(
+            tls.contains("UnknownIssuer") && tls.contains("--ca-cert"),
+            "{tls}"
+        );
+        // Handshakes are not retried; a refused connection may be.
+        assert!(!transport(TransportKind::NotTls).is_transient());
+        assert!(!transport(TransportKind::Tls).is_transient());
+        assert!(transport(TransportKind::Refused).is_transient());
     }
 }

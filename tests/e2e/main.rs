@@ -6,5 +6,8 @@ mod common;
 
 mod apply;
 mod faults;
+mod flags;
 mod import;
+mod network;
 mod plan;
+mod terminal;

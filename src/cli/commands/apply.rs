@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context as _, bail};
 use tokio::sync::Semaphore;
@@ -24,6 +24,7 @@ use crate::cli::fs::content_hash;
 use crate::cli::pipeline::{check_targets, compute, connect, prepare};
 use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
+use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
 use crate::core::apply::{select, skip};
 use crate::core::model::BuildDef;
 use crate::core::plan::{Action, Change, Plan, PlanOptions};
@@ -35,15 +36,20 @@ use crate::zadig::client::{Client, WriteOutcome};
 /// Runs `apply`.
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Outcome {
     let saved = args.plan.as_deref().map(PlanFile::read).transpose()?;
-    if saved.is_some() && (!args.targets.is_empty() || args.allow_erase || args.allow_mass_delete) {
+    if saved.is_some()
+        && (!args.targets.is_empty()
+            || !args.projects.is_empty()
+            || args.allow_erase
+            || args.allow_mass_delete)
+    {
         bail!(
-            "--plan applies the saved plan as it was made: --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`"
+            "--plan applies the saved plan as it was made: --project, --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`"
         );
     }
     let projects = saved
         .as_ref()
         .map(|p| p.projects.clone())
-        .unwrap_or_default();
+        .unwrap_or_else(|| args.projects.clone());
     let prepared = prepare(&args.dir, &projects, printer)?;
     if prepared.load.has_errors() {
         bail!("the definition files have errors (shown above): nothing was applied");
@@ -68,6 +74,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         None => PlanOptions {
             allow_erase: args.allow_erase,
             allow_mass_delete: args.allow_mass_delete,
+            projects: args.projects.clone(),
             targets: args.targets.clone(),
             ..PlanOptions::default()
         },
@@ -76,6 +83,17 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
     check_targets(&opts.targets, prepared.config())?;
     let session = connect(global, &prepared, &args.dir).await?;
     let concurrency = usize::from(global.concurrency);
+    // Named in the confirmation prompt: where the writes will go.
+    let target = match (&session.emulator, &global.emulator) {
+        (Some(_), Some(Some(state))) => {
+            format!(
+                "the in-process emulator with state file {}",
+                state.display()
+            )
+        }
+        (Some(_), _) => "a throw-away in-process emulator".to_owned(),
+        (None, _) => session.client.endpoint(),
+    };
     let result = apply(
         &session.client,
         &prepared,
@@ -83,6 +101,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         &opts,
         args,
         concurrency,
+        &target,
         printer,
     )
     .await;
@@ -105,6 +124,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
 
 /// Plans, selects, confirms, writes, verifies. `None` when there was nothing
 /// to do or the user declined.
+#[allow(clippy::too_many_arguments)]
 async fn apply(
     client: &Client,
     prepared: &crate::cli::pipeline::Prepared,
@@ -112,9 +132,15 @@ async fn apply(
     opts: &PlanOptions,
     args: &ApplyArgs,
     concurrency: usize,
+    target: &str,
     printer: &Printer,
 ) -> anyhow::Result<Option<Report>> {
-    let plan = compute(client, prepared, opts, printer).await?;
+    // Before any write, Ctrl-C simply cancels (the progress bar clears).
+    let plan = until_interrupted(
+        compute(client, prepared, opts, printer),
+        "nothing was written",
+    )
+    .await?;
     if plan.incomplete {
         // Say why here: the plan's warnings are not printed on this path.
         bail!(
@@ -170,22 +196,28 @@ async fn apply(
         if args.output == ApplyOutputFormat::Human {
             printer.out(&render::human::render(&plan, View::Plan, printer.color()))?;
         }
-        if !args.auto_approve && !confirm(work.len())? {
+        if !args.auto_approve && !confirm(&work, target).await? {
             printer.out("Apply cancelled: nothing was changed.\n")?;
             return Ok(None);
         }
     }
 
     let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                flag.store(true, Ordering::SeqCst);
-            }
-        });
-    }
-    let stale = stale_builds(client, &work).await?;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let writing = Progress::start(printer, "writing");
+    let watcher = tokio::spawn(watch_interrupts(
+        interrupted.clone(),
+        in_flight.clone(),
+        writing.handle(),
+    ));
+    let stale = stale_builds(client, &work).await;
+    let stale = match stale {
+        Ok(s) => s,
+        Err(e) => {
+            watcher.abort();
+            return Err(e);
+        }
+    };
     let mut writes = Vec::new();
     for c in work {
         if stale.contains(&(c.project.clone(), c.name.clone())) {
@@ -200,13 +232,24 @@ async fn apply(
     let concurrency = Arc::new(Semaphore::new(concurrency));
     let (first, last): (Vec<Change>, Vec<Change>) =
         writes.into_iter().partition(|c| !c.action.deletes());
+    writing.set(0, first.len() + last.len());
     let mut written = Vec::new();
     for phase in [first, last] {
-        let outcomes = run_phase(client, phase, &concurrency, &interrupted).await;
+        let outcomes = run_phase(
+            client,
+            phase,
+            &concurrency,
+            &interrupted,
+            &in_flight,
+            &writing.handle(),
+        )
+        .await;
         for (c, o) in outcomes {
             written.push((c, o));
         }
     }
+    // Before the read-back draws its own bar.
+    drop(writing);
 
     // Read every written build back: accepted is not the same as stored.
     let attempted: Vec<String> = written
@@ -253,6 +296,7 @@ async fn apply(
         }
         report.outcomes.push(o);
     }
+    watcher.abort();
     report.interrupted = interrupted.load(Ordering::SeqCst);
     let order: BTreeMap<(&str, &str), usize> = plan
         .changes
@@ -269,23 +313,85 @@ async fn apply(
     Ok(Some(report))
 }
 
-/// Asks for `yes` on a terminal; refuses without one.
-fn confirm(count: usize) -> anyhow::Result<bool> {
+/// Ctrl-C while writing: acknowledged at once; no new write starts, writes in
+/// flight finish and are reported. A second Ctrl-C quits at once.
+async fn watch_interrupts(
+    interrupted: Arc<AtomicBool>,
+    in_flight: Arc<AtomicUsize>,
+    progress: ProgressHandle,
+) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    interrupted.store(true, Ordering::SeqCst);
+    let n = in_flight.load(Ordering::SeqCst);
+    progress.println(&format!(
+        "stopping: {n} write{} in flight; no new write starts (Ctrl-C again to quit at once)",
+        if n == 1 { "" } else { "s" }
+    ));
+    if tokio::signal::ctrl_c().await.is_ok() {
+        let n = in_flight.load(Ordering::SeqCst);
+        progress.clear();
+        progress.println(&format!(
+            "quitting with {n} write{} in flight: their outcome is unknown; run `zadig-sync plan` \
+             to see what was applied",
+            if n == 1 { "" } else { "s" }
+        ));
+        // Not through the exit-code mapping: the user asked to leave now.
+        std::process::exit(1);
+    }
+}
+
+/// The question: how many changes of each kind, and where they will be written.
+fn prompt(work: &[Change], target: &str) -> String {
+    let count = |a: Action| work.iter().filter(|c| c.action == a).count();
+    let kinds: Vec<String> = [
+        (Action::Create, "to create"),
+        (Action::Update, "to update"),
+        (Action::Replace, "to replace"),
+        (Action::Delete, "to delete"),
+    ]
+    .into_iter()
+    .map(|(a, what)| (count(a), what))
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    format!(
+        "Apply {} change{} to {target} ({})? Only 'yes' will be accepted: ",
+        work.len(),
+        if work.len() == 1 { "" } else { "s" },
+        kinds.join(", ")
+    )
+}
+
+/// Asks for `yes` on a terminal; refuses without one. Ctrl-C at the prompt
+/// declines.
+async fn confirm(work: &[Change], target: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "apply needs confirmation: no terminal to ask on, so pass --auto-approve (or apply a reviewed plan with --plan)"
         );
     }
-    let mut err = std::io::stderr().lock();
-    write!(
-        err,
-        "Apply {count} change{}? Only 'yes' will be accepted: ",
-        if count == 1 { "" } else { "s" }
-    )?;
-    err.flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(line.trim() == "yes")
+    {
+        let mut err = std::io::stderr().lock();
+        write!(err, "{}", prompt(work, target))?;
+        err.flush()?;
+    }
+    // A plain thread: a blocked read must not keep the runtime from ending.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
+        let _ = tx.send(read);
+    });
+    tokio::select! {
+        line = rx => Ok(line.context("cannot read the answer")??.trim() == "yes"),
+        signal = tokio::signal::ctrl_c() => {
+            signal.context("cannot read the answer")?;
+            eprintln!();
+            Ok(false)
+        }
+    }
 }
 
 /// Builds whose live `update_time` changed since the plan read them: re-read
@@ -335,12 +441,16 @@ async fn run_phase(
     changes: Vec<Change>,
     concurrency: &Arc<Semaphore>,
     interrupted: &Arc<AtomicBool>,
+    in_flight: &Arc<AtomicUsize>,
+    progress: &ProgressHandle,
 ) -> Vec<(Change, report::Outcome)> {
     let mut set = JoinSet::new();
     for c in changes {
         let client = client.clone();
         let sem = concurrency.clone();
         let stop = interrupted.clone();
+        let in_flight = in_flight.clone();
+        let progress = progress.clone();
         set.spawn(async move {
             let permit = sem.acquire_owned().await;
             let mut o = report::Outcome {
@@ -357,7 +467,11 @@ async fn run_phase(
                 o.reason = Some("interrupted before this write started".to_owned());
                 return (c, o);
             }
-            match write(&client, &c).await {
+            in_flight.fetch_add(1, Ordering::SeqCst);
+            let result = write(&client, &c).await;
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            progress.inc();
+            match result {
                 Ok(outcome) => {
                     o.status = Status::Applied;
                     o.resolved_after_ambiguity =

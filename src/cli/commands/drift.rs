@@ -4,7 +4,7 @@
 use crate::cli::args::{DriftArgs, GlobalArgs};
 use crate::cli::commands::plan::print;
 use crate::cli::exit::{ExitStatus, Outcome};
-use crate::cli::pipeline::{compute, connect, prepare};
+use crate::cli::pipeline::{check_targets, compute, connect, prepare};
 use crate::cli::printer::Printer;
 use crate::core::plan::PlanOptions;
 use crate::render::View;
@@ -14,9 +14,11 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Ou
     let prepared = prepare(&args.dir, &args.projects, printer)?;
     let opts = PlanOptions {
         projects: args.projects.clone(),
+        targets: args.targets.clone(),
         load_errors: prepared.load.has_errors(),
         ..PlanOptions::default()
     };
+    check_targets(&args.targets, prepared.config())?;
     let session = connect(global, &prepared, &args.dir).await?;
     let plan = compute(&session.client, &prepared, &opts, printer).await;
     session.close().await;

@@ -1,28 +1,52 @@
 //! One module per subcommand; [`dispatch`] is the one `match`.
 
 pub mod apply;
+pub mod completions;
 pub mod drift;
 pub mod emulator;
 pub mod import;
+pub mod man;
 pub mod plan;
 pub mod schema;
 pub mod validate;
 
 use super::args::{Cli, Command};
+use super::discover;
 use super::exit::Outcome;
 use super::printer::Printer;
+use super::progress::until_interrupted;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli, printer: &Printer) -> Outcome {
     let global = cli.global;
-    match cli.command {
+    let mut command = cli.command;
+    // zadig-sync.yaml is searched for from DIR upwards, once, for every
+    // command that reads a definition directory.
+    let note = |text: &str| printer.note(text);
+    match &mut command {
+        Command::Validate(a) => a.dir = discover::definition_dir(&a.dir, note)?,
+        Command::Plan(a) => a.dir = discover::definition_dir(&a.dir, note)?,
+        Command::Drift(a) => a.dir = discover::definition_dir(&a.dir, note)?,
+        Command::Apply(a) => a.dir = discover::definition_dir(&a.dir, note)?,
+        _ => {}
+    }
+    match command {
         Command::Validate(args) => validate::run(&args, printer),
         Command::Schema(args) => schema::run(&args, printer),
-        Command::Plan(args) => runtime()?.block_on(plan::run(&global, &args, printer)),
-        Command::Drift(args) => runtime()?.block_on(drift::run(&global, &args, printer)),
+        // Read-only: Ctrl-C cancels them at once (the progress bar clears).
+        Command::Plan(args) => runtime()?.block_on(until_interrupted(
+            plan::run(&global, &args, printer),
+            "nothing was written",
+        )),
+        Command::Drift(args) => runtime()?.block_on(until_interrupted(
+            drift::run(&global, &args, printer),
+            "nothing was written",
+        )),
         Command::Apply(args) => runtime()?.block_on(apply::run(&global, &args, printer)),
         Command::Import(args) => runtime()?.block_on(import::run(&global, &args, printer)),
         Command::Emulator(args) => runtime()?.block_on(emulator::run(&global, &args, printer)),
+        Command::Completions(args) => completions::run(&args, printer),
+        Command::Man(args) => man::run(&args, printer),
     }
 }
 
