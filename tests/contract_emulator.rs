@@ -205,6 +205,7 @@ async fn zadig_errors_become_typed_errors() {
             view: true,
             create: false,
             delete: false,
+            edit: false,
         },
     )]));
     let tokens = TokenPolicy::Tokens(HashMap::from([

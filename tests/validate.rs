@@ -338,11 +338,34 @@ fn documents(path: &Path) -> Vec<serde_json::Value> {
     serde_saphyr::from_multiple_with_options(&text, opts).expect("valid YAML")
 }
 
+/// The definition files and configs below `dir`: `*.yaml`, without the
+/// files the `exclude` of `dir/zadig-sync.yaml` leaves out (CI recipes).
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let exclude = std::fs::read_to_string(dir.join("zadig-sync.yaml"))
+        .ok()
+        .and_then(|t| serde_saphyr::from_str::<serde_json::Value>(&t).ok())
+        .map(|v| {
+            let globs: Vec<String> = v["exclude"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|g| g.as_str().map(str::to_owned))
+                .collect();
+            zadig_sync::core::load::exclude_set(&globs)
+        })
+        .unwrap_or_else(globset::GlobSet::empty);
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
         .map(|e| e.expect("entry").into_path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| {
+            let rel = p
+                .strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/");
+            !exclude.is_match(rel)
+        })
         .collect();
     files.sort();
     files

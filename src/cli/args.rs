@@ -180,6 +180,10 @@ pub struct PlanArgs {
     /// Plan more deletes than `max_deletes`.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// Tell this pull request's changes from changes made in Zadig: compare
+    /// with the definitions at this git revision (e.g. the merge base).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
 }
 
 /// `apply`.
@@ -305,7 +309,7 @@ pub struct ManArgs {}
 
 /// Connection options, by argument id: what only commands that talk to Zadig
 /// use.
-const CONNECTION_ARGS: [&str; 7] = [
+const CONNECTION_ARGS: [&str; 8] = [
     "endpoint",
     "token_file",
     "emulator",
@@ -313,6 +317,7 @@ const CONNECTION_ARGS: [&str; 7] = [
     "timeout",
     "ca_cert",
     "retry_budget",
+    "max_response_mib",
 ];
 
 /// Options that mean nothing next to `--emulator` (it is the endpoint).

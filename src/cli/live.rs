@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::core::catalog::Catalog;
 use crate::core::live::{LiveBuild, LiveRead};
-use crate::core::model::{BuildDef, Config, MASK, ParamValue};
+use crate::core::model::{BuildDef, Config, DockerfileSource, MASK, ParamValue};
 use crate::core::plan::{LiveState, ProjectLive};
 use crate::zadig::client::Client;
 use crate::zadig::error::ApiError;
@@ -100,11 +100,29 @@ pub async fn read_live(
         }
         Ok::<_, anyhow::Error>(out)
     };
-    let (lookups, listings) = tokio::join!(lookups, listings);
+    // Zadig's project list: declared projects must exist (one listing).
+    let project_list = client.projects();
+    let (lookups, listings, project_list) = tokio::join!(lookups, listings, project_list);
     let (full_catalog, openapi_catalog) = lookups.context("cannot read Zadig's look-ups")?;
     let listings = listings?;
+    // A token may lack the right to list projects (or a gateway may not route
+    // the list): then the check is skipped with a warning. Any other failure
+    // (nothing answers, a broken answer) is an error like any other read.
+    let project_list = match project_list {
+        Ok(p) => Some(p),
+        Err(e) if ui_api_unavailable(&e) => {
+            tracing::warn!(
+                "cannot list Zadig's projects ({e}); declared projects were not checked"
+            );
+            None
+        }
+        Err(e) => return Err(anyhow!(e).context("cannot list Zadig's projects")),
+    };
     let openapi_only = full_catalog.is_none();
     let mut catalog = full_catalog.or(openapi_catalog).unwrap_or_default();
+    catalog.projects = project_list
+        .as_ref()
+        .map(|ps| ps.iter().map(|p| p.project_key.clone()).collect());
 
     // Which builds to read fully: those with a definition or subject to prune,
     // never ignored ones or read-only ones. The targets are a set: the
@@ -245,8 +263,20 @@ pub async fn read_live(
             matches!(p, ProjectLive::Listed(bs) if bs.iter().any(|b| matches!(&b.read, LiveRead::Stored { model, .. }
                 if model.post_build.as_ref().and_then(|p| p.docker_build.as_ref()).is_some_and(|d| d.source == "template"))))
         });
+        // The definitions count too: a template that does not exist is found
+        // at plan time, and the preserving write needs dockerfile template ids.
+        let desires_build_template = scope
+            .desired
+            .iter()
+            .any(|d| matches!(d, BuildDef::Template(_)));
+        let desires_docker_template = scope.desired.iter().any(|d| {
+            matches!(d, BuildDef::Build(b) if b.docker_build_step.as_ref().is_some_and(|s| s.dockerfile_source == DockerfileSource::Template))
+        });
+        let uses_build_template = uses_build_template || desires_build_template;
+        let uses_docker_template = uses_docker_template || desires_docker_template;
         if uses_build_template {
             catalog.build_templates = client.build_templates().await?.as_ref().clone();
+            catalog.build_template_vars = template_vars(client, &catalog, &projects, scope).await;
         }
         if uses_docker_template {
             catalog.dockerfile_templates = client.dockerfile_templates().await?.as_ref().clone();
@@ -277,7 +307,7 @@ pub async fn read_live(
             .filter(|n| !live_names.contains(n))
             .collect();
         if !new_names.is_empty() {
-            elsewhere = find_elsewhere(client, config, &new_names).await;
+            elsewhere = find_elsewhere(client, config, &new_names, project_list).await;
         }
     }
 
@@ -286,6 +316,61 @@ pub async fn read_live(
         elsewhere,
         catalog,
     })
+}
+
+/// The current variables of every build template a live build or a
+/// definition uses (`GET /api/aslan/template/build/:id`, one per template,
+/// at once). A template that cannot be read (the token lacks
+/// `Template.View`) is left out: its unlisted variables are then not
+/// compared.
+async fn template_vars(
+    client: &Client,
+    catalog: &Catalog,
+    projects: &BTreeMap<String, ProjectLive>,
+    scope: &ReadScope<'_>,
+) -> BTreeMap<String, Vec<crate::zadig::wire::KeyVal>> {
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    for p in projects.values() {
+        if let ProjectLive::Listed(bs) = p {
+            for b in bs {
+                if let LiveRead::Stored { model, .. } = &b.read
+                    && !model.template_id.is_empty()
+                {
+                    ids.insert(model.template_id.clone());
+                }
+            }
+        }
+    }
+    for d in scope.desired {
+        if let BuildDef::Template(t) = d
+            && let Some(id) = catalog.build_template_id(&t.template_name)
+        {
+            ids.insert(id.to_owned());
+        }
+    }
+    let mut set = JoinSet::new();
+    for id in ids {
+        let client = client.clone();
+        set.spawn(async move {
+            let r = client.build_template(&id).await;
+            (id, r)
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((id, Ok(t))) => {
+                out.insert(id, t.pre_build.map(|p| p.envs).unwrap_or_default());
+            }
+            Ok((id, Err(e))) => {
+                tracing::warn!(
+                    "cannot read build template {id} ({e}); its unlisted variables are not compared"
+                );
+            }
+            Err(_) => {}
+        }
+    }
+    out
 }
 
 /// Whether an error means the UI API is not reachable with this token or
@@ -302,9 +387,9 @@ async fn read_one(
     compared: &BTreeSet<String>,
 ) -> Result<LiveRead, ApiError> {
     if !openapi_only {
-        match client.stored_build(project, name).await {
-            Ok(model) => {
-                return stored_with_credentials(client, project, name, model, compared).await;
+        match client.stored_build_raw(project, name).await {
+            Ok((model, raw)) => {
+                return stored_with_credentials(client, project, name, model, raw, compared).await;
             }
             Err(e @ ApiError::StoredModelUnavailable { .. })
             | Err(e @ ApiError::NotABuild { .. }) => {
@@ -350,6 +435,7 @@ async fn stored_with_credentials(
     project: &str,
     name: &str,
     model: StoredBuild,
+    raw: serde_json::Value,
     compared: &BTreeSet<String>,
 ) -> Result<LiveRead, ApiError> {
     let masked = model.template_id.is_empty()
@@ -368,6 +454,7 @@ async fn stored_with_credentials(
     Ok(LiveRead::Stored {
         model: Box::new(model),
         credentials,
+        raw: Some(Box::new(raw)),
     })
 }
 
@@ -379,14 +466,12 @@ async fn find_elsewhere(
     client: &Client,
     config: &Config,
     names: &BTreeSet<&str>,
+    projects: Option<Vec<crate::zadig::wire::ProjectBrief>>,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let projects = match client.projects().await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::debug!("cannot list projects to check build names ({e})");
-            return out;
-        }
+    let Some(projects) = projects else {
+        tracing::debug!("cannot list projects to check build names");
+        return out;
     };
     let mut set = JoinSet::new();
     for p in projects

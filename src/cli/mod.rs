@@ -6,6 +6,7 @@ pub mod commands;
 pub mod discover;
 pub mod exit;
 pub mod fs;
+pub mod git;
 pub mod live;
 pub mod pipeline;
 pub mod planfile;

@@ -13,9 +13,10 @@ use super::printer::Printer;
 use super::progress::Progress;
 use super::session::Session;
 use super::settings::Connection;
+use crate::core::cause::{BaseSide, annotate};
 use crate::core::load::LoadResult;
 use crate::core::model::Config;
-use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan};
+use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan, unknown_projects};
 use crate::core::secrets::{MissingEnv, credential_values, resolve_env};
 use crate::zadig::client::Client;
 
@@ -114,6 +115,26 @@ pub async fn compute(
     opts: &PlanOptions,
     printer: &Printer,
 ) -> anyhow::Result<Plan> {
+    compute_with_base(client, prepared, None, opts, printer).await
+}
+
+/// The definitions at a base revision (`plan --base`).
+pub struct BaseDefs {
+    /// In scope, `{from_env}` resolved as for the current definitions.
+    pub desired: Vec<DesiredBuild>,
+    /// Every file at the base loaded.
+    pub complete: bool,
+}
+
+/// [`compute`], and with a base, the cause of every change
+/// ([`crate::core::cause`]), judged against the same live state.
+pub async fn compute_with_base(
+    client: &Client,
+    prepared: &Prepared,
+    base: Option<&BaseDefs>,
+    opts: &PlanOptions,
+    printer: &Printer,
+) -> anyhow::Result<Plan> {
     let config = prepared.config();
     let projects: Vec<String> = config
         .projects
@@ -141,7 +162,35 @@ pub async fn compute(
     let live = read_live(client, config, &scope, progress).await;
     drop(bar);
     let live = live?;
+    let unknown: Vec<String> = unknown_projects(config, &live.catalog)
+        .into_iter()
+        .filter(|p| opts.projects.is_empty() || opts.projects.contains(p))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "zadig-sync.yaml declares {} that Zadig does not have: {} (a typo? a create there would make a build in a project that does not exist): nothing was planned or written",
+            if unknown.len() == 1 {
+                "a project"
+            } else {
+                "projects"
+            },
+            unknown
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let mut plan = plan(config, &prepared.desired, &live, opts);
+    if let Some(base) = base {
+        let base_plan = crate::core::plan::plan(config, &base.desired, &live, opts);
+        let side = BaseSide {
+            desired: &base.desired,
+            plan: &base_plan,
+            complete: base.complete,
+        };
+        annotate(&mut plan, &side, &prepared.desired, &live.catalog);
+    }
     for (build, m) in &prepared.missing_env {
         plan.warnings.push(format!(
             "{build}: {} is not set, so {} was not compared (apply needs it)",

@@ -2,7 +2,9 @@
 //! names a create body uses (build-api-one-read.md §1, §3), and that give the
 //! server defaults a definition leaves out (build-api.md §5.1).
 
-use crate::zadig::wire::{BasicImage, Cluster, CodeHost, NamedId, OpenApiCluster};
+use std::collections::BTreeMap;
+
+use crate::zadig::wire::{BasicImage, Cluster, CodeHost, KeyVal, NamedId, OpenApiCluster};
 
 /// The id of Zadig's local cluster (`setting.LocalClusterID`).
 pub const LOCAL_CLUSTER_ID: &str = "0123456789abcdef12345678";
@@ -55,6 +57,13 @@ pub struct Catalog {
     pub dockerfile_templates: Vec<NamedId>,
     /// Build templates (id, name).
     pub build_templates: Vec<NamedId>,
+    /// The current variables of build templates, by template id; a template
+    /// that could not be read is missing (its unlisted variables are then
+    /// not compared).
+    pub build_template_vars: BTreeMap<String, Vec<KeyVal>>,
+    /// The keys of every project Zadig has (`GET /openapi/projects/project`);
+    /// `None` when the list was not read.
+    pub projects: Option<Vec<String>>,
 }
 
 /// A basic image.
@@ -120,6 +129,8 @@ impl Catalog {
             }),
             dockerfile_templates: dockerfile_templates.to_vec(),
             build_templates: build_templates.to_vec(),
+            build_template_vars: BTreeMap::new(),
+            projects: None,
         }
     }
 
@@ -209,6 +220,20 @@ impl Catalog {
             .iter()
             .find(|t| t.id == id)
             .map(|t| t.name.as_str())
+    }
+
+    /// The id of a build template name.
+    pub fn build_template_id(&self, name: &str) -> Option<&str> {
+        self.build_templates
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.id.as_str())
+    }
+
+    /// The current variables of the template with this name, if read.
+    pub fn template_vars_by_name(&self, name: &str) -> Option<&[KeyVal]> {
+        let id = self.build_template_id(name)?;
+        self.build_template_vars.get(id).map(Vec::as_slice)
     }
 
     /// Name of a build template id.

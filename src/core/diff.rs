@@ -18,6 +18,9 @@ pub struct FieldChange {
     pub before: Option<Value>,
     /// Desired value; `None` when the definition leaves it out.
     pub after: Option<Value>,
+    /// Why it changes, when the plan has a base (`plan --base`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<crate::core::cause::Cause>,
 }
 
 /// The fields that differ between `before` and `after`.
@@ -65,6 +68,7 @@ fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Vec
             path: path.to_owned(),
             before: b.filter(|v| !is_empty(Some(v))).cloned(),
             after: a.filter(|v| !is_empty(Some(v))).cloned(),
+            cause: None,
         }),
     }
 }
@@ -136,6 +140,7 @@ fn walk_arrays(path: &str, b: &[Value], a: &[Value], out: &mut Vec<FieldChange>)
                 after: Some(Value::from(
                     common_a.into_iter().cloned().collect::<Vec<_>>(),
                 )),
+                cause: None,
             });
         }
         return;
@@ -147,6 +152,7 @@ fn walk_arrays(path: &str, b: &[Value], a: &[Value], out: &mut Vec<FieldChange>)
                 path: path.to_owned(),
                 before: (!b.is_empty()).then(|| Value::from(b.to_vec())),
                 after: (!a.is_empty()).then(|| Value::from(a.to_vec())),
+                cause: None,
             });
         }
         return;

@@ -5,8 +5,8 @@
 use super::canonical::to_yaml;
 use super::catalog::Catalog;
 use super::live::LiveBuild;
-use super::model::{BuildDef, Infrastructure, ParamValue};
-use super::normalize::{default_advanced_settings, normalize_live};
+use super::model::{BuildDef, CacheDirType, Infrastructure, ParamValue};
+use super::normalize::{default_advanced_settings, is_no_strategy, normalize_live, template_input};
 
 /// How credential values are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +113,15 @@ pub fn import_build(
             // Leave out what Zadig fills in anyway.
             let kubernetes = b.infrastructure == Infrastructure::Kubernetes;
             if let Some(adv) = &mut b.advanced_settings {
+                // "No strategy" (a dangling id) cannot be written: the file
+                // gets the default, and the plan shows the change.
+                if is_no_strategy(&adv.strategy_name) {
+                    adv.strategy_name.clear();
+                }
+                // `user_defined` is the default mode of an enabled cache.
+                if adv.cache_setting.dir_type == Some(CacheDirType::UserDefined) {
+                    adv.cache_setting.dir_type = None;
+                }
                 if *adv == default_advanced_settings(catalog) {
                     b.advanced_settings = None;
                 } else if kubernetes
@@ -126,6 +135,17 @@ pub fn import_build(
             }
         }
         BuildDef::Template(t) => {
+            // Every input that differs from the template's current value,
+            // and only those (build-api-ui-made.md §4).
+            if let Some(vars) = catalog.template_vars_by_name(&t.template_name) {
+                for ts in &mut t.target_services {
+                    ts.inputs.retain(|i| {
+                        vars.iter()
+                            .find(|v| v.key == i.key)
+                            .is_none_or(|v| template_input(v) != *i)
+                    });
+                }
+            }
             for ts in &mut t.target_services {
                 for i in ts.inputs.iter_mut().filter(|i| i.is_credential) {
                     let var = env_var_name(&name, &i.key);
@@ -141,8 +161,9 @@ pub fn import_build(
     );
     if !normalized.erases.is_empty() {
         text.push_str(&format!(
-            "# WARNING: this build has settings the OpenAPI cannot express: {}.\n\
-             # An apply that updates it would erase them; `zadig-sync plan` blocks such updates unless --allow-erase.\n",
+            "# NOTE: this build has settings this file cannot express: {}.\n\
+             # An apply keeps them (the preserving write, PUT /api/aslan/build/build); only the OpenAPI\n\
+             # fallback (no Build.Edit, an OpenAPI-only gateway) would erase them, and it needs --allow-erase.\n",
             normalized.erases.join("; ")
         ));
     }

@@ -39,6 +39,9 @@ pub enum LiveRead {
         /// Plain values of credential parameters that the stored model masked,
         /// read from the OpenAPI detail (key → value).
         credentials: BTreeMap<String, String>,
+        /// The stored model exactly as read, unknown fields included: the
+        /// base of the preserving write. `None`: `model` re-serialised.
+        raw: Option<Box<serde_json::Value>>,
     },
     /// Only the OpenAPI detail could be read (the UI API is not reachable):
     /// some fields cannot be compared.

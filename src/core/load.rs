@@ -133,9 +133,10 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
     let project_check = config_ok.then_some(&cfg);
 
     let skip_yml = config.is_none();
+    let exclude = exclude_set(&cfg.exclude);
     let files: Vec<&SourceFile> = files
         .iter()
-        .filter(|f| !(skip_yml && f.path == "zadig-sync.yml"))
+        .filter(|f| !(exclude.is_match(&f.path) || skip_yml && f.path == "zadig-sync.yml"))
         .collect();
     let definition_files = files.len();
     let (builds, name_spans) = load_files(&files, project_check, &mut diags);
@@ -159,6 +160,19 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
         builds,
         diagnostics: diags,
     }
+}
+
+/// The `exclude` globs of the configuration, matched against paths
+/// relative to the directory; invalid ones (an error of validation) match
+/// nothing.
+pub fn exclude_set(patterns: &[String]) -> globset::GlobSet {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        if let Ok(g) = globset::GlobBuilder::new(p).literal_separator(true).build() {
+            b.add(g);
+        }
+    }
+    b.build().unwrap_or_else(|_| globset::GlobSet::empty())
 }
 
 /// What loading a run of files found.
@@ -1297,6 +1311,38 @@ mod tests {
         load(Some(&config()), &files)
     }
 
+    #[test]
+    fn excluded_files_are_not_read_as_definitions() {
+        let cfg = file(
+            CONFIG_FILE,
+            "projects:\n  - key: demo\nexclude: [\"ci/**\", \"k8s/*.yaml\"]\n",
+        );
+        let files = [
+            file("api.yaml", API),
+            file("ci/github/workflow.yml", "on: push\njobs: {}\n"),
+            file("k8s/cronjob.yaml", "apiVersion: batch/v1\nkind: CronJob\n"),
+            // `*` stays within one directory.
+            file("k8s/deep/x.yaml", "kind: Nope\n"),
+        ];
+        let r = load(Some(&cfg), &files);
+        let errors: Vec<&str> = r.errors().map(|d| d.file.as_str()).collect();
+        assert_eq!(errors, ["k8s/deep/x.yaml"], "{:?}", lines(&r));
+        assert_eq!(r.builds.len(), 1);
+        assert_eq!(r.config.exclude, ["ci/**", "k8s/*.yaml"]);
+        let bad = file(
+            CONFIG_FILE,
+            "projects:\n  - key: demo\nexclude: [\"a[\", \"\"]\n",
+        );
+        let r = load(Some(&bad), &[file("api.yaml", API)]);
+        let msgs: Vec<String> = r.errors().map(|d| d.message.clone()).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("invalid exclude pattern `a[`"))
+                && msgs.iter().any(|m| m == "empty exclude pattern"),
+            "{msgs:?}"
+        );
+    }
+
     /// `file:line:col: severity: message` of every diagnostic.
     fn lines(r: &LoadResult) -> Vec<String> {
         r.diagnostics
@@ -1762,6 +1808,7 @@ target_services:
                         cache_setting: CacheSetting {
                             enabled: flag,
                             cache_dir: s.clone(),
+                            dir_type: None,
                         },
                         storages: Storages {
                             enabled: flag,

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod canonical;
 pub mod catalog;
+pub mod cause;
 pub mod diagnostics;
 pub mod diff;
 pub mod import;
@@ -12,6 +13,7 @@ pub mod load;
 pub mod model;
 pub mod normalize;
 pub mod plan;
+pub mod preserve;
 pub mod report;
 pub mod scrub;
 pub mod secrets;

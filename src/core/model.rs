@@ -106,7 +106,8 @@ pub struct BuildSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_build_step: Option<DockerBuildStep>,
     /// Advanced settings; absent means Zadig's defaults (timeout 60, local cluster,
-    /// its default strategy, 1000m/512Mi).
+    /// its default strategy, the `low` preset: 4000m/8192Mi limits, 1000m/1024Mi
+    /// requests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advanced_settings: Option<AdvancedSettings>,
 }
@@ -445,9 +446,25 @@ pub struct CacheSetting {
     /// Cache the directory between runs.
     #[serde(default)]
     pub enabled: bool,
-    /// The cached directory (only kept by Zadig when enabled).
+    /// The cached directory (only kept by Zadig when enabled, and used only
+    /// with `dir_type: user_defined`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cache_dir: String,
+    /// What the cache covers: `user_defined` (`cache_dir`, what the OpenAPI
+    /// stores; the default) or `workspace` (the whole workspace, the UI's
+    /// default; only the UI API can write it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir_type: Option<CacheDirType>,
+}
+
+/// What a build cache covers (`cache_dir_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheDirType {
+    /// The workspace.
+    Workspace,
+    /// `cache_dir`.
+    UserDefined,
 }
 
 impl CacheSetting {
@@ -662,6 +679,11 @@ pub struct Config {
     /// `--allow-mass-delete`.
     #[serde(default = "Config::default_max_deletes")]
     pub max_deletes: usize,
+    /// Files below the directory that are not definitions (CI files,
+    /// Kubernetes manifests): globs over paths relative to the directory,
+    /// e.g. `ci/**`. They are not read as definitions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 impl Config {
@@ -681,6 +703,7 @@ impl Default for Config {
             endpoint: None,
             projects: Vec::new(),
             max_deletes: Self::default_max_deletes(),
+            exclude: Vec::new(),
         }
     }
 }

@@ -16,10 +16,10 @@ use std::collections::BTreeSet;
 use super::catalog::Catalog;
 use super::live::{LiveBuild, LiveRead};
 use super::model::{
-    AdvancedSettings, BuildDef, BuildSpec, CacheSetting, DockerBuildStep, DockerfileSource,
-    Infrastructure, Input, Install, KeyValue, MASK, ParamType, ParamValue, Parameter, RepoInfo,
-    ResourceSpec, ScriptType, ServiceModule, StorageProperty, Storages, TargetService,
-    TemplateBuildSpec,
+    AdvancedSettings, BuildDef, BuildSpec, CacheDirType, CacheSetting, DockerBuildStep,
+    DockerfileSource, Infrastructure, Input, Install, KeyValue, MASK, ParamType, ParamValue,
+    Parameter, RepoInfo, ResourceSpec, ScriptType, ServiceModule, StorageProperty, Storages,
+    TargetService, TemplateBuildSpec,
 };
 use crate::zadig::wire::{
     BuildDetail, DetailRepo, DockerBuildWire, KeyVal, KeyValueWire, Output, PostBuild,
@@ -28,10 +28,76 @@ use crate::zadig::wire::{
 
 /// Timeout Zadig sets when `advanced_settings` is absent (§5.1).
 pub const DEFAULT_TIMEOUT: i64 = 60;
-/// CPU limit (millicores) Zadig sets when `advanced_settings` is absent.
-pub const DEFAULT_CPU_LIMIT: i64 = 1000;
-/// Memory limit (MiB) Zadig sets when `advanced_settings` is absent.
-pub const DEFAULT_MEMORY_LIMIT: i64 = 512;
+
+/// The resource presets (`pkg/setting/types.go`, build-api-ui-made.md §1):
+/// name, then cpu_limit, memory_limit, cpu_req, memory_req. `default` and any
+/// unknown `res_req` run with `low`'s numbers.
+pub const PRESETS: &[(&str, [i64; 4])] = &[
+    ("high", [16000, 32768, 4000, 4096]),
+    ("medium", [8000, 16384, 2000, 2048]),
+    ("low", [4000, 8192, 1000, 1024]),
+    ("min", [2000, 2048, 500, 512]),
+];
+
+fn preset_numbers(name: &str) -> [i64; 4] {
+    PRESETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .or_else(|| PRESETS.iter().find(|(n, _)| *n == "low"))
+        .map_or([4000, 8192, 1000, 1024], |(_, v)| *v)
+}
+
+/// The spec of a preset (`default` and unknown names: `low`).
+pub fn preset_spec(name: &str) -> ResourceSpec {
+    let [cpu_limit, memory_limit, cpu_req, memory_req] = preset_numbers(name);
+    ResourceSpec {
+        cpu_limit,
+        memory_limit,
+        cpu_req,
+        memory_req,
+        gpu_limit: String::new(),
+    }
+}
+
+/// `RequestSpec.FindResourceRequestType`: the preset whose four numbers all
+/// match (`low` before `default`), else `define`; always `define` with a GPU.
+pub fn resource_request_type(spec: &ResourceSpec) -> &'static str {
+    if !spec.gpu_limit.is_empty() {
+        return "define";
+    }
+    let numbers = [
+        spec.cpu_limit,
+        spec.memory_limit,
+        spec.cpu_req,
+        spec.memory_req,
+    ];
+    PRESETS
+        .iter()
+        .find(|(_, v)| *v == numbers)
+        .map_or("define", |(n, _)| n)
+}
+
+/// What runs (§1): `res_req_spec` when `res_req` is `define`, the preset's
+/// numbers otherwise (the UI leaves `res_req_spec` stale when a preset is
+/// picked).
+pub fn effective_resources(res_req: &str, spec: &ResourceSpec) -> ResourceSpec {
+    if res_req == "define" {
+        spec.clone()
+    } else {
+        preset_spec(res_req)
+    }
+}
+
+/// Whether a strategy name is the [`no_strategy`] marker.
+pub fn is_no_strategy(name: &str) -> bool {
+    name.starts_with("(none: strategy id ")
+}
+
+/// What the plan shows for "no scheduling strategy": a stored strategy id
+/// that no longer resolves (§3; `common/util/kubernetes.go`).
+pub fn no_strategy(id: &str) -> String {
+    format!("(none: strategy id {id} no longer exists)")
+}
 
 /// A live build in canonical form, with what the comparison must know besides.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -52,9 +118,9 @@ pub fn normalize_live(live: &LiveBuild, catalog: &Catalog) -> NormalizedLive {
     let mut out = NormalizedLive::default();
     let def = match &live.read {
         LiveRead::NotRead => None,
-        LiveRead::Stored { model, credentials } => {
-            Some(from_stored(live, model, credentials, catalog, &mut out))
-        }
+        LiveRead::Stored {
+            model, credentials, ..
+        } => Some(from_stored(live, model, credentials, catalog, &mut out)),
         LiveRead::Detail { detail, targets } => Some(from_detail(live, detail, targets, &mut out)),
     };
     out.def = def.map(|d| normalize_desired(&d, catalog));
@@ -92,11 +158,10 @@ fn normalize_build(b: &BuildSpec, catalog: &Catalog) -> BuildSpec {
         .advanced_settings
         .clone()
         .unwrap_or_else(|| default_advanced_settings(catalog));
-    if !adv.cache_setting.enabled {
-        // Zadig keeps the directory only when the cache is on.
-        adv.cache_setting.cache_dir.clear();
-    }
-    if let Some(strategy) = catalog.effective_strategy(&adv.cluster_name, &adv.strategy_name) {
+    normalize_cache(&mut adv.cache_setting);
+    if let Some(strategy) = catalog.effective_strategy(&adv.cluster_name, &adv.strategy_name)
+        && !is_no_strategy(&adv.strategy_name)
+    {
         adv.strategy_name = match b.infrastructure {
             // The stored-model read fills the default only for Kubernetes builds.
             Infrastructure::Kubernetes => strategy,
@@ -108,16 +173,56 @@ fn normalize_build(b: &BuildSpec, catalog: &Catalog) -> BuildSpec {
     b
 }
 
+/// The cache as it runs: off means nothing else matters; on defaults to
+/// `user_defined` (what the OpenAPI stores), and `workspace` ignores the
+/// directory.
+fn normalize_cache(c: &mut CacheSetting) {
+    if !c.enabled {
+        // Zadig keeps the directory only when the cache is on.
+        c.cache_dir.clear();
+        c.dir_type = None;
+        return;
+    }
+    let t = c.dir_type.unwrap_or(CacheDirType::UserDefined);
+    if t == CacheDirType::Workspace {
+        c.cache_dir.clear();
+    }
+    c.dir_type = Some(t);
+}
+
 fn normalize_template(t: &TemplateBuildSpec, catalog: &Catalog) -> TemplateBuildSpec {
     let mut t = t.clone();
     t.kind = None;
     t.name = t.name.trim().to_owned();
+    let vars = catalog.template_vars_by_name(&t.template_name);
     for ts in &mut t.target_services {
         for repo in &mut ts.repo_info {
             normalize_repo(repo, catalog);
         }
+        if let Some(vars) = vars {
+            ts.inputs = merged_inputs(vars, &ts.inputs);
+        }
     }
     t
+}
+
+/// What a template write stores per target (§4, `MergeBuildEnvs`): every
+/// template variable in the template's order; a given input replaces it
+/// (its type and credential flag included), the others keep the template's
+/// current value; inputs the template does not know are dropped.
+pub fn merged_inputs(vars: &[KeyVal], inputs: &[Input]) -> Vec<Input> {
+    vars.iter()
+        .map(|v| match inputs.iter().find(|i| i.key == v.key) {
+            Some(i) => i.clone(),
+            None => template_input(v),
+        })
+        .collect()
+}
+
+/// A template variable as the input a write stores when none is given.
+pub fn template_input(v: &KeyVal) -> Input {
+    let mut ignored = NormalizedLive::default();
+    input_from_kv(v, &mut ignored)
 }
 
 fn normalize_repo(repo: &mut RepoInfo, catalog: &Catalog) {
@@ -129,7 +234,9 @@ fn normalize_repo(repo: &mut RepoInfo, catalog: &Catalog) {
 }
 
 /// What Zadig stores when a create or update has no `advanced_settings`
-/// (§5.1): 60 minutes, the local cluster and its default strategy, 1000m/512Mi.
+/// (§5.1): 60 minutes, the local cluster and its default strategy, the `low`
+/// preset (build-api-ui-made.md §1: not 1000m/512Mi, which stays in
+/// `res_req_spec` but does not run).
 pub fn default_advanced_settings(catalog: &Catalog) -> AdvancedSettings {
     let local = catalog.local_cluster();
     let cluster_name = local.map(|c| c.name.clone()).unwrap_or_default();
@@ -140,11 +247,8 @@ pub fn default_advanced_settings(catalog: &Catalog) -> AdvancedSettings {
         timeout: DEFAULT_TIMEOUT,
         cluster_name,
         strategy_name,
-        resource_spec: ResourceSpec {
-            cpu_limit: DEFAULT_CPU_LIMIT,
-            memory_limit: DEFAULT_MEMORY_LIMIT,
-            ..ResourceSpec::default()
-        },
+        // Stored as `low` with a stale {1000, 512}: `low` is what runs (§1).
+        resource_spec: preset_spec("low"),
         cache_setting: CacheSetting::default(),
         storages: Storages::default(),
         use_host_docker_daemon: false,
@@ -235,6 +339,15 @@ fn fill_unverifiable_build(l: &mut BuildSpec, d: &BuildSpec, paths: &[String]) {
         }
         if has("advanced_settings.strategy_name") {
             la.strategy_name = da.strategy_name.clone();
+        }
+        if has("advanced_settings.resource_spec") {
+            la.resource_spec = da.resource_spec.clone();
+        }
+        if has("advanced_settings.cache_setting.dir_type") {
+            la.cache_setting.dir_type = da.cache_setting.dir_type;
+            if da.cache_setting.dir_type == Some(CacheDirType::Workspace) {
+                la.cache_setting.cache_dir.clear();
+            }
         }
     }
 }
@@ -437,22 +550,35 @@ fn from_stored(
             pre.cluster_id.clone()
         }
     };
-    let strategy_name = cluster
-        .and_then(|c| c.strategies.as_ref())
-        .and_then(|ss| ss.iter().find(|s| s.id == pre.strategy_id))
-        .map(|s| s.name.clone())
-        .unwrap_or_default();
+    let strategies = cluster.and_then(|c| c.strategies.as_ref());
+    let strategy_name = match strategies {
+        Some(ss) => match ss.iter().find(|s| s.id == pre.strategy_id) {
+            Some(s) => s.name.clone(),
+            None if pre.strategy_id.is_empty() => String::new(),
+            None => {
+                // §3: an id that no longer resolves means no strategy at all,
+                // not the default.
+                out.problems.push(format!(
+                    "strategy id {} no longer exists on cluster `{cluster_name}`: the build runs with no scheduling strategy (an apply sets the one the file names, or the default)",
+                    pre.strategy_id
+                ));
+                no_strategy(&pre.strategy_id)
+            }
+        },
+        None => String::new(),
+    };
+    let stored_spec = ResourceSpec {
+        cpu_limit: pre.res_req_spec.cpu_limit,
+        memory_limit: pre.res_req_spec.memory_limit,
+        cpu_req: pre.res_req_spec.cpu_req,
+        memory_req: pre.res_req_spec.memory_req,
+        gpu_limit: pre.res_req_spec.gpu_limit.clone(),
+    };
     let advanced_settings = AdvancedSettings {
         timeout: m.timeout,
         cluster_name,
         strategy_name,
-        resource_spec: ResourceSpec {
-            cpu_limit: pre.res_req_spec.cpu_limit,
-            memory_limit: pre.res_req_spec.memory_limit,
-            cpu_req: pre.res_req_spec.cpu_req,
-            memory_req: pre.res_req_spec.memory_req,
-            gpu_limit: pre.res_req_spec.gpu_limit.clone(),
-        },
+        resource_spec: effective_resources(&pre.res_req, &stored_spec),
         cache_setting: CacheSetting {
             enabled: m.cache_enable,
             cache_dir: if m.cache_enable {
@@ -460,6 +586,13 @@ fn from_stored(
             } else {
                 String::new()
             },
+            dir_type: m.cache_enable.then(|| {
+                if m.cache_dir_type == "workspace" {
+                    CacheDirType::Workspace
+                } else {
+                    CacheDirType::UserDefined
+                }
+            }),
         },
         storages: storages(pre.storages.as_ref()),
         use_host_docker_daemon: pre.use_host_docker_daemon,
@@ -480,6 +613,60 @@ fn from_stored(
     }
     if pre.upload_pkg {
         out.erases.push("package upload".to_owned());
+    }
+    // build-api-ui-made.md §2 and §5: what else an OpenAPI update resets.
+    if m.cache_enable && m.cache_dir_type == "workspace" {
+        out.erases.push(
+            "workspace cache (the OpenAPI can only store a user-defined cache directory)"
+                .to_owned(),
+        );
+    }
+    for e in &pre.envs {
+        let mut what = Vec::new();
+        if !e.script.is_empty() {
+            what.push("script");
+        }
+        if !e.call_function.is_empty() {
+            what.push("call_function");
+        }
+        if !e.registry_id.is_empty() {
+            what.push("registry_id");
+        }
+        if !e.file_path.is_empty() || !e.file_name.is_empty() || !e.file_id.is_empty() {
+            what.push("file");
+        }
+        if e.required {
+            what.push("required");
+        }
+        if !what.is_empty() {
+            out.erases
+                .push(format!("parameters[{}]: {}", e.key, what.join(", ")));
+        }
+    }
+    for (i, r) in m.repos.iter().enumerate() {
+        if r.hidden {
+            out.erases.push(format!("repo_info[{i}]: hidden"));
+        }
+        if !r.filter_regexp.is_empty() {
+            out.erases.push(format!("repo_info[{i}]: branch filter"));
+        }
+    }
+    for o in m.outputs.iter().filter(|o| !o.description.is_empty()) {
+        out.erases
+            .push(format!("description of output `{}`", o.name));
+    }
+    if pre.clean_workspace {
+        out.erases.push("clean workspace".to_owned());
+    }
+    if !pre.namespace.is_empty() {
+        out.erases.push(format!("namespace `{}`", pre.namespace));
+    }
+    if !pre.cluster_source.is_empty() {
+        out.erases
+            .push(format!("cluster source `{}`", pre.cluster_source));
+    }
+    if !pre.parameters.is_empty() {
+        out.erases.push("legacy parameters".to_owned());
     }
 
     BuildDef::Build(BuildSpec {
@@ -780,6 +967,23 @@ fn from_detail(
     let adv = d.advanced_settings.clone().unwrap_or_default();
     let cache = adv.cache_setting.clone().unwrap_or_default();
     let spec = adv.resource_spec.clone().unwrap_or_default();
+    let detail_spec = ResourceSpec {
+        cpu_limit: spec.cpu_limit,
+        memory_limit: spec.memory_limit,
+        cpu_req: spec.cpu_req,
+        memory_req: spec.memory_req,
+        gpu_limit: spec.gpu_limit,
+    };
+    // The detail shows `res_req_spec` but not `res_req`: only a spec equal to
+    // a preset's numbers says what runs (§1).
+    if resource_request_type(&detail_spec) == "define" {
+        out.not_verifiable
+            .push("advanced_settings.resource_spec".to_owned());
+    }
+    if cache.enabled {
+        out.not_verifiable
+            .push("advanced_settings.cache_setting.dir_type".to_owned());
+    }
     let post = d.post_build.clone().unwrap_or_default();
     post_build_erases(&post, out);
     BuildDef::Build(BuildSpec {
@@ -822,13 +1026,7 @@ fn from_detail(
             timeout: adv.timeout,
             cluster_name: adv.cluster_name.clone(),
             strategy_name: adv.strategy_name.clone(),
-            resource_spec: ResourceSpec {
-                cpu_limit: spec.cpu_limit,
-                memory_limit: spec.memory_limit,
-                cpu_req: spec.cpu_req,
-                memory_req: spec.memory_req,
-                gpu_limit: spec.gpu_limit,
-            },
+            resource_spec: detail_spec,
             cache_setting: CacheSetting {
                 enabled: cache.enabled,
                 cache_dir: if cache.enabled {
@@ -836,6 +1034,8 @@ fn from_detail(
                 } else {
                     String::new()
                 },
+                // The detail does not show the mode: see DETAIL_BLIND_SPOTS.
+                dir_type: None,
             },
             storages: Storages::default(),
             use_host_docker_daemon: adv.use_host_docker_daemon,

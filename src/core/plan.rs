@@ -10,10 +10,11 @@ use serde::Serialize;
 use super::canonical::to_yaml;
 use super::catalog::Catalog;
 use super::diff::{FieldChange, diff_values, unified_diff};
-use super::live::LiveBuild;
-use super::model::{BuildDef, Config, Kind, ProjectConfig};
+use super::live::{LiveBuild, LiveRead};
+use super::model::{BuildDef, Config, Kind, ParamValue, ProjectConfig};
 use super::normalize::{align_to_desired, normalize_desired, normalize_live};
-use super::secrets::{adopt_live_values, mask_pair};
+use super::preserve::preserving_body;
+use super::secrets::{adopt_live_values, mask_pair, wire_body};
 
 /// What happens to one build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -25,7 +26,9 @@ pub enum Action {
     Update,
     /// Delete a live build that has no definition (`prune: true`).
     Delete,
-    /// Delete and create again: a plain build becomes a template build or back.
+    /// A plain build becomes a template build or back, in place (§8 of
+    /// build-api-ui-made.md): an update through the other kind's endpoint,
+    /// never a delete.
     Replace,
 }
 
@@ -36,7 +39,7 @@ impl Action {
             Action::Create => "+",
             Action::Update => "~",
             Action::Delete => "-",
-            Action::Replace => "-/+",
+            Action::Replace => "~",
         }
     }
 
@@ -50,10 +53,52 @@ impl Action {
         }
     }
 
-    /// Whether the action deletes a live build.
+    /// Whether the action deletes a live build (a replace converts in place).
     pub fn deletes(self) -> bool {
-        matches!(self, Action::Delete | Action::Replace)
+        matches!(self, Action::Delete)
     }
+}
+
+/// Which request writes a build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WritePath {
+    /// `PUT /api/aslan/build/build`, the UI's save: the stored model changed
+    /// only where the definition says something; everything else is kept.
+    Preserving,
+    /// `POST` or `PUT /openapi/build`: a full replace from the definition.
+    Openapi,
+    /// `POST /openapi/build?source=template` or `PUT /openapi/build/:name/template`.
+    Template,
+}
+
+impl WritePath {
+    /// The request, for people.
+    pub fn describe(self, action: Action) -> &'static str {
+        match (self, action) {
+            (WritePath::Preserving, _) => {
+                "PUT /api/aslan/build/build (keeps what the file does not say)"
+            }
+            (WritePath::Openapi, Action::Create) => "POST /openapi/build",
+            (WritePath::Openapi, _) => "PUT /openapi/build (a full replace)",
+            (WritePath::Template, Action::Create) => "POST /openapi/build?source=template",
+            (WritePath::Template, _) => "PUT /openapi/build/:name/template",
+        }
+    }
+}
+
+/// The declared projects that Zadig's project list does not have. Empty
+/// when the list was not read.
+pub fn unknown_projects(config: &Config, catalog: &Catalog) -> Vec<String> {
+    let Some(known) = &catalog.projects else {
+        return Vec::new();
+    };
+    config
+        .projects
+        .iter()
+        .filter(|p| !known.contains(&p.key))
+        .map(|p| p.key.clone())
+        .collect()
 }
 
 /// A guard that keeps a change from being applied.
@@ -93,6 +138,17 @@ pub enum Blocked {
         /// The parameters.
         paths: Vec<String>,
     },
+    /// `{keep: true}` on a credential the live build does not have under that
+    /// key: Zadig would store "" (or the mask itself) (§6).
+    KeepWithoutValue {
+        /// The parameters.
+        paths: Vec<String>,
+    },
+    /// The definition names a build template Zadig does not have.
+    UnknownTemplate {
+        /// The template name.
+        template: String,
+    },
 }
 
 impl Blocked {
@@ -107,6 +163,8 @@ impl Blocked {
             Blocked::ReadOnly { .. } => "read_only",
             Blocked::NameTaken { .. } => "name_taken",
             Blocked::KeepOnCreate { .. } => "keep_on_create",
+            Blocked::KeepWithoutValue { .. } => "keep_without_value",
+            Blocked::UnknownTemplate { .. } => "unknown_template",
         }
     }
 
@@ -140,6 +198,13 @@ impl Blocked {
                 "`keep: true` on a build that does not exist yet ({}): give a value or `from_env`",
                 paths.join(", ")
             ),
+            Blocked::KeepWithoutValue { paths } => format!(
+                "`keep: true` where the live build has no credential under that key, so there is nothing to keep ({}): give a value or `from_env`",
+                paths.join(", ")
+            ),
+            Blocked::UnknownTemplate { template } => format!(
+                "build template `{template}` does not exist in Zadig: create it first, or fix `template_name`"
+            ),
         }
     }
 }
@@ -164,8 +229,27 @@ pub struct Change {
     /// SHA-256 of the live build as read (credential values masked first):
     /// catches edits within the same second, which `update_time` cannot.
     pub live_fingerprint: Option<String>,
-    /// UI-only settings the write would erase (allowed by `--allow-erase`).
+    /// UI-only settings an OpenAPI write would erase (allowed by
+    /// `--allow-erase`). With the preserving write they are kept instead, and
+    /// this is what its fallback would erase.
     pub erases: Vec<String>,
+    /// UI-only settings the preserving write keeps from the live build.
+    pub kept: Vec<String>,
+    /// The request that writes it (absent for deletes).
+    pub write_path: Option<WritePath>,
+    /// With the preserving write: the OpenAPI fallback (the UI API refuses
+    /// the write: 403, 404, 405) is allowed, because it erases nothing or
+    /// `--allow-erase` was given.
+    #[serde(skip)]
+    pub fallback_allowed: bool,
+    /// With the preserving write: the body (the stored model changed where
+    /// the definition says), or why it could not be made. Unmasked: never
+    /// serialised, never printed.
+    #[serde(skip)]
+    pub write_body: Option<Result<serde_json::Value, String>>,
+    /// Why it is in the plan, when the plan has a base (`plan --base`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<super::cause::Cause>,
     /// Unified diff of the canonical YAML, live → desired, values masked.
     #[serde(skip)]
     pub diff: String,
@@ -460,6 +544,11 @@ pub fn plan(
                     live_update_time: Some(b.brief.update_time),
                     live_fingerprint: normalized.def.as_ref().map(fingerprint),
                     erases: Vec::new(),
+                    kept: Vec::new(),
+                    write_path: None,
+                    fallback_allowed: false,
+                    write_body: None,
+                    cause: None,
                     diff,
                     desired: None,
                     origin: None,
@@ -544,6 +633,19 @@ fn plan_one(
     let name = d.def.name();
     let catalog = &live.catalog;
     let desired = normalize_desired(&d.def, catalog);
+    // Template writes send every variable per target, as compared: the
+    // definition's inputs over the template's current values (§4).
+    let template_body = match wire_body(&d.def) {
+        Some(BuildDef::Template(mut t)) => {
+            if let Some(vars) = catalog.template_vars_by_name(&t.template_name) {
+                for ts in &mut t.target_services {
+                    ts.inputs = super::normalize::merged_inputs(vars, &ts.inputs);
+                }
+            }
+            Some(Ok(serde_json::to_value(&t).unwrap_or_default()))
+        }
+        _ => None,
+    };
     let base = Change {
         project: pc.key.clone(),
         name: name.to_owned(),
@@ -554,10 +656,22 @@ fn plan_one(
         live_update_time: None,
         live_fingerprint: None,
         erases: Vec::new(),
+        kept: Vec::new(),
+        write_path: Some(match desired.kind() {
+            Kind::Build => WritePath::Openapi,
+            Kind::TemplateBuild => WritePath::Template,
+        }),
+        fallback_allowed: false,
+        write_body: template_body,
+        cause: None,
         diff: String::new(),
         desired: Some(d.def.clone()),
         origin: Some(d.origin.clone()),
     };
+    if let Some(w) = strategy_warning(&d.def, catalog) {
+        plan.warnings.push(format!("{}: {w}", d.origin));
+    }
+    let unknown_template = unknown_template(&desired, catalog);
 
     let Some(current) = current else {
         // A new build is shown as written, without the defaults Zadig adds.
@@ -577,9 +691,20 @@ fn plan_one(
             .collect();
         let blocked = match other {
             Some(project) => Some(Blocked::NameTaken { project }),
+            None if unknown_template.is_some() => unknown_template,
             None if !keep_paths.is_empty() => Some(Blocked::KeepOnCreate { paths: keep_paths }),
             None => None,
         };
+        if let BuildDef::Build(b) = &desired
+            && b.advanced_settings.as_ref().is_some_and(|a| {
+                a.cache_setting.dir_type == Some(super::model::CacheDirType::Workspace)
+            })
+        {
+            plan.warnings.push(format!(
+                "{}: the OpenAPI create cannot store a workspace cache (it stores a user-defined directory): apply sets it right after through the UI API (PUT /api/aslan/build/build, needs Build.Edit)",
+                d.origin
+            ));
+        }
         plan.changes.push(Change {
             diff: unified_diff("", &to_yaml(&shown), 3),
             blocked,
@@ -611,17 +736,43 @@ fn plan_one(
     // The fingerprint (a SHA-256 of the canonical JSON) is kept only on
     // changes: it is computed below, once a change is certain, not for every
     // unchanged build (most of a large plan).
+    let keep_missing = keep_without_value(&d.def, &live_def);
+    let fallback_erases = fallback_erases(&normalized.erases, &desired, &live_def);
     if live_def.kind() != desired.kind() {
+        // In place (§8): the template PUT turns a plain build into a template
+        // build, the OpenAPI PUT turns a template build into a plain one.
         let live_fingerprint = Some(fingerprint(&live_def));
         let mut before = live_def.clone();
         let mut after = desired.clone();
         mask_pair(Some(&mut before), Some(&mut after));
+        // Only template → plain goes through the OpenAPI PUT; the template
+        // PUT keeps every other stored field.
+        let fallback_erases = if desired.kind() == Kind::Build {
+            fallback_erases
+        } else {
+            Vec::new()
+        };
+        let blocked = if protected {
+            Some(Blocked::Protected)
+        } else if unknown_template.is_some() {
+            unknown_template
+        } else if !keep_missing.is_empty() {
+            Some(Blocked::KeepWithoutValue {
+                paths: keep_missing,
+            })
+        } else if !fallback_erases.is_empty() && !opts.allow_erase {
+            Some(Blocked::Erase {
+                settings: fallback_erases.clone(),
+            })
+        } else {
+            None
+        };
         plan.changes.push(Change {
             action: Action::Replace,
-            blocked: protected.then_some(Blocked::Protected),
+            blocked,
             live_update_time: update_time,
             live_fingerprint,
-            erases: normalized.erases,
+            erases: fallback_erases,
             diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
             ..base
         });
@@ -650,6 +801,18 @@ fn plan_one(
         .cloned()
         .collect();
     not_verifiable.extend(adopt_live_values(&mut after, &live_def));
+    // Without the template's current variables (no `Template.View`), the
+    // variables a file does not list cannot be compared (§4).
+    if let BuildDef::Template(t) = &after
+        && catalog.template_vars_by_name(&t.template_name).is_none()
+    {
+        for ts in &t.target_services {
+            not_verifiable.push(format!(
+                "target_services[{}/{}].inputs (the variables the file does not list)",
+                ts.service_name, ts.service_module
+            ));
+        }
+    }
     // "" runs with the cluster's default strategy; without the cluster's
     // strategies (OpenAPI-only mode, a deleted cluster) that name is unknown.
     if let BuildDef::Build(b) = &after
@@ -713,14 +876,52 @@ fn plan_one(
         return;
     }
     let live_fingerprint = Some(fingerprint(&live_def));
+    // Plain builds read through the stored model are written like the UI
+    // writes them (§9): nothing the file does not say is lost.
+    let preserving = match (&d.def, &current.read) {
+        (BuildDef::Build(b), LiveRead::Stored { model, raw, .. }) => {
+            let stored = raw
+                .as_deref()
+                .cloned()
+                .unwrap_or_else(|| serde_json::to_value(model.as_ref()).unwrap_or_default());
+            match wire_body(&BuildDef::Build(b.clone())) {
+                Some(BuildDef::Build(wire)) => match preserving_body(&stored, &wire, catalog) {
+                    Ok(body) => Some(Some(Ok(body))),
+                    // A name this run could not turn into an id (a look-up
+                    // that failed, a typo): the OpenAPI path, guarded, and
+                    // Zadig's own answer if it is a typo.
+                    Err(e) => {
+                        plan.warnings.push(format!(
+                            "{}/{name}: the preserving write cannot be made ({e}): the OpenAPI update is used instead",
+                            pc.key
+                        ));
+                        None
+                    }
+                },
+                // An unresolved `from_env`: apply refuses before any write.
+                _ => Some(None),
+            }
+        }
+        _ => None,
+    };
     let blocked = if protected {
         Some(Blocked::Protected)
-    } else if !normalized.erases.is_empty() && !opts.allow_erase {
+    } else if unknown_template.is_some() {
+        unknown_template
+    } else if !keep_missing.is_empty() {
+        Some(Blocked::KeepWithoutValue {
+            paths: keep_missing,
+        })
+    } else if preserving.is_none() && !fallback_erases.is_empty() && !opts.allow_erase {
         Some(Blocked::Erase {
-            settings: normalized.erases.clone(),
+            settings: fallback_erases.clone(),
         })
     } else {
         None
+    };
+    let (write_path, kept, write_body) = match preserving {
+        Some(body) => (Some(WritePath::Preserving), fallback_erases.clone(), body),
+        None => (base.write_path, Vec::new(), base.write_body.clone()),
     };
     plan.changes.push(Change {
         action: Action::Update,
@@ -728,10 +929,99 @@ fn plan_one(
         blocked,
         live_update_time: update_time,
         live_fingerprint,
-        erases: normalized.erases,
+        fallback_allowed: fallback_erases.is_empty() || opts.allow_erase,
+        erases: fallback_erases,
+        kept,
+        write_path,
+        write_body,
         diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
         ..base
     });
+}
+
+/// `{keep: true}` values whose key the live build has no credential under.
+fn keep_without_value(def: &BuildDef, live: &BuildDef) -> Vec<String> {
+    def.credentials()
+        .into_iter()
+        .filter(|(_, v)| matches!(v, ParamValue::Keep))
+        .filter(|(path, _)| {
+            let BuildDef::Build(l) = live else {
+                return true;
+            };
+            !l.parameters
+                .iter()
+                .any(|p| p.is_credential && format!("parameters[{}].default_value", p.key) == *path)
+        })
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// What an OpenAPI write would erase: the live build's UI-only settings,
+/// and a workspace cache the definition asks for (the OpenAPI stores a
+/// user-defined directory).
+fn fallback_erases(live_erases: &[String], desired: &BuildDef, live: &BuildDef) -> Vec<String> {
+    let mut out = live_erases.to_vec();
+    let workspace = |d: &BuildDef| match d {
+        BuildDef::Build(b) => b.advanced_settings.as_ref().is_some_and(|a| {
+            a.cache_setting.enabled
+                && a.cache_setting.dir_type == Some(super::model::CacheDirType::Workspace)
+        }),
+        BuildDef::Template(_) => false,
+    };
+    if workspace(desired) && !workspace(live) {
+        out.push("the workspace cache the file asks for (the OpenAPI can only store a user-defined cache directory)".to_owned());
+    }
+    out
+}
+
+/// A template that Zadig does not have (only known once the template list
+/// was read: an empty list is taken as not read).
+fn unknown_template(desired: &BuildDef, catalog: &Catalog) -> Option<Blocked> {
+    let BuildDef::Template(t) = desired else {
+        return None;
+    };
+    (!catalog.build_templates.is_empty() && catalog.build_template_id(&t.template_name).is_none())
+        .then(|| Blocked::UnknownTemplate {
+            template: t.template_name.clone(),
+        })
+}
+
+/// A `strategy_name` the target cluster does not have: the OpenAPI stores
+/// "" for it, which runs with the cluster's default, without a word (§3).
+fn strategy_warning(def: &BuildDef, catalog: &Catalog) -> Option<String> {
+    let BuildDef::Build(b) = def else {
+        return None;
+    };
+    let adv = b.advanced_settings.as_ref()?;
+    if adv.strategy_name.is_empty() {
+        return None;
+    }
+    let cluster = catalog.cluster_by_name(&adv.cluster_name)?;
+    let strategies = cluster.strategies.as_ref()?;
+    if strategies.iter().any(|s| s.name == adv.strategy_name) {
+        return None;
+    }
+    let names: Vec<String> = strategies
+        .iter()
+        .map(|s| {
+            if s.default {
+                format!("`{}` (default)", s.name)
+            } else {
+                format!("`{}`", s.name)
+            }
+        })
+        .collect();
+    Some(format!(
+        "`{}`: cluster `{}` has no scheduling strategy `{}`, so Zadig would use its default; its strategies: {}",
+        b.name,
+        cluster.name,
+        adv.strategy_name,
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    ))
 }
 
 #[cfg(test)]

@@ -723,7 +723,11 @@ fn check_advanced(f: &mut Findings, a: &AdvancedSettings) {
         }
     }
     let c = &a.cache_setting;
-    if c.enabled && c.cache_dir.trim().is_empty() {
+    // A workspace cache needs no directory (build-api-ui-made.md §2).
+    if c.enabled
+        && c.cache_dir.trim().is_empty()
+        && c.dir_type != Some(crate::core::model::CacheDirType::Workspace)
+    {
         f.warn(
             at(&segs!["cache_setting", "cache_dir"]),
             "the cache is enabled but cache_dir is empty",
@@ -946,6 +950,21 @@ pub fn check_config(config: &Config) -> Vec<Finding> {
                 "write the Zadig URL, e.g. `https://zadig.example.com`",
             ),
             Some(_) => {}
+        }
+    }
+    for (j, g) in config.exclude.iter().enumerate() {
+        if g.is_empty() {
+            f.error(
+                path!["exclude", j],
+                "empty exclude pattern",
+                "write a glob of file paths relative to the directory, e.g. `ci/**`",
+            );
+        } else if let Err(e) = globset::Glob::new(g) {
+            f.error(
+                path!["exclude", j],
+                format!("invalid exclude pattern `{g}`: {}", e.kind()),
+                "write a glob of file paths: `*` any text within a directory, `**` any directories, `{a,b}` alternatives",
+            );
         }
     }
     if config.projects.is_empty() {

@@ -38,7 +38,7 @@ use tokio::sync::watch;
 pub use faults::Faults;
 pub use seed::{
     LOCAL_CLUSTER_ID, Seed, SeedBuild, SeedBuildTemplate, SeedCluster, SeedCodeHost, SeedImage,
-    SeedNamed, SeedProject, SeedStrategy, VmServiceRef,
+    SeedNamed, SeedProject, SeedStrategy, VmServiceRef, ui_made_builds,
 };
 
 use crate::zadig::wire::StoredBuild;
@@ -85,6 +85,8 @@ pub struct Perms {
     pub create: bool,
     /// `Build.Delete`.
     pub delete: bool,
+    /// `Build.Edit`: the UI's update (`PUT /api/aslan/build/build`).
+    pub edit: bool,
 }
 
 impl Perms {
@@ -94,6 +96,7 @@ impl Perms {
             view: true,
             create: true,
             delete: true,
+            edit: true,
         }
     }
 }
@@ -154,6 +157,8 @@ pub struct RequestStats {
     pub update: u64,
     /// `DELETE /openapi/build`.
     pub delete: u64,
+    /// `PUT /api/aslan/build/build` (the UI's save).
+    pub ui_update: u64,
     /// Anything else (404, 405, redirects, other UI routes).
     pub other: u64,
     /// Answered 401 by the gateway.
@@ -167,7 +172,7 @@ pub struct RequestStats {
 impl RequestStats {
     /// Creates, updates and deletes.
     pub fn writes(&self) -> u64 {
-        self.create + self.update + self.delete
+        self.create + self.update + self.delete + self.ui_update
     }
 }
 
@@ -219,6 +224,7 @@ impl Shared {
                 Route::Create => &mut stats.create,
                 Route::Update | Route::UpdateTemplate => &mut stats.update,
                 Route::Delete => &mut stats.delete,
+                Route::UiUpdate => &mut stats.ui_update,
                 Route::UiList | Route::UiServiceModule => &mut stats.other,
                 Route::OpenApiClusters
                 | Route::Projects
@@ -227,7 +233,8 @@ impl Shared {
                 | Route::Clusters
                 | Route::CodeHosts
                 | Route::DockerfileTemplates
-                | Route::BuildTemplates => &mut stats.lookups,
+                | Route::BuildTemplates
+                | Route::BuildTemplate => &mut stats.lookups,
             },
             _ => &mut stats.other,
         };
@@ -515,5 +522,7 @@ pub fn spawn_in_thread(config: EmulatorConfig) -> anyhow::Result<ThreadEmulator>
     })
 }
 
+#[cfg(test)]
+mod preserve_tests;
 #[cfg(test)]
 mod roundtrip_tests;

@@ -17,7 +17,7 @@ use crate::core::normalize::{normalize_desired, normalize_live};
 use crate::core::plan::{DesiredBuild, LiveState, PlanOptions, ProjectLive, plan};
 use crate::zadig::wire::{BasicImage, BuildBrief, Cluster, CodeHost, StoredBuild};
 
-fn catalog(state: &State) -> Catalog {
+pub(super) fn catalog(state: &State) -> Catalog {
     let images: Vec<BasicImage> =
         serde_json::from_value(state.basic_images("", "sonar")).expect("images");
     let clusters: Vec<Cluster> = serde_json::from_value(state.clusters()).expect("clusters");
@@ -57,11 +57,12 @@ fn read(state: &State, name: &str, project: &str) -> LiveBuild {
         read: LiveRead::Stored {
             model: Box::new(model),
             credentials,
+            raw: None,
         },
     }
 }
 
-fn config() -> Config {
+pub(super) fn config() -> Config {
     Config {
         projects: vec![ProjectConfig {
             key: "demo".into(),
@@ -197,6 +198,7 @@ fn advanced() -> impl Strategy<Value = Option<AdvancedSettings>> {
                     cache_setting: CacheSetting {
                         enabled: cache,
                         cache_dir: dir,
+                        dir_type: None,
                     },
                     storages: Storages {
                         enabled: storage,
@@ -255,7 +257,7 @@ fn docker() -> impl Strategy<Value = Option<DockerBuildStep>> {
 }
 
 prop_compose! {
-    fn build_spec()(
+    pub(super) fn build_spec()(
         vm in any::<bool>(),
         os in prop_oneof![Just("ubuntu 20.04"), Just("ubuntu 18.04")],
         installs in prop::collection::vec(("[a-z]{1,4}", "[0-9.]{1,5}"), 0..3),
@@ -285,7 +287,7 @@ prop_compose! {
     }
 }
 
-fn create(state: &mut State, b: &BuildSpec) {
+pub(super) fn create(state: &mut State, b: &BuildSpec) {
     let body = serde_json::to_value(b).expect("serialises");
     let req = bind_create_value(&body).expect("binds");
     state.create(&req, "tester", 1).expect("created");

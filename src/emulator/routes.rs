@@ -55,6 +55,10 @@ pub enum Route {
     DockerfileTemplates,
     /// `GET /api/aslan/template/build`.
     BuildTemplates,
+    /// `GET /api/aslan/template/build/:id`.
+    BuildTemplate,
+    /// `PUT /api/aslan/build/build`: the UI's save (build-api-ui-made.md §9).
+    UiUpdate,
 }
 
 /// Routes as aslan registers them (UI routes without the gateway's `/aslan`),
@@ -84,6 +88,7 @@ const ROUTES: &[(&str, &str, Route)] = &[
         Route::UiServiceModule,
     ),
     ("GET", "/api/build/build/:name", Route::Stored),
+    ("PUT", "/api/build/build", Route::UiUpdate),
     ("GET", "/api/system/basicImages", Route::BasicImages),
     ("GET", "/api/cluster/clusters", Route::Clusters),
     ("GET", "/api/code/codehost", Route::CodeHosts),
@@ -93,6 +98,7 @@ const ROUTES: &[(&str, &str, Route)] = &[
         Route::DockerfileTemplates,
     ),
     ("GET", "/api/template/build", Route::BuildTemplates),
+    ("GET", "/api/template/build/:name", Route::BuildTemplate),
 ];
 
 /// What the router made of a method and path.
@@ -432,9 +438,12 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
 
     let is_write = matches!(
         route,
-        Route::Create | Route::Update | Route::UpdateTemplate | Route::Delete
+        Route::Create | Route::Update | Route::UpdateTemplate | Route::Delete | Route::UiUpdate
     );
-    let body = if matches!(route, Route::Create | Route::Update | Route::UpdateTemplate) {
+    let body = if matches!(
+        route,
+        Route::Create | Route::Update | Route::UpdateTemplate | Route::UiUpdate
+    ) {
         match axum::body::to_bytes(Body::new(req.into_body()), MAX_BODY).await {
             Ok(b) => b,
             Err(e) => {
@@ -446,7 +455,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
     };
 
     let now = now_unix();
-    if route == Route::Update && shared.faults().lose_update() {
+    if matches!(route, Route::Update | Route::UiUpdate) && shared.faults().lose_update() {
         shared.stats_mut().faults += 1;
         return Reply::Response(json_response(
             200,
@@ -598,6 +607,23 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
             )?;
             Ok(to_json(&detail))
         }
+        Route::UiUpdate => {
+            // `UpdateBuildModule`: bind the whole model, then Build.Edit in
+            // the body's project (the OpenAPI update checks Build.Create).
+            let Ok(body) = serde_json::from_slice::<Value>(cx.body) else {
+                return Err(ApiError::bad_request("invalid Build args"));
+            };
+            let Ok(build) = serde_json::from_value::<crate::zadig::wire::StoredBuild>(body.clone())
+            else {
+                return Err(ApiError::bad_request("invalid Build args"));
+            };
+            if !caller.may(state, &build.product_name, |x| x.edit) {
+                return Err(forbidden());
+            }
+            state.ui_update(build, body.get("target_repos"), &caller.user, cx.now)?;
+            Ok(success())
+        }
+        Route::BuildTemplate => state.build_template(cx.name),
         Route::Stored => {
             let project = q.get("projectName");
             if !may_view(state, project) {

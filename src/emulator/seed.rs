@@ -343,6 +343,189 @@ fn builtin_projects() -> Vec<SeedProject> {
     ]
 }
 
+/// Builds as Zadig's UI makes and edits them (build-api-ui-made.md): what the
+/// OpenAPI body cannot say. For seeds and tests: `ui-preset-<p>` for every
+/// resource preset (`high`, `medium`, `min`, `default`, with the UI's stale
+/// `res_req_spec`), `ui-workspace-cache` (the UI's default cache), `ui-vars`
+/// (script / image / file variables, a hidden repository, a post-build
+/// script, a branch filter, an output description, object storage),
+/// `ui-dangling-strategy` (a strategy id the cluster no longer has) and
+/// `ui-template` (a template build with a UI override of a variable).
+/// All in project `demo`, on the builtin catalog.
+pub fn ui_made_builds() -> Vec<StoredBuild> {
+    use crate::zadig::wire::{
+        InstallItem, KeyVal, Output, PostBuild, PreBuild, ResourceSpecWire, StoredRepo,
+        StoredTarget,
+    };
+    let base = |name: &str| StoredBuild {
+        name: name.to_owned(),
+        source: "zadig".to_owned(),
+        timeout: 60,
+        product_name: "demo".to_owned(),
+        infrastructure: "kubernetes".to_owned(),
+        script_type: "shell".to_owned(),
+        scripts: "make\n".to_owned(),
+        advanced_setting_modified: true,
+        cache_enable: false,
+        cache_dir_type: "workspace".to_owned(),
+        update_by: "ui-user".to_owned(),
+        targets: vec![StoredTarget {
+            product_name: "demo".to_owned(),
+            service_name: name.to_owned(),
+            service_module: name.to_owned(),
+            ..StoredTarget::default()
+        }],
+        repos: vec![StoredRepo {
+            source: "gitlab".to_owned(),
+            codehost_id: 1,
+            repo_owner: "team".to_owned(),
+            repo_namespace: "team".to_owned(),
+            repo_name: name.to_owned(),
+            branch: "main".to_owned(),
+            remote_name: "origin".to_owned(),
+            ..StoredRepo::default()
+        }],
+        pre_build: Some(PreBuild {
+            res_req: "low".to_owned(),
+            res_req_spec: ResourceSpecWire {
+                cpu_limit: 1000,
+                memory_limit: 512,
+                ..ResourceSpecWire::default()
+            },
+            build_os: "ubuntu 20.04".to_owned(),
+            image_from: "koderover".to_owned(),
+            image_id: "64f0c30000000000000000a1".to_owned(),
+            installs: vec![InstallItem {
+                name: "go".to_owned(),
+                version: "1.22".to_owned(),
+            }],
+            cluster_id: crate::core::catalog::LOCAL_CLUSTER_ID.to_owned(),
+            strategy_id: "65b000000000000000000001".to_owned(),
+            storages: Some(crate::zadig::wire::StoragesWire::default()),
+            ..PreBuild::default()
+        }),
+        post_build: Some(PostBuild::default()),
+        outputs: vec![
+            Output {
+                name: "IMAGE".to_owned(),
+                description: String::new(),
+            },
+            Output {
+                name: "PKG_FILE".to_owned(),
+                description: String::new(),
+            },
+        ],
+        ..StoredBuild::default()
+    };
+    let mut out = Vec::new();
+    for preset in ["high", "medium", "min", "default"] {
+        let mut b = base(&format!("ui-preset-{preset}"));
+        if let Some(pre) = b.pre_build.as_mut() {
+            preset.clone_into(&mut pre.res_req);
+        }
+        out.push(b);
+    }
+    let mut ws = base("ui-workspace-cache");
+    ws.cache_enable = true;
+    ws.cache_user_dir = "/root/.cache".to_owned();
+    out.push(ws);
+
+    let mut vars = base("ui-vars");
+    if let Some(pre) = vars.pre_build.as_mut() {
+        pre.envs = vec![
+            KeyVal {
+                key: "VERSION".to_owned(),
+                value: "1.0".to_owned(),
+                kv_type: "script".to_owned(),
+                script: "#!/bin/bash\ngit describe --tags\n".to_owned(),
+                call_function: "describe({{.workflow.params.tag}})".to_owned(),
+                function_reference: vec!["workflow.params.tag".to_owned()],
+                description: "computed".to_owned(),
+                ..KeyVal::default()
+            },
+            KeyVal {
+                key: "BASE_IMAGE".to_owned(),
+                value: "registry.example.com/base:1".to_owned(),
+                kv_type: "image".to_owned(),
+                registry_id: "65d000000000000000000001".to_owned(),
+                ..KeyVal::default()
+            },
+            KeyVal {
+                key: "CONFIG".to_owned(),
+                value: String::new(),
+                kv_type: "file".to_owned(),
+                file_path: "/workspace/config".to_owned(),
+                file_name: "app.yaml".to_owned(),
+                file_id: "65e000000000000000000001".to_owned(),
+                ..KeyVal::default()
+            },
+        ];
+        pre.clean_workspace = true;
+    }
+    vars.repos.push(StoredRepo {
+        source: "gitlab".to_owned(),
+        codehost_id: 1,
+        repo_owner: "team".to_owned(),
+        repo_namespace: "team".to_owned(),
+        repo_name: "ui-vars-tools".to_owned(),
+        branch: "main".to_owned(),
+        remote_name: "origin".to_owned(),
+        hidden: true,
+        filter_regexp: "^release/.*".to_owned(),
+        ..StoredRepo::default()
+    });
+    vars.post_build = Some(PostBuild {
+        scripts: "./upload.sh\n".to_owned(),
+        object_storage_upload: Some(serde_json::json!({
+            "enabled": true, "object_storage_id": "65f000000000000000000001", "upload_detail": []
+        })),
+        ..PostBuild::default()
+    });
+    vars.outputs[0].description = "the pushed image".to_owned();
+    vars.desc = "made in the UI".to_owned();
+    out.push(vars);
+
+    let mut dangling = base("ui-dangling-strategy");
+    if let Some(pre) = dangling.pre_build.as_mut() {
+        "65b0000000000000000000ff".clone_into(&mut pre.strategy_id);
+    }
+    out.push(dangling);
+
+    let template = StoredBuild {
+        name: "ui-template".to_owned(),
+        source: "zadig".to_owned(),
+        product_name: "demo".to_owned(),
+        template_id: "65c000000000000000000001".to_owned(),
+        advanced_setting_modified: true,
+        update_by: "ui-user".to_owned(),
+        targets: vec![StoredTarget {
+            product_name: "demo".to_owned(),
+            service_name: "ui-template".to_owned(),
+            service_module: "ui-template".to_owned(),
+            envs: vec![
+                KeyVal {
+                    key: "GO_VERSION".to_owned(),
+                    value: "1.22".to_owned(),
+                    kv_type: "string".to_owned(),
+                    description: "Go toolchain version".to_owned(),
+                    ..KeyVal::default()
+                },
+                KeyVal {
+                    key: "LDFLAGS".to_owned(),
+                    value: "-s -w".to_owned(),
+                    kv_type: "string".to_owned(),
+                    description: "extra linker flags".to_owned(),
+                    ..KeyVal::default()
+                },
+            ],
+            ..StoredTarget::default()
+        }],
+        ..StoredBuild::default()
+    };
+    out.push(template);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

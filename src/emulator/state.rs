@@ -260,6 +260,7 @@ impl State {
             pr: r.pr,
             prs: r.prs.clone(),
             hidden: false,
+            filter_regexp: String::new(),
         })
     }
 
@@ -397,6 +398,77 @@ impl State {
         Ok(())
     }
 
+    /// `PUT /api/aslan/build/build` (`UpdateBuildModule` → `UpdateBuild`,
+    /// build-api-ui-made.md §9): the body is a whole stored model. The GPU
+    /// check, `EnsureSecretEnvs` against the stored envs, `correctFields`
+    /// (a template build's targets rebuilt from the body's `target_repos`, so
+    /// a body without them empties the targets; `function_reference`
+    /// recomputed), then a `$set` of every field. No match is not an error.
+    pub fn ui_update(
+        &mut self,
+        mut build: StoredBuild,
+        target_repos: Option<&Value>,
+        user: &str,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        if self.find(&build.name, &build.product_name).is_none() {
+            return Ok(());
+        }
+        // correctFields returns early for plain builds: only template builds
+        // get `function_reference` recomputed, for `script` variables
+        // (build/service/build.go `correctFields`, zadig@18278c716).
+        if !build.template_id.is_empty()
+            && let Some(pre) = build.pre_build.as_mut()
+        {
+            for kv in pre.envs.iter_mut().filter(|kv| kv.kv_type == "script") {
+                kv.function_reference = function_reference(&kv.call_function);
+            }
+        }
+        let targets = if build.template_id.is_empty() {
+            None
+        } else {
+            let mut out = Vec::new();
+            for t in target_repos
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let service = t.get("service").cloned().unwrap_or(Value::Null);
+                let text = |v: &Value, k: &str| {
+                    v.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let list = |k: &str| t.get(k).cloned().unwrap_or(Value::Null);
+                out.push(TargetRepo {
+                    product_name: text(&service, "product_name"),
+                    service_name: text(&service, "service_name"),
+                    service_module: text(&service, "service_module"),
+                    repos: serde_json::from_value(list("repos")).unwrap_or_default(),
+                    envs: serde_json::from_value(list("envs")).unwrap_or_default(),
+                });
+            }
+            Some(out)
+        };
+        self.update_build(build, targets, user, now)
+    }
+
+    /// `GET /api/aslan/template/build/:id`: the whole template (a bad or
+    /// unknown id is a plain 500, as `GetBuildTemplateByID` answers).
+    pub fn build_template(&self, id: &str) -> Result<Value, ApiError> {
+        let Some(t) = self.template_by_id(id) else {
+            return Err(ApiError::Plain(format!(
+                "failed to find build template with id: {id}, err: {NO_DOCS}"
+            )));
+        };
+        Ok(json!({
+            "id": t.id,
+            "name": t.name,
+            "pre_build": {"envs": t.envs},
+        }))
+    }
+
     /// Inserts or replaces a raw stored model (out-of-band change).
     pub fn put_stored(&mut self, mut build: StoredBuild, now: i64) {
         build.update_time = now;
@@ -455,6 +527,7 @@ impl State {
                     choice_value: p.choice_value.clone(),
                     is_credential: p.is_credential,
                     description: p.description.clone(),
+                    ..KeyVal::default()
                 })
                 .collect(),
             installs: req
@@ -1298,11 +1371,43 @@ pub fn merge_build_envs(template: &[KeyVal], inputs: &[KeyVal]) -> Vec<KeyVal> {
             Some(input) => KeyVal {
                 choice_option: tv.choice_option.clone(),
                 description: tv.description.clone(),
+                script: tv.script.clone(),
+                function_reference: tv.function_reference.clone(),
                 ..(*input).clone()
             },
             None => tv.clone(),
         })
         .collect()
+}
+
+/// `util.FindVariableKeyRef` (`pkg/util/key_val.go`, zadig@18278c716): the
+/// keys of every `{{.job…}}`, `{{.workflow…}}` and `{{.project…}}` reference
+/// in a `script` variable's `call_function`. `GoTemplateKeyRegExp` is
+/// approximated: its segments are `[^{}]+`, so dots inside them match too.
+fn function_reference(call_function: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = call_function;
+    while let Some(start) = rest.find("{{.") {
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else {
+            break;
+        };
+        let inner = &after[..end];
+        let segments = |prefix: &str| {
+            inner
+                .strip_prefix(prefix)
+                .map(|t| t.split('.').filter(|s| !s.is_empty()).count())
+        };
+        let ok = !inner.contains(['{', '}'])
+            && (segments("job.").is_some_and(|n| n >= 2)
+                || segments("workflow.").is_some_and(|n| n >= 1)
+                || segments("project.").is_some_and(|n| n >= 1));
+        if ok {
+            keys.push(inner.to_owned());
+        }
+        rest = &after[end + 2..];
+    }
+    keys
 }
 
 /// `EnsureSecretEnvs`: a new value of exactly `********` takes the stored
@@ -1460,6 +1565,15 @@ mod tests {
         let mut new = vec![kv("S", MASK)];
         ensure_secret_envs(&[], &mut new);
         assert_eq!(new[0].value, MASK);
+    }
+
+    #[test]
+    fn function_references_are_the_template_keys_of_the_call() {
+        assert_eq!(
+            function_reference("f({{.workflow.params.tag}}, {{.job.build.output.IMAGE}}, {{.x}})"),
+            ["workflow.params.tag", "job.build.output.IMAGE"]
+        );
+        assert!(function_reference("describe").is_empty());
     }
 
     #[test]

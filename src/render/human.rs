@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{View, field_value, summary_line};
+use super::{View, by_cause, cause_heading, cause_label, cause_meaning, field_value, summary_line};
+use crate::core::cause::Cause;
 use crate::core::plan::{Action, Change, Plan};
 
 struct Styles {
@@ -53,19 +54,26 @@ impl Styles {
 pub fn render(plan: &Plan, view: View, color: bool) -> String {
     let st = Styles::new(color);
     let mut out = String::new();
-    let mut project: Option<&str> = None;
-    for c in &plan.changes {
-        if project != Some(c.project.as_str()) {
-            project = Some(&c.project);
-            let _ = writeln!(
-                out,
-                "{}Project {}{}",
-                st.bold,
-                c.project,
-                st.bold.render_reset()
-            );
+    match by_cause(plan) {
+        // With a base: one section per cause, projects within.
+        Some(groups) => {
+            for (cause, changes) in groups.iter().filter(|(_, c)| !c.is_empty()) {
+                let _ = writeln!(
+                    out,
+                    "{}== {} ({}) =={}\n   {}\n",
+                    st.bold,
+                    cause_heading(*cause),
+                    changes.len(),
+                    st.bold.render_reset(),
+                    cause_meaning(*cause)
+                );
+                projects(&mut out, changes, view, &st);
+            }
         }
-        change(&mut out, c, view, &st);
+        None => {
+            let changes: Vec<&Change> = plan.changes.iter().collect();
+            projects(&mut out, &changes, view, &st);
+        }
     }
     if !plan.unmanaged.is_empty() {
         let _ = writeln!(
@@ -107,13 +115,31 @@ pub fn render(plan: &Plan, view: View, color: bool) -> String {
     out
 }
 
+/// Changes grouped per project, in the order given.
+fn projects(out: &mut String, changes: &[&Change], view: View, st: &Styles) {
+    let mut project: Option<&str> = None;
+    for c in changes {
+        if project != Some(c.project.as_str()) {
+            project = Some(&c.project);
+            let _ = writeln!(
+                out,
+                "{}Project {}{}",
+                st.bold,
+                c.project,
+                st.bold.render_reset()
+            );
+        }
+        change(out, c, view, st);
+    }
+}
+
 fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
     let style = st.action(c.action);
     let verb = match (view, c.action) {
         (View::Plan, Action::Create) => "will be created",
         (View::Plan, Action::Update) => "will be updated in place",
         (View::Plan, Action::Delete) => "will be deleted",
-        (View::Plan, Action::Replace) => "will be replaced (deleted, then created)",
+        (View::Plan, Action::Replace) => "will be converted in place (plain ↔ template)",
         (View::Drift, Action::Create) => "is missing in Zadig",
         (View::Drift, Action::Update) => "differs from git",
         (View::Drift, Action::Delete) => "exists only in Zadig",
@@ -140,6 +166,19 @@ fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
             st.blocked.render_reset(),
             b.reason()
         );
+    } else if !c.kept.is_empty() {
+        let _ = writeln!(out, "    kept from live: {}", c.kept.join("; "));
+        let _ = writeln!(
+            out,
+            "    {}the OpenAPI fallback would erase them:{} {}",
+            st.dim,
+            st.dim.render_reset(),
+            if c.fallback_allowed {
+                "allowed (--allow-erase)"
+            } else {
+                "refused without --allow-erase"
+            }
+        );
     } else if !c.erases.is_empty() {
         let _ = writeln!(
             out,
@@ -149,15 +188,32 @@ fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
             c.erases.join("; ")
         );
     }
+    if view == View::Plan
+        && c.blocked.is_none()
+        && let Some(w) = c.write_path
+    {
+        let _ = writeln!(
+            out,
+            "    {}write:{} {}",
+            st.dim,
+            st.dim.render_reset(),
+            w.describe(c.action)
+        );
+    }
+    let conflict = c.cause == Some(Cause::Both);
     for f in &c.fields {
         let _ = writeln!(
             out,
-            "    {}: {} {}→{} {}",
+            "    {}: {} {}→{} {}{}",
             f.path,
             field_value(f.before.as_ref()),
             st.dim,
             st.dim.render_reset(),
-            field_value(f.after.as_ref())
+            field_value(f.after.as_ref()),
+            match f.cause {
+                Some(fc) if conflict => format!("  ({})", cause_label(fc)),
+                _ => String::new(),
+            }
         );
     }
     if !c.diff.is_empty() {

@@ -1,13 +1,16 @@
 //! The plan as JSON: a documented, stable format (`format_version` "1") for CI.
 //! Values are masked exactly as in the other views.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::Value;
 
 use super::View;
+use crate::core::cause::Cause;
 use crate::core::diff::FieldChange;
 use crate::core::model::Kind;
-use crate::core::plan::{Action, NotVerifiable, Plan, Summary, Unmanaged};
+use crate::core::plan::{Action, NotVerifiable, Plan, Summary, Unmanaged, WritePath};
 
 /// The version of this format; bumped only on incompatible changes.
 pub const FORMAT_VERSION: &str = "1";
@@ -22,6 +25,9 @@ struct PlanJson<'a> {
     not_verifiable: &'a [NotVerifiable],
     warnings: &'a [String],
     incomplete: bool,
+    /// Changes per cause, with `plan --base` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_cause: Option<BTreeMap<Cause, usize>>,
 }
 
 #[derive(Serialize)]
@@ -35,7 +41,14 @@ struct ChangeJson<'a> {
     blocked_reason: Option<String>,
     live_update_time: Option<i64>,
     erases: &'a [String],
+    /// UI-only settings the preserving write keeps (issue 10).
+    kept: &'a [String],
+    /// `preserving`, `openapi` or `template` (absent for deletes).
+    write_path: Option<WritePath>,
     file: Option<&'a str>,
+    /// Why the change is there, with `plan --base` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<Cause>,
 }
 
 /// Renders a plan (or drift report) as pretty JSON with a final newline.
@@ -60,13 +73,22 @@ pub fn render(plan: &Plan, view: View) -> String {
                 blocked_reason: c.blocked.as_ref().map(|b| b.reason()),
                 live_update_time: c.live_update_time,
                 erases: &c.erases,
+                kept: &c.kept,
+                write_path: c.write_path,
                 file: c.origin.as_deref(),
+                cause: c.cause,
             })
             .collect(),
         unmanaged: &plan.unmanaged,
         not_verifiable: &plan.not_verifiable,
         warnings: &plan.warnings,
         incomplete: plan.incomplete,
+        by_cause: super::by_cause(plan).map(|groups| {
+            groups
+                .into_iter()
+                .map(|(cause, changes)| (cause, changes.len()))
+                .collect()
+        }),
     };
     to_pretty(&doc)
 }

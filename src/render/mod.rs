@@ -6,7 +6,8 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 
-use crate::core::plan::Plan;
+use crate::core::cause::Cause;
+use crate::core::plan::{Change, Plan};
 
 /// Whether a plan is shown as a plan or as a drift report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +82,60 @@ pub fn field_value(v: Option<&serde_json::Value>) -> String {
         }
         Some(v) => v.to_string(),
     }
+}
+
+/// The heading of the changes with this cause (`plan --base`).
+pub fn cause_heading(cause: Cause) -> &'static str {
+    match cause {
+        Cause::Pending => "Changes in this pull request",
+        Cause::Drift => "Changed in Zadig outside git (apply would revert them)",
+        Cause::Both => "Conflicts",
+    }
+}
+
+/// What a cause means, in one sentence.
+pub fn cause_meaning(cause: Cause) -> &'static str {
+    match cause {
+        Cause::Pending => "the files changed them since the base; Zadig still matches the base",
+        Cause::Drift => {
+            "the files did not change them, but someone changed them in Zadig: apply reverts that"
+        }
+        Cause::Both => {
+            "the files changed them and someone changed them in Zadig too: the pull request overwrites that"
+        }
+    }
+}
+
+/// A short label of a field's cause, shown next to the fields of a conflict.
+pub fn cause_label(cause: Cause) -> &'static str {
+    match cause {
+        Cause::Pending => "this pull request",
+        Cause::Drift => "changed in Zadig",
+        Cause::Both => "both",
+    }
+}
+
+/// The plan's changes grouped by cause, in the order of [`Cause::ALL`], when
+/// the plan has a base; `None` without one.
+pub fn by_cause(plan: &Plan) -> Option<Vec<(Cause, Vec<&Change>)>> {
+    if !plan.changes.iter().any(|c| c.cause.is_some()) {
+        return None;
+    }
+    Some(
+        Cause::ALL
+            .iter()
+            .map(|&cause| {
+                // A change without a cause cannot be in a plan with a base;
+                // should one be, it is shown with the conflicts, not hidden.
+                let changes = plan
+                    .changes
+                    .iter()
+                    .filter(|c| c.cause.unwrap_or(Cause::Both) == cause)
+                    .collect();
+                (cause, changes)
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -42,9 +42,9 @@ use super::error::{ApiError, RequestDesc, TransportKind};
 pub use super::retry::RetryPolicy;
 use super::retry::{Outage, Pacer, REFUSED_TRIES, Symptom, retry_after};
 use super::wire::{
-    BasicImage, BuildBrief, BuildDetail, BuildListResp, BuildTemplateList, Cluster, CodeHost,
-    DockerfileTemplateList, ErrorBody, NamedId, OpenApiCluster, ProjectBrief, ProjectList,
-    StoredBuild,
+    BasicImage, BuildBrief, BuildDetail, BuildListResp, BuildTemplate, BuildTemplateList, Cluster,
+    CodeHost, DockerfileTemplateList, ErrorBody, NamedId, OpenApiCluster, ProjectBrief,
+    ProjectList, StoredBuild,
 };
 use crate::cli::settings::Connection;
 use crate::core::model::{BuildSpec, MASK, TemplateBuildSpec};
@@ -512,6 +512,16 @@ impl Client {
     /// [`ApiError::NotABuild`] for a 200 answer that is not the build (the
     /// collaboration-mode middleware answered).
     pub async fn stored_build(&self, project: &str, name: &str) -> Result<StoredBuild, ApiError> {
+        self.stored_build_raw(project, name).await.map(|(b, _)| b)
+    }
+
+    /// [`Client::stored_build`], with the model exactly as read (unknown
+    /// fields included): the base of the preserving write.
+    pub async fn stored_build_raw(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<(StoredBuild, serde_json::Value), ApiError> {
         non_empty("project", project)?;
         non_empty("build name", name)?;
         if name == "serviceModule" {
@@ -549,7 +559,40 @@ impl Client {
                 name: name.to_owned(),
             });
         }
-        Ok(stored)
+        let value: serde_json::Value = decode(&raw.body, &req.desc, &self.inner.scrubber)?;
+        Ok((stored, value))
+    }
+
+    /// The UI's own update (`PUT /api/aslan/build/build`, build-api-ui-made.md
+    /// §9): `model` is a whole stored model. Needs `Build.Edit`; answers 404
+    /// or 405 behind a gateway that routes only the OpenAPI.
+    pub async fn update_stored_build(
+        &self,
+        project: &str,
+        name: &str,
+        model: &serde_json::Value,
+    ) -> Result<WriteOutcome, ApiError> {
+        non_empty("project", project)?;
+        non_empty("build name", name)?;
+        let bytes = to_bytes(model, name)?;
+        let url = self.url(&["api", "aslan", "build", "build"], &[]);
+        let req = self.request(
+            Method::PUT,
+            url,
+            Some(bytes),
+            RequestKind::Write,
+            Some(name),
+            Some(project),
+        );
+        self.send(&req).await.map(|_| WriteOutcome::Done)
+    }
+
+    /// One build template with its variables (`GET /api/aslan/template/build/:id`;
+    /// needs the system action `Template.View`).
+    pub async fn build_template(&self, id: &str) -> Result<BuildTemplate, ApiError> {
+        non_empty("template id", id)?;
+        let url = self.url(&["api", "aslan", "template", "build", id], &[]);
+        self.get_json(RequestKind::Lookup, url, None, None).await
     }
 
     /// Creates a plain build (`POST /openapi/build`). Never blindly repeated:
@@ -1728,6 +1771,14 @@ fn plain_body(spec: &BuildSpec) -> Result<Vec<u8>, ApiError> {
     non_empty("build name", &spec.name)?;
     non_empty("project", &spec.project_key)?;
     let mut v = to_value(spec, &spec.name)?;
+    // The OpenAPI has no cache mode (build-api-ui-made.md §2): the file
+    // format's `dir_type` is written only by the preserving write.
+    if let Some(cache) = v
+        .pointer_mut("/advanced_settings/cache_setting")
+        .and_then(Value::as_object_mut)
+    {
+        cache.remove("dir_type");
+    }
     if let Some(params) = v.get_mut("parameters").and_then(Value::as_array_mut) {
         for (i, p) in params.iter_mut().enumerate() {
             let Some(value) = p.get_mut("default_value") else {

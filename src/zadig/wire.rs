@@ -567,6 +567,9 @@ pub struct StoredRepo {
     /// Hidden.
     #[serde(default)]
     pub hidden: bool,
+    /// Branch filter (UI only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub filter_regexp: String,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -636,7 +639,7 @@ pub struct PreBuild {
 }
 
 /// `commonmodels.KeyVal` (the fields a sync tool reads).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct KeyVal {
     /// Key.
     #[serde(default)]
@@ -667,6 +670,57 @@ pub struct KeyVal {
     /// Description.
     #[serde(default)]
     pub description: String,
+    /// Image registry (`image` variables; UI only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub registry_id: String,
+    /// Script of a `script` variable (UI only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub script: String,
+    /// Function a `script` variable calls (UI only; used at run time).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub call_function: String,
+    /// Computed from `call_function` by `correctFields`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
+    pub function_reference: Vec<String>,
+    /// Path of a `file` variable (UI only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub file_path: String,
+    /// Name of a `file` variable's file (UI only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub file_name: String,
+    /// Id of a `file` variable's file (UI only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub file_id: String,
+    /// Required (v5.0.0 and later; UI only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+}
+
+/// `GET /api/aslan/template/build/:id` (`models.BuildTemplate`, the fields a
+/// sync tool reads).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct BuildTemplate {
+    /// Id.
+    #[serde(default)]
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Pre-build settings: `envs` are the template's variables.
+    #[serde(default)]
+    pub pre_build: Option<TemplatePreBuild>,
+}
+
+/// `pre_build` of a build template (its variables).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct TemplatePreBuild {
+    /// The template's variables, in order.
+    #[serde(default, deserialize_with = "null_default")]
+    pub envs: Vec<KeyVal>,
 }
 
 /// `GET /api/aslan/system/basicImages` entry.

@@ -305,9 +305,13 @@ fn the_verification_re_reads_only_the_written_builds_and_their_projects() {
     assert_eq!(json(&out)["summary"]["applied"], 1, "{}", out.stdout);
     let s = emu.handle().stats();
     // Plan: both projects listed, both builds read. Before writing: demo
-    // re-listed. Verification: demo listed, `a` read.
-    assert_eq!((s.list, s.stored, s.update), (4, 3, 1), "{s:?}");
-    assert_eq!(s.lookups, 3, "images, clusters, code hosts, once: {s:?}");
+    // re-listed. Verification: demo listed, `a` read. The update is the
+    // preserving write.
+    assert_eq!((s.list, s.stored, s.ui_update), (4, 3, 1), "{s:?}");
+    assert_eq!(
+        s.lookups, 5,
+        "images, clusters, code hosts, once; the project list per plan: {s:?}"
+    );
 }
 
 /// Ctrl-C during the writes: the writes in flight finish, no new one starts,
@@ -349,7 +353,7 @@ fn an_interrupted_apply_reports_what_it_did_and_did_not_do() {
         .expect("starts");
     // Interrupt once the first writes are under way.
     let start = Instant::now();
-    while emu.handle().stats().update < 1 {
+    while emu.handle().stats().writes() < 1 {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "no write started"
@@ -374,6 +378,6 @@ fn an_interrupted_apply_reports_what_it_did_and_did_not_do() {
     let not_attempted = report["summary"]["not_attempted"].as_u64().unwrap_or(0);
     assert!(applied >= 1 && not_attempted >= 1, "{report}");
     assert_eq!(applied + not_attempted, 12, "{report}");
-    let updates = emu.handle().stats().update;
+    let updates = emu.handle().stats().writes();
     assert_eq!(updates, applied, "no write started after Ctrl-C");
 }

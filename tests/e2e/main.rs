@@ -5,9 +5,12 @@
 mod common;
 
 mod apply;
+mod ci_examples;
 mod faults;
 mod flags;
 mod import;
 mod network;
 mod plan;
+mod pull_request;
 mod terminal;
+mod ui_made;

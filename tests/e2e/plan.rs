@@ -268,7 +268,7 @@ fn a_load_error_with_prune_on_deletes_nothing() {
 }
 
 #[test]
-fn an_update_that_would_erase_ui_settings_is_blocked() {
+fn an_update_of_a_build_with_ui_settings_keeps_them_and_says_so() {
     let mut seed = Seed::builtin();
     seed.builds.push(create_body("ui-made", "demo", "make"));
     let emu = emulator(seed);
@@ -288,20 +288,16 @@ fn an_update_that_would_erase_ui_settings_is_blocked() {
         &build_yaml("ui-made", "demo", "make changed"),
     );
     let path = dir.path().to_str().expect("utf-8");
+    // The preserving write keeps it: not blocked, and the plan says what is
+    // kept and which write path it takes (the OpenAPI-only path is guarded:
+    // tests/e2e/ui_made.rs).
     let plan = json(&run(&emu, &["plan", path, "-o", "json"]));
-    assert_eq!(
-        changes(&plan),
-        [(
-            "demo/ui-made".to_owned(),
-            "update".to_owned(),
-            Some("erase".to_owned())
-        )]
-    );
-    let plan = json(&run(&emu, &["plan", path, "-o", "json", "--allow-erase"]));
     assert_eq!(
         changes(&plan),
         [("demo/ui-made".to_owned(), "update".to_owned(), None)]
     );
+    assert_eq!(plan["changes"][0]["kept"][0], "post-build script");
+    assert_eq!(plan["changes"][0]["write_path"], "preserving");
     assert_eq!(plan["changes"][0]["erases"][0], "post-build script");
 }
 
@@ -392,7 +388,8 @@ fn a_targeted_plan_looks_for_no_other_new_name() {
     );
     // `new-one` is not targeted: no listing of other projects to find its name.
     let s = emu.handle().stats();
-    assert_eq!((s.list, s.lookups), (1, 3), "{s:?}");
+    // Lookups: images, clusters, code hosts, the project list.
+    assert_eq!((s.list, s.lookups), (1, 4), "{s:?}");
 }
 
 #[test]
@@ -408,9 +405,10 @@ fn a_second_read_only_for_credentials_the_plan_compares() {
     // (platform-gateway keeps its stored one).
     assert_eq!((s.stored, s.detail), (5, 1), "{s:?}");
     // Images, clusters, code hosts; dockerfile templates (platform-gateway
-    // uses one); the project list (new builds: are their names taken?). No
-    // build template look-up: no live build uses one.
-    assert_eq!(s.lookups, 5, "{s:?}");
+    // uses one); the project list (do the declared projects exist? are new
+    // names taken?); the build template list and the one template a
+    // definition uses (its current variables).
+    assert_eq!(s.lookups, 7, "{s:?}");
 }
 
 /// Behind a gateway that serves only the OpenAPI, builds are read through the

@@ -27,7 +27,8 @@ use crate::cli::printer::Printer;
 use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
 use crate::core::apply::{select, skip};
 use crate::core::model::BuildDef;
-use crate::core::plan::{Action, Change, Plan, PlanOptions};
+use crate::core::plan::{Action, Change, Plan, PlanOptions, WritePath};
+use crate::core::preserve::{wants_workspace_cache, with_workspace_cache};
 use crate::core::report::{self, Report, Status};
 use crate::core::secrets::wire_body;
 use crate::render::{self, View};
@@ -472,8 +473,9 @@ async fn run_phase(
             in_flight.fetch_sub(1, Ordering::SeqCst);
             progress.inc();
             match result {
-                Ok(outcome) => {
+                Ok((outcome, note)) => {
                     o.status = Status::Applied;
+                    o.reason = note;
                     o.resolved_after_ambiguity =
                         matches!(outcome, WriteOutcome::ResolvedAfterAmbiguity);
                 }
@@ -494,26 +496,104 @@ async fn run_phase(
     out
 }
 
-/// One write: the complete desired body (Zadig's update is a full replace).
-async fn write(client: &Client, c: &Change) -> anyhow::Result<WriteOutcome> {
+/// One write, through the path the plan chose: the preserving write (the
+/// stored model changed where the definition says, build-api-ui-made.md §9),
+/// or the complete desired body (the OpenAPI update is a full replace). A
+/// replace converts in place (§8): never a delete. With a note for the
+/// report when the preserving write fell back to the OpenAPI.
+async fn write(client: &Client, c: &Change) -> anyhow::Result<(WriteOutcome, Option<String>)> {
     let body = || {
         c.desired
             .as_ref()
             .and_then(wire_body)
             .context("a credential value is not resolved")
     };
+    let done = |o: WriteOutcome| (o, None);
     match c.action {
-        Action::Create => create(client, &body()?).await,
-        Action::Update => match body()? {
-            BuildDef::Build(b) => Ok(client.update_build(&b).await?),
-            BuildDef::Template(t) => Ok(client.update_template_build(&t).await?),
-        },
-        Action::Delete => Ok(client.delete_build(&c.project, &c.name).await?),
-        Action::Replace => {
-            let body = body()?;
-            client.delete_build(&c.project, &c.name).await?;
-            create(client, &body).await
+        Action::Create if c.write_path == Some(WritePath::Template) => {
+            let t = match &c.write_body {
+                Some(Ok(v)) => serde_json::from_value(v.clone())
+                    .context("the template body does not decode")?,
+                _ => match body()? {
+                    BuildDef::Template(t) => t,
+                    BuildDef::Build(_) => {
+                        bail!("a template build's definition is not a template build")
+                    }
+                },
+            };
+            Ok(done(client.create_template_build(&t).await?))
         }
+        Action::Create => {
+            let def = body()?;
+            let o = create(client, &def).await?;
+            // The OpenAPI create cannot store a workspace cache: the UI's
+            // save sets it right after (build-api-ui-made.md §2, §9).
+            if let BuildDef::Build(b) = &def
+                && wants_workspace_cache(b)
+            {
+                let (_, raw) = client.stored_build_raw(&c.project, &c.name).await?;
+                client
+                    .update_stored_build(&c.project, &c.name, &with_workspace_cache(&raw))
+                    .await
+                    .context(
+                        "created, but the workspace cache could not be set through the UI API",
+                    )?;
+            }
+            Ok(done(o))
+        }
+        Action::Update if c.write_path == Some(WritePath::Preserving) => {
+            let model = match &c.write_body {
+                Some(Ok(model)) => model,
+                Some(Err(e)) => bail!("cannot make the preserving write: {e}"),
+                None => bail!("a credential value is not resolved"),
+            };
+            match client.update_stored_build(&c.project, &c.name, model).await {
+                Ok(o) => Ok(done(o)),
+                Err(e) if matches!(e.status(), Some(403..=405)) => {
+                    if !c.fallback_allowed {
+                        bail!(
+                            "the UI API refused the preserving write ({e}; a 403 means the token lacks Build.Edit), and the OpenAPI fallback would erase: {}; grant Build.Edit, or re-run with --allow-erase to accept",
+                            c.erases.join("; ")
+                        );
+                    }
+                    let BuildDef::Build(b) = body()? else {
+                        bail!("a plain build's definition is not a plain build");
+                    };
+                    let o = client.update_build(&b).await?;
+                    Ok((
+                        o,
+                        Some(format!(
+                            "the UI API refused the preserving write ({e}): written through the OpenAPI fallback (PUT /openapi/build){}",
+                            if c.erases.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", erasing: {}", c.erases.join("; "))
+                            }
+                        )),
+                    ))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Action::Update | Action::Replace if c.write_path == Some(WritePath::Template) => {
+            // Every variable per target, as the plan compared them.
+            let t = match &c.write_body {
+                Some(Ok(v)) => serde_json::from_value(v.clone())
+                    .context("the template body does not decode")?,
+                _ => match body()? {
+                    BuildDef::Template(t) => t,
+                    BuildDef::Build(_) => {
+                        bail!("a template build's definition is not a template build")
+                    }
+                },
+            };
+            Ok(done(client.update_template_build(&t).await?))
+        }
+        Action::Update | Action::Replace => match body()? {
+            BuildDef::Build(b) => Ok(done(client.update_build(&b).await?)),
+            BuildDef::Template(t) => Ok(done(client.update_template_build(&t).await?)),
+        },
+        Action::Delete => Ok(done(client.delete_build(&c.project, &c.name).await?)),
     }
 }
 

@@ -3,10 +3,12 @@
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::cli::exit::{ExitStatus, Outcome};
 use crate::cli::fs::content_hash;
-use crate::cli::pipeline::{check_targets, compute, connect, prepare};
+use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connect, prepare};
 use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
-use crate::core::plan::{Plan, PlanOptions};
+use crate::core::load;
+use crate::core::plan::{DesiredBuild, Plan, PlanOptions};
+use crate::core::secrets::resolve_env;
 use crate::render::{self, View};
 
 /// Runs `plan`.
@@ -20,11 +22,21 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
         load_errors: prepared.load.has_errors(),
     };
     check_targets(&args.targets, prepared.config())?;
+    // Read before connecting: an unknown revision fails fast, offline.
+    let base = match &args.base {
+        Some(rev) => Some(read_base(&args.dir, rev, &args.projects, printer)?),
+        None => None,
+    };
     let session = connect(global, &prepared, &args.dir).await?;
-    let plan = compute(&session.client, &prepared, &opts, printer).await;
+    let plan = compute_with_base(&session.client, &prepared, base.as_ref(), &opts, printer).await;
     session.close().await;
     let plan = plan?;
-    print(&plan, View::Plan, args.output, printer)?;
+    if args.output == OutputFormat::Markdown {
+        let text = render::markdown::render_comment(&plan, View::Plan, &marker_label(&args.dir));
+        printer.out(&text)?;
+    } else {
+        print(&plan, View::Plan, args.output, printer)?;
+    }
     if let Some(out) = &args.out {
         PlanFile::new(&plan, content_hash(&prepared.contents), &opts).write(out)?;
         printer.note(&format!(
@@ -58,4 +70,74 @@ pub(crate) fn print(
     };
     printer.out(&text)?;
     Ok(())
+}
+
+/// The definitions at `rev`, loaded as the directory is, in the same scope.
+fn read_base(
+    dir: &std::path::Path,
+    rev: &str,
+    projects: &[String],
+    printer: &Printer,
+) -> anyhow::Result<BaseDefs> {
+    let at = crate::cli::git::read_at(dir, rev)?;
+    if at.contents.config.is_none() && at.contents.files.is_empty() {
+        // The directory is new since the base: every build is added.
+        return Ok(BaseDefs {
+            desired: Vec::new(),
+            complete: true,
+        });
+    }
+    let result = load::load(at.contents.config.as_ref(), &at.contents.files);
+    if result.has_errors() {
+        printer.warn(&format!(
+            "the definitions at {rev} ({}) do not all load: changes to builds missing there are shown as conflicts",
+            &at.commit[..at.commit.len().min(12)]
+        ));
+    }
+    let lookup = |var: &str| std::env::var(var).ok();
+    let desired = result
+        .builds
+        .iter()
+        .filter(|l| projects.is_empty() || projects.iter().any(|p| p == l.def.project_key()))
+        .map(|l| DesiredBuild {
+            def: resolve_env(&l.def, &lookup).0,
+            origin: format!("{}:{}", l.origin.file, l.origin.line),
+        })
+        .collect();
+    Ok(BaseDefs {
+        desired,
+        complete: !result.has_errors(),
+    })
+}
+
+/// The directory as the comment's marker names it: the path as given,
+/// without `./` and trailing slashes (`.` for the current directory), so the
+/// same command line finds the same comment.
+pub(crate) fn marker_label(dir: &std::path::Path) -> String {
+    let text = dir.to_string_lossy().replace('\\', "/");
+    let mut t = text.as_str();
+    while let Some(rest) = t.strip_prefix("./") {
+        t = rest;
+    }
+    let t = t.trim_end_matches('/');
+    if t.is_empty() {
+        ".".to_owned()
+    } else {
+        t.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::marker_label;
+    use std::path::Path;
+
+    #[test]
+    fn the_marker_label_is_the_directory_as_given_without_noise() {
+        assert_eq!(marker_label(Path::new("defs")), "defs");
+        assert_eq!(marker_label(Path::new("./defs/")), "defs");
+        assert_eq!(marker_label(Path::new(".")), ".");
+        assert_eq!(marker_label(Path::new("./")), ".");
+        assert_eq!(marker_label(Path::new("a/b")), "a/b");
+    }
 }

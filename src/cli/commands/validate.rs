@@ -17,7 +17,14 @@ pub fn run(args: &ValidateArgs, printer: &Printer) -> Outcome {
     if result.has_errors() {
         return Ok(ExitStatus::Failure);
     }
-    printer.out(&format!("{}\n", summary(&result, contents.files.len())))?;
+    // Files that `exclude` leaves out are not definition files.
+    let exclude = crate::core::load::exclude_set(&result.config.exclude);
+    let files = contents
+        .files
+        .iter()
+        .filter(|f| !exclude.is_match(&f.path))
+        .count();
+    printer.out(&format!("{}\n", summary(&result, files)))?;
     Ok(ExitStatus::Success)
 }
 

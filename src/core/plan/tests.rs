@@ -48,6 +48,8 @@ pub(crate) fn catalog() -> Catalog {
             id: "t1".into(),
             name: "tpl".into(),
         }],
+        build_template_vars: BTreeMap::new(),
+        projects: Some(vec!["demo".into()]),
     }
 }
 
@@ -204,6 +206,7 @@ pub(crate) fn live(b: &BuildSpec, model: StoredBuild) -> LiveBuild {
         read: LiveRead::Stored {
             model: Box::new(model),
             credentials,
+            raw: None,
         },
     }
 }
@@ -218,6 +221,7 @@ fn config(prune: bool) -> Config {
             ignore: vec!["legacy-*".into()],
         }],
         max_deletes: 2,
+        exclude: Vec::new(),
     }
 }
 
@@ -271,14 +275,12 @@ fn explicit_defaults_equal_absent_advanced_settings() {
         timeout: 60,
         cluster_name: "local-1".into(),
         strategy_name: String::new(), // "" runs with the default strategy
-        resource_spec: ResourceSpec {
-            cpu_limit: 1000,
-            memory_limit: 512,
-            ..Default::default()
-        },
+        // Absent settings run with the `low` preset (build-api-ui-made.md §1).
+        resource_spec: crate::core::normalize::preset_spec("low"),
         cache_setting: CacheSetting {
             enabled: false,
             cache_dir: "/ignored/when/off".into(),
+            dir_type: None,
         },
         storages: Storages::default(),
         use_host_docker_daemon: false,
@@ -559,6 +561,38 @@ fn keep_on_a_new_build_is_blocked() {
 }
 
 #[test]
+fn an_update_of_a_ui_made_build_keeps_its_ui_settings_through_the_preserving_write() {
+    let b = spec("svc", "demo");
+    let mut model = stored(&b);
+    model.post_build = Some(PostBuild {
+        scripts: "echo uploaded".into(),
+        ..PostBuild::default()
+    });
+    model.vm_labels = vec!["gpu".into()];
+    let mut changed = b.clone();
+    changed.build_script = "new\n".into();
+    let p = plan(
+        &config(false),
+        &[desired(&changed)],
+        &state(vec![live(&b, model)]),
+        &PlanOptions::default(),
+    );
+    let c = &p.changes[0];
+    assert_eq!(c.blocked, None, "the erase guard no longer blocks it");
+    assert_eq!(c.write_path, Some(WritePath::Preserving));
+    assert!(
+        c.kept.iter().any(|k| k == "post-build script"),
+        "{:?}",
+        c.kept
+    );
+    assert!(!c.fallback_allowed, "the fallback would erase them");
+    let body = c.write_body.clone().expect("made").expect("converted");
+    assert_eq!(body["post_build"]["scripts"], "echo uploaded");
+    assert_eq!(body["vm_labels"], serde_json::json!(["gpu"]));
+    assert_eq!(body["scripts"], "new\n");
+}
+
+#[test]
 fn an_update_that_erases_ui_settings_needs_allow_erase() {
     let b = spec("svc", "demo");
     let mut model = stored(&b);
@@ -569,13 +603,21 @@ fn an_update_that_erases_ui_settings_needs_allow_erase() {
     model.vm_labels = vec!["gpu".into()];
     let mut changed = b.clone();
     changed.build_script = "new\n".into();
-    let st = state(vec![live(&b, model)]);
+    // Read through the OpenAPI detail (an OpenAPI-only gateway), the update
+    // goes through the OpenAPI, and the erase guard applies.
+    let mut l = live(&b, model.clone());
+    l.read = LiveRead::Detail {
+        detail: Box::new(detail_of(&b, &model)),
+        targets: vec![],
+    };
+    let st = state(vec![l]);
     let p = plan(
         &config(false),
         &[desired(&changed)],
         &st,
         &PlanOptions::default(),
     );
+    assert_eq!(p.changes[0].write_path, Some(WritePath::Openapi));
     assert_eq!(
         p.changes[0].blocked.as_ref().map(Blocked::guard),
         Some("erase")
@@ -596,7 +638,19 @@ fn an_update_that_erases_ui_settings_needs_allow_erase() {
         },
     );
     assert_eq!(p.changes[0].blocked, None);
-    assert_eq!(p.changes[0].erases.len(), 2);
+    assert_eq!(p.changes[0].erases.len(), 1, "{:?}", p.changes[0].erases);
+}
+
+/// The OpenAPI detail of a stored model (only what the guard test needs).
+fn detail_of(b: &BuildSpec, m: &StoredBuild) -> BuildDetail {
+    BuildDetail {
+        project_key: b.project_key.clone(),
+        name: b.name.clone(),
+        source: "zadig".into(),
+        build_script: m.scripts.clone(),
+        post_build: m.post_build.clone(),
+        ..BuildDetail::default()
+    }
 }
 
 #[test]
@@ -647,6 +701,7 @@ fn template_builds_compare_only_the_inputs_they_set() {
         read: LiveRead::Stored {
             model: Box::new(model.clone()),
             credentials: BTreeMap::new(),
+            raw: None,
         },
     };
     let d = DesiredBuild {
@@ -825,6 +880,405 @@ fn targets_narrow_the_plan_and_unknown_targets_are_warned_about() {
     assert_eq!(actions(&p), [("a".into(), Action::Update, None)]);
     assert!(
         p.warnings.iter().any(|w| w.contains("demo/typo")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Issue 10: plan truth for UI-made builds.
+
+fn with_adv(b: &BuildSpec, f: impl FnOnce(&mut AdvancedSettings)) -> BuildSpec {
+    let mut b = b.clone();
+    let mut adv = crate::core::normalize::default_advanced_settings(&catalog());
+    f(&mut adv);
+    b.advanced_settings = Some(adv);
+    b
+}
+
+#[test]
+fn explicit_1000m_is_define_and_differs_from_absent_settings() {
+    let b = spec("svc", "demo");
+    let explicit = with_adv(&b, |a| {
+        a.resource_spec = ResourceSpec {
+            cpu_limit: 1000,
+            memory_limit: 512,
+            ..Default::default()
+        };
+    });
+    let p = plan(
+        &config(false),
+        &[desired(&explicit)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    let paths: Vec<&str> = p.changes[0]
+        .fields
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("advanced_settings.resource_spec")),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn a_preset_changed_in_the_ui_is_a_change_and_its_numbers_match() {
+    let b = spec("svc", "demo");
+    let mut model = stored(&b);
+    // The UI picks `high` and leaves res_req_spec at {1000, 512}.
+    if let Some(pre) = model.pre_build.as_mut() {
+        pre.res_req = "high".into();
+    }
+    model.advanced_setting_modified = true;
+    let p = plan(
+        &config(false),
+        &[desired(&b)],
+        &state(vec![live(&b, model.clone())]),
+        &PlanOptions::default(),
+    );
+    let c = &p.changes[0];
+    assert!(
+        c.fields
+            .iter()
+            .any(|f| f.path == "advanced_settings.resource_spec.cpu_limit"
+                && f.before == Some(serde_json::json!(16000))),
+        "{:?}",
+        c.fields
+    );
+    // The preserving write turns it back into `low`.
+    let body = c.write_body.clone().expect("made").expect("converted");
+    assert_eq!(body["pre_build"]["res_req"], "low");
+    // A definition with the preset's numbers matches it.
+    let high = with_adv(&b, |a| {
+        a.resource_spec = crate::core::normalize::preset_spec("high")
+    });
+    let p = plan(
+        &config(false),
+        &[desired(&high)],
+        &state(vec![live(&b, model)]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+}
+
+#[test]
+fn a_dangling_strategy_id_means_no_strategy_and_is_reported() {
+    let b = spec("svc", "demo");
+    let mut model = stored(&b);
+    if let Some(pre) = model.pre_build.as_mut() {
+        pre.strategy_id = "deleted-strategy".into();
+    }
+    let p = plan(
+        &config(false),
+        &[desired(&b)],
+        &state(vec![live(&b, model)]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.changes.len(), 1, "not the default: a change");
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("deleted-strategy") && w.contains("no scheduling strategy")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn an_unknown_strategy_name_warns_naming_the_cluster_strategies() {
+    let b = spec("svc", "demo");
+    let typo = with_adv(&b, |a| a.strategy_name = "hgih-mem".into());
+    let p = plan(
+        &config(false),
+        &[desired(&typo)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    assert!(
+        p.warnings.iter().any(|w| w.contains("`hgih-mem`")
+            && w.contains("`default` (default)")
+            && w.contains("`high-mem`")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn keep_on_a_credential_the_live_build_does_not_have_is_blocked() {
+    let b = spec("svc", "demo");
+    let mut d = b.clone();
+    d.parameters.push(Parameter {
+        key: "NEW_TOKEN".into(),
+        param_type: ParamType::String,
+        default_value: ParamValue::Keep,
+        choice_option: vec![],
+        choice_value: vec![],
+        is_credential: true,
+        description: String::new(),
+    });
+    let p = plan(
+        &config(false),
+        &[desired(&d)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    let blocked = p.changes[0].blocked.clone().expect("blocked");
+    assert_eq!(blocked.guard(), "keep_without_value");
+    assert!(
+        blocked.reason().contains("NEW_TOKEN"),
+        "{}",
+        blocked.reason()
+    );
+    // Keep on the credential it has is fine.
+    let mut ok = b.clone();
+    ok.parameters[0].default_value = ParamValue::Keep;
+    let p = plan(
+        &config(false),
+        &[desired(&ok)],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+}
+
+#[test]
+fn unknown_projects_are_named() {
+    let mut cfg = config(false);
+    cfg.projects.push(ProjectConfig {
+        key: "demoo".into(),
+        ..ProjectConfig::default()
+    });
+    assert_eq!(unknown_projects(&cfg, &catalog()), ["demoo"]);
+    let mut unread = catalog();
+    unread.projects = None;
+    assert!(unknown_projects(&cfg, &unread).is_empty());
+}
+
+fn template_def(inputs: Vec<Input>, template: &str) -> TemplateBuildSpec {
+    TemplateBuildSpec {
+        kind: None,
+        name: "tb".into(),
+        project_key: "demo".into(),
+        template_name: template.into(),
+        target_services: vec![TargetService {
+            service_name: "s".into(),
+            service_module: "m".into(),
+            repo_info: vec![],
+            inputs,
+        }],
+    }
+}
+
+fn template_live(envs: Vec<KeyVal>) -> LiveBuild {
+    let model = StoredBuild {
+        name: "tb".into(),
+        source: "zadig".into(),
+        template_id: "t1".into(),
+        product_name: "demo".into(),
+        targets: vec![StoredTarget {
+            product_name: "demo".into(),
+            service_name: "s".into(),
+            service_module: "m".into(),
+            envs,
+            ..StoredTarget::default()
+        }],
+        ..StoredBuild::default()
+    };
+    LiveBuild {
+        project: "demo".into(),
+        brief: BuildBrief {
+            name: "tb".into(),
+            project_key: "demo".into(),
+            source: "zadig".into(),
+            ..BuildBrief::default()
+        },
+        read: LiveRead::Stored {
+            model: Box::new(model),
+            credentials: BTreeMap::new(),
+            raw: None,
+        },
+    }
+}
+
+fn kv(k: &str, v: &str) -> KeyVal {
+    KeyVal {
+        key: k.into(),
+        value: v.into(),
+        kv_type: "string".into(),
+        ..KeyVal::default()
+    }
+}
+
+#[test]
+fn a_ui_override_of_a_variable_the_file_does_not_list_is_a_change() {
+    let mut st = state(vec![template_live(vec![
+        kv("GO", "1.22"),
+        kv("LDFLAGS", "-s -w"),
+    ])]);
+    st.catalog
+        .build_template_vars
+        .insert("t1".into(), vec![kv("GO", "1.21"), kv("LDFLAGS", "")]);
+    let go = Input {
+        key: "GO".into(),
+        value: ParamValue::Literal("1.22".into()),
+        input_type: Some(ParamType::String),
+        is_credential: false,
+    };
+    let d = DesiredBuild {
+        def: BuildDef::Template(template_def(vec![go], "tpl")),
+        origin: "tb.yaml:1".into(),
+    };
+    let p = plan(&config(false), &[d], &st, &PlanOptions::default());
+    assert_eq!(p.changes.len(), 1, "{:#?}", p.changes);
+    assert!(
+        p.changes[0]
+            .fields
+            .iter()
+            .any(|f| f.path.contains("LDFLAGS")),
+        "{:?}",
+        p.changes[0].fields
+    );
+}
+
+#[test]
+fn a_template_that_does_not_exist_is_blocked_at_plan_time() {
+    let d = DesiredBuild {
+        def: BuildDef::Template(template_def(vec![], "no-such-template")),
+        origin: "tb.yaml:1".into(),
+    };
+    let p = plan(
+        &config(false),
+        &[d],
+        &state(vec![]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        p.changes[0].blocked.as_ref().map(Blocked::guard),
+        Some("unknown_template")
+    );
+}
+
+#[test]
+fn a_conversion_is_an_update_in_place_not_a_delete() {
+    let b = spec("svc", "demo");
+    let d = DesiredBuild {
+        def: BuildDef::Template(TemplateBuildSpec {
+            name: "svc".into(),
+            ..template_def(vec![], "tpl")
+        }),
+        origin: "svc.yaml:1".into(),
+    };
+    let p = plan(
+        &config(false),
+        &[d],
+        &state(vec![live(&b, stored(&b))]),
+        &PlanOptions::default(),
+    );
+    let c = &p.changes[0];
+    assert_eq!(c.action, Action::Replace);
+    assert!(!c.action.deletes());
+    assert_eq!(c.write_path, Some(WritePath::Template));
+    assert_eq!(p.summary().delete, 0);
+}
+
+#[test]
+fn the_workspace_cache_mode_is_compared() {
+    let b = with_adv(&spec("svc", "demo"), |a| {
+        a.cache_setting = CacheSetting {
+            enabled: true,
+            cache_dir: "/cache".into(),
+            dir_type: None,
+        };
+    });
+    let mut model = stored(&b);
+    model.cache_enable = true;
+    model.cache_dir_type = "workspace".into();
+    model.cache_user_dir = "/cache".into();
+    model.advanced_setting_modified = true;
+    let p = plan(
+        &config(false),
+        &[desired(&b)],
+        &state(vec![live(&b, model.clone())]),
+        &PlanOptions::default(),
+    );
+    assert!(
+        p.changes[0]
+            .fields
+            .iter()
+            .any(|f| f.path.contains("dir_type")),
+        "{:?}",
+        p.changes[0].fields
+    );
+    let ws = with_adv(&spec("svc", "demo"), |a| {
+        a.cache_setting = CacheSetting {
+            enabled: true,
+            cache_dir: String::new(),
+            dir_type: Some(CacheDirType::Workspace),
+        };
+    });
+    let p = plan(
+        &config(false),
+        &[desired(&ws)],
+        &state(vec![live(&b, model)]),
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+}
+
+#[test]
+fn a_plain_build_with_ui_settings_converts_to_a_template_build_unblocked() {
+    // The template PUT keeps every other stored field: nothing is erased.
+    let b = spec("svc", "demo");
+    let mut model = stored(&b);
+    model.post_build = Some(PostBuild {
+        scripts: "echo uploaded".into(),
+        ..PostBuild::default()
+    });
+    let d = DesiredBuild {
+        def: BuildDef::Template(TemplateBuildSpec {
+            name: "svc".into(),
+            ..template_def(vec![], "tpl")
+        }),
+        origin: "svc.yaml:1".into(),
+    };
+    let p = plan(
+        &config(false),
+        &[d],
+        &state(vec![live(&b, model)]),
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.changes[0].blocked, None);
+    assert!(p.changes[0].erases.is_empty());
+}
+
+#[test]
+fn a_name_the_preserving_write_cannot_resolve_falls_back_to_the_guarded_openapi_path() {
+    let b = spec("svc", "demo");
+    let mut model = stored(&b);
+    model.vm_labels = vec!["gpu".into()];
+    let mut changed = b.clone();
+    changed.build_script = "new\n".into();
+    let mut st = state(vec![live(&b, model)]);
+    st.catalog.code_hosts = None; // the code host look-up failed
+    let p = plan(
+        &config(false),
+        &[desired(&changed)],
+        &st,
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.changes[0].write_path, Some(WritePath::Openapi));
+    assert_eq!(
+        p.changes[0].blocked.as_ref().map(Blocked::guard),
+        Some("erase")
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("preserving write cannot be made")),
         "{:?}",
         p.warnings
     );
