@@ -160,6 +160,9 @@ pub async fn read_live(
         .collect();
     let mut to_read: Vec<(String, BuildBrief)> = Vec::new();
     let mut projects = BTreeMap::new();
+    // Names hidden by `ignore`: never planned, but still taken (names are
+    // global), so the name check sees them.
+    let mut ignored: BTreeMap<String, String> = BTreeMap::new();
     for (project, listing) in listings {
         let briefs = match listing {
             Ok(b) => b,
@@ -182,7 +185,9 @@ pub async fn read_live(
         let mut kept = Vec::new();
         for brief in briefs {
             if ignore.is_match(&brief.name) {
-                continue; // never read, never reported
+                // Never read, never reported; only its name is kept.
+                ignored.insert(brief.name.clone(), project.clone());
+                continue;
             }
             let read_only = !brief.source.is_empty() && brief.source != "zadig";
             // A name the API cannot address is never read (the plan reports it).
@@ -307,7 +312,15 @@ pub async fn read_live(
             .filter(|n| !live_names.contains(n))
             .collect();
         if !new_names.is_empty() {
-            elsewhere = find_elsewhere(client, config, &new_names, project_list).await;
+            // Every project listed this run, or tried: a failed listing is
+            // not tried twice.
+            let listed: BTreeSet<&str> = projects.keys().map(String::as_str).collect();
+            elsewhere = find_elsewhere(client, &listed, &new_names, project_list).await;
+            for n in &new_names {
+                if let Some(project) = ignored.get(*n) {
+                    elsewhere.insert((*n).to_owned(), project.clone());
+                }
+            }
         }
     }
 
@@ -458,13 +471,15 @@ async fn stored_with_credentials(
     })
 }
 
-/// Lists the projects this token sees, and the builds of those this directory
-/// does not manage, to find where `names` are taken. Best effort: a project
-/// that cannot be listed is skipped (the create would then fail with Zadig's
-/// own "exists in project X" message).
+/// Lists the projects this token sees, and the builds of every one not
+/// listed (or tried) already (`listed`; managed projects outside `--project`
+/// are not, so they are listed here),
+/// to find where `names` are taken. Best effort: a project that cannot be
+/// listed is skipped (the create would then fail with Zadig's own "exists in
+/// project X" message).
 async fn find_elsewhere(
     client: &Client,
-    config: &Config,
+    listed: &BTreeSet<&str>,
     names: &BTreeSet<&str>,
     projects: Option<Vec<crate::zadig::wire::ProjectBrief>>,
 ) -> BTreeMap<String, String> {
@@ -476,7 +491,7 @@ async fn find_elsewhere(
     let mut set = JoinSet::new();
     for p in projects
         .into_iter()
-        .filter(|p| config.project(&p.project_key).is_none())
+        .filter(|p| !listed.contains(p.project_key.as_str()))
     {
         let client = client.clone();
         set.spawn(async move {
