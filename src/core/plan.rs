@@ -73,6 +73,14 @@ pub enum WritePath {
 }
 
 impl WritePath {
+    /// The request alone (`PUT /api/aslan/build/build`).
+    pub fn request(self, action: Action) -> &'static str {
+        match self.describe(action).split_once(" (") {
+            Some((request, _)) => request,
+            None => self.describe(action),
+        }
+    }
+
     /// The request, for people.
     pub fn describe(self, action: Action) -> &'static str {
         match (self, action) {

@@ -232,8 +232,15 @@ fn table(out: &mut String, changes: &[&Change], field_causes: bool) -> usize {
                     })
                     .collect();
                 let mut d = paths.join(", ");
-                if !c.erases.is_empty() {
+                // With the preserving write, `erases` is only what its
+                // OpenAPI fallback would erase: say what is kept instead.
+                if !c.kept.is_empty() {
+                    let _ = write!(d, "; kept from live: {}", escape(&c.kept.join("; ")));
+                } else if !c.erases.is_empty() {
                     let _ = write!(d, "; erases: {}", escape(&c.erases.join("; ")));
+                }
+                if let Some(w) = c.write_path {
+                    let _ = write!(d, "; write: `{}`", w.request(c.action));
                 }
                 d
             }
@@ -309,6 +316,24 @@ mod tests {
             desired: None,
             origin: None,
         }
+    }
+
+    #[test]
+    fn a_preserving_update_says_what_it_keeps_not_what_a_fallback_would_erase() {
+        let mut c = change("ui-made", Action::Update, 1);
+        c.kept = vec!["post-build script".into()];
+        c.erases = vec!["post-build script".into()];
+        c.write_path = Some(crate::core::plan::WritePath::Preserving);
+        let md = render(
+            &Plan {
+                changes: vec![c],
+                ..Plan::default()
+            },
+            View::Plan,
+        );
+        assert!(md.contains("kept from live: post-build script"), "{md}");
+        assert!(md.contains("write: `PUT /api/aslan/build/build`"), "{md}");
+        assert!(!md.contains("erases:"), "{md}");
     }
 
     #[test]
