@@ -112,6 +112,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Report live changes made outside git (exit 2 when live differs).
     Drift(DriftArgs),
+    /// Show a saved plan again (human, JSON or Markdown).
+    Show(ShowArgs),
     /// Write live builds as definition files.
     Import(ImportArgs),
     /// Run a local Zadig look-alike for trying and testing.
@@ -131,6 +133,9 @@ pub struct ValidateArgs {
     /// searched for upwards, up to the repository root).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ValidateOutputFormat::Human)]
+    pub output: ValidateOutputFormat,
 }
 
 /// Output format of plan and drift.
@@ -162,7 +167,8 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
-    /// Save the plan for `apply --plan`.
+    /// Save the plan for `apply PLANFILE` (not saved when the files have
+    /// errors or the plan is incomplete).
     #[arg(long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
     /// Exit 2 when the plan has changes (0 none, 1 error).
@@ -189,10 +195,12 @@ pub struct PlanArgs {
 /// `apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Definition directory.
-    #[arg(default_value = ".")]
-    pub dir: PathBuf,
-    /// Apply exactly this saved plan.
+    /// A saved plan (from `plan --out`) and/or the definition directory
+    /// (default `.` without a plan). A saved plan needs no directory; given
+    /// one too, the directory must be the one planned.
+    #[arg(value_name = "PLANFILE|DIR", num_args = 0..=2)]
+    pub paths: Vec<PathBuf>,
+    /// Apply exactly this saved plan (same as giving it as an argument).
     #[arg(long, value_name = "PLANFILE")]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation (needed without a terminal).
@@ -213,6 +221,26 @@ pub struct ApplyArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = ApplyOutputFormat::Human)]
     pub output: ApplyOutputFormat,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A saved plan (from `plan --out`).
+    #[arg(value_name = "PLANFILE")]
+    pub plan: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+/// Output format of validate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateOutputFormat {
+    /// Diagnostics for people on stderr, a summary line on stdout.
+    Human,
+    /// The result and every diagnostic as JSON on stdout.
+    Json,
 }
 
 /// `drift`.
@@ -382,6 +410,7 @@ fn unused_option(command: &Command, matches: &ArgMatches) -> Option<String> {
         Command::Schema(_) => ("schema", "works offline"),
         Command::Completions(_) => ("completions", "works offline"),
         Command::Man(_) => ("man", "works offline"),
+        Command::Show(_) => ("show", "works offline"),
         Command::Emulator(_) => ("emulator", "is the server"),
         Command::Plan(_) | Command::Apply(_) | Command::Drift(_) | Command::Import(_) => {
             if given(matches, "emulator")
@@ -431,13 +460,17 @@ fn spaced_value(argv: &[OsString]) -> Option<(&'static str, String)> {
 /// an error with the tip, unless that really is a directory.
 fn spaced_value_taken_as_dir(cli: &Cli, argv: &[OsString]) -> Option<String> {
     let (_, value) = spaced_value(argv)?;
-    let dir = match &cli.command {
-        Command::Plan(a) => &a.dir,
-        Command::Apply(a) => &a.dir,
-        Command::Drift(a) => &a.dir,
-        _ => return None,
+    let taken = match &cli.command {
+        Command::Plan(a) => a.dir.as_os_str() == value.as_str() && !a.dir.is_dir(),
+        Command::Drift(a) => a.dir.as_os_str() == value.as_str() && !a.dir.is_dir(),
+        // apply takes a plan file or a directory: only a path that is neither.
+        Command::Apply(a) => a
+            .paths
+            .iter()
+            .any(|p| p.as_os_str() == value.as_str() && !p.exists()),
+        _ => false,
     };
-    if dir.as_os_str() != value.as_str() || dir.is_dir() {
+    if !taken {
         return None;
     }
     let tip = spaced_value_tip(argv)?;

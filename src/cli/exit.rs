@@ -3,8 +3,11 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success; no changes (plan, drift) |
-//! | 1 | error: bad input, server error, a failed or unconverged apply |
+//! | 1 | error: a usage error, bad input, a server error, an apply that did not make every change it set out to make, a declined confirmation |
 //! | 2 | changes present (`plan --detailed-exitcode`; `drift` whenever live differs) |
+//!
+//! Nothing else exits 2: clap's own usage errors exit 2 by default, and are
+//! mapped to 1 here ([`usage`]).
 
 use std::process::ExitCode;
 
@@ -42,5 +45,17 @@ pub fn report(outcome: Outcome, printer: &Printer) -> ExitCode {
             printer.error(&err);
             ExitCode::from(1)
         }
+    }
+}
+
+/// Prints a command-line parsing error (or the help or version clap was asked
+/// for) and returns its exit code: 0 for `--help` and `--version`, 1 for a
+/// usage error. Never 2: that code means "changes" to CI scripts.
+pub fn usage(err: &clap::Error) -> ExitCode {
+    let _ = err.print();
+    if err.use_stderr() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

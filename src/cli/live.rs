@@ -140,6 +140,9 @@ pub async fn read_live(
         let mut projects = BTreeMap::new();
         let mut reads: BTreeMap<(String, String), LiveRead> = BTreeMap::new();
         let mut failures = Vec::new();
+        // Names hidden by `ignore`: never planned, but still taken (names are
+        // global), so the name check sees them.
+        let mut ignored: BTreeMap<String, String> = BTreeMap::new();
         let mut total = 0;
         loop {
             tokio::select! {
@@ -152,7 +155,7 @@ pub async fn read_live(
                             continue;
                         }
                     };
-                    let (live, to_read) = select_reads(config, scope, &project, briefs, &wanted, &desired_names);
+                    let (live, to_read) = select_reads(config, scope, &project, briefs, &wanted, &desired_names, &mut ignored);
                     total += to_read.len();
                     for brief in to_read {
                         let client = client.clone();
@@ -195,13 +198,13 @@ pub async fn read_live(
                 else => break,
             }
         }
-        Ok::<_, anyhow::Error>((projects, reads, failures))
+        Ok::<_, anyhow::Error>((projects, reads, failures, ignored))
     };
     // Zadig's project list: declared projects must exist (one listing).
     let project_list = client.projects();
     let (lookups, reading, project_list) = tokio::join!(lookups, reading, project_list);
     let (full_catalog, openapi_catalog) = lookups.context("cannot read Zadig's look-ups")?;
-    let (mut projects, mut reads, failures) = reading?;
+    let (mut projects, mut reads, failures, ignored) = reading?;
     // A token may lack the right to list projects (or a gateway may not route
     // the list): then the check is skipped with a warning. Any other failure
     // (nothing answers, a broken answer) is an error like any other read.
@@ -291,7 +294,15 @@ pub async fn read_live(
             .filter(|n| !live_names.contains(n))
             .collect();
         if !new_names.is_empty() {
-            elsewhere = find_elsewhere(client, config, &new_names, project_list).await;
+            // Every project listed this run, or tried: a failed listing is
+            // not tried twice.
+            let listed: BTreeSet<&str> = projects.keys().map(String::as_str).collect();
+            elsewhere = find_elsewhere(client, &listed, &new_names, project_list).await;
+            for n in &new_names {
+                if let Some(project) = ignored.get(*n) {
+                    elsewhere.insert((*n).to_owned(), project.clone());
+                }
+            }
         }
     }
 
@@ -311,6 +322,7 @@ fn select_reads(
     briefs: Vec<BuildBrief>,
     wanted: &dyn Fn(&str, &str) -> bool,
     desired_names: &BTreeSet<(&str, &str)>,
+    ignored: &mut BTreeMap<String, String>,
 ) -> (Vec<LiveBuild>, Vec<BuildBrief>) {
     let pc = config.project(project);
     let ignore = {
@@ -327,7 +339,9 @@ fn select_reads(
     let mut kept = Vec::new();
     for brief in briefs {
         if ignore.is_match(&brief.name) {
-            continue; // never read, never reported
+            // Never read, never reported; only its name is kept.
+            ignored.insert(brief.name.clone(), project.to_owned());
+            continue;
         }
         let read_only = !brief.source.is_empty() && brief.source != "zadig";
         // A name the API cannot address is never read (the plan reports it).
@@ -492,13 +506,15 @@ async fn stored_with_credentials(
     })
 }
 
-/// Lists the projects this token sees, and the builds of those this directory
-/// does not manage, to find where `names` are taken. Best effort: a project
-/// that cannot be listed is skipped (the create would then fail with Zadig's
-/// own "exists in project X" message).
+/// Lists the projects this token sees, and the builds of every one not
+/// listed (or tried) already (`listed`; managed projects outside `--project`
+/// are not, so they are listed here),
+/// to find where `names` are taken. Best effort: a project that cannot be
+/// listed is skipped (the create would then fail with Zadig's own "exists in
+/// project X" message).
 async fn find_elsewhere(
     client: &Client,
-    config: &Config,
+    listed: &BTreeSet<&str>,
     names: &BTreeSet<&str>,
     projects: Option<Vec<crate::zadig::wire::ProjectBrief>>,
 ) -> BTreeMap<String, String> {
@@ -510,7 +526,7 @@ async fn find_elsewhere(
     let mut set = JoinSet::new();
     for p in projects
         .into_iter()
-        .filter(|p| config.project(&p.project_key).is_none())
+        .filter(|p| !listed.contains(p.project_key.as_str()))
     {
         let client = client.clone();
         set.spawn(async move {

@@ -27,7 +27,10 @@ pub fn main() -> std::process::ExitCode {
             redact::scrub(&info.to_string())
         );
     }));
-    let cli = args::parse().unwrap_or_else(|e| e.exit());
+    let cli = match args::parse() {
+        Ok(cli) => cli,
+        Err(err) => return exit::usage(&err),
+    };
     let printer = printer::Printer::init(&cli.global);
     settings::init_logging(&cli.global);
     let outcome = commands::dispatch(cli, &printer);

@@ -15,7 +15,7 @@ use super::session::Session;
 use super::settings::Connection;
 use crate::core::cause::{BaseSide, annotate};
 use crate::core::load::LoadResult;
-use crate::core::model::Config;
+use crate::core::model::{BuildDef, Config};
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan, unknown_projects};
 use crate::core::secrets::{MissingEnv, credential_values, resolve_env};
 use crate::zadig::client::Client;
@@ -56,35 +56,59 @@ pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Re
             bail!("--project {p}: this directory does not manage `{p}` (see zadig-sync.yaml)");
         }
     }
+    let defs: Vec<(BuildDef, String)> = load
+        .builds
+        .iter()
+        .map(|l| {
+            (
+                l.def.clone(),
+                format!("{}:{}", l.origin.file, l.origin.line),
+            )
+        })
+        .collect();
+    Ok(resolved(contents, load, defs, projects))
+}
+
+/// A [`Prepared`] from definitions (with their `file:line`): those of
+/// `projects` (all when empty) with `{from_env}` resolved from the
+/// environment.
+pub fn resolved(
+    contents: DirContents,
+    load: LoadResult,
+    defs: Vec<(BuildDef, String)>,
+    projects: &[String],
+) -> Prepared {
     let lookup = |var: &str| std::env::var(var).ok();
     let mut desired = Vec::new();
     let mut missing_env = Vec::new();
-    for l in &load.builds {
-        if !projects.is_empty() && !projects.iter().any(|p| p == l.def.project_key()) {
+    for (def, origin) in defs {
+        if !projects.is_empty() && !projects.iter().any(|p| p == def.project_key()) {
             continue;
         }
-        let (def, missing) = resolve_env(&l.def, &lookup);
+        let (def, missing) = resolve_env(&def, &lookup);
         for secret in credential_values(&def) {
             super::redact::add_secret(&secret);
         }
         for m in missing {
             missing_env.push((format!("{}/{}", def.project_key(), def.name()), m));
         }
-        desired.push(DesiredBuild {
-            def,
-            origin: format!("{}:{}", l.origin.file, l.origin.line),
-        });
+        desired.push(DesiredBuild { def, origin });
     }
-    Ok(Prepared {
+    Prepared {
         contents,
         load,
         desired,
         missing_env,
-    })
+    }
 }
 
-/// Checks `--target` values: `PROJECT/NAME`, of a managed project.
-pub fn check_targets(targets: &[String], config: &Config) -> anyhow::Result<()> {
+/// Checks `--target` values: `PROJECT/NAME`, of a managed project, and of
+/// one of `projects` when `--project` narrows the run.
+pub fn check_targets(
+    targets: &[String],
+    config: &Config,
+    projects: &[String],
+) -> anyhow::Result<()> {
     for t in targets {
         let Some((project, name)) = t.split_once('/') else {
             bail!("--target {t}: write it as PROJECT/NAME, e.g. demo/demo-api");
@@ -94,8 +118,20 @@ pub fn check_targets(targets: &[String], config: &Config) -> anyhow::Result<()> 
                 "--target {t}: `{project}` is not a project this directory manages (see zadig-sync.yaml)"
             );
         }
+        if !projects.is_empty() && !projects.iter().any(|p| p == project) {
+            bail!(
+                "--target {t} is outside --project {}: the target would not be planned; add --project {project} or drop the --target",
+                projects.join(" --project ")
+            );
+        }
     }
     Ok(())
+}
+
+/// Resolves where to connect: the flags and environment, else the
+/// directory's configured endpoint.
+pub fn connection(global: &GlobalArgs, prepared: &Prepared) -> anyhow::Result<Connection> {
+    Connection::resolve(global, prepared.config().endpoint.as_deref())
 }
 
 /// Connects (to the server, or to an in-process emulator).
@@ -104,7 +140,7 @@ pub async fn connect(
     prepared: &Prepared,
     dir: &Path,
 ) -> anyhow::Result<Session> {
-    let conn = Connection::resolve(global, prepared.config().endpoint.as_deref())?;
+    let conn = connection(global, prepared)?;
     Session::open(&conn, Some(dir)).await
 }
 
@@ -191,11 +227,6 @@ pub async fn compute_with_base(
         };
         annotate(&mut plan, &side, &prepared.desired, &live.catalog);
     }
-    for (build, m) in &prepared.missing_env {
-        plan.warnings.push(format!(
-            "{build}: {} is not set, so {} was not compared (apply needs it)",
-            m.var, m.path
-        ));
-    }
+    // Unset `{from_env}` variables are in the plan's `not_compared`.
     Ok(plan)
 }

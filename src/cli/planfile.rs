@@ -1,19 +1,35 @@
-//! Saved plans (`plan --out`, `apply --plan`): what was planned, against which
-//! files (a hash of the directory) and which live state (each build's
-//! `update_time`), so that apply can refuse what is stale.
+//! Saved plans (`plan --out`, `apply PLANFILE`, `show PLANFILE`).
+//!
+//! A saved plan is self-contained and bound to where it was made:
+//! - the desired definitions (credential references as written; literal
+//!   credential values are never saved), the configuration, the projects
+//!   and the options it was made with, so that `apply PLANFILE` needs no
+//!   directory;
+//! - the endpoint it was made against, so that it is never applied elsewhere;
+//! - a digest of every file of the directory, so that a directory given to
+//!   `apply` with it must be the one planned (apply names what changed);
+//! - per change, the live build as read (`update_time`, fingerprint), so that
+//!   apply refuses what changed since;
+//! - the plan as shown, for `show`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
+use crate::cli::fs::DirContents;
+use crate::cli::settings::{Connection, Target};
 pub use crate::core::apply::PlannedChange;
-use crate::core::model::{BuildDef, ParamValue};
+use crate::core::load::Loaded;
+use crate::core::model::{BuildDef, BuildSpec, Config, Kind, ParamValue, TemplateBuildSpec};
 use crate::core::plan::{Plan, PlanOptions};
 use crate::core::secrets::SENSITIVE;
 
-/// Version of the saved-plan format.
-pub const FORMAT_VERSION: &str = "1";
+/// Version of the saved-plan format. 2: self-contained (definitions,
+/// configuration, endpoint, file digests, the plan as shown).
+pub const FORMAT_VERSION: &str = "2";
 
 /// A saved plan.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -22,32 +38,117 @@ pub struct PlanFile {
     pub format_version: String,
     /// zadig-sync version that wrote it.
     pub zadig_sync_version: String,
-    /// SHA-256 of the definition directory (configuration and files).
-    pub dir_hash: String,
-    /// `--project` filters.
+    /// Where it was made: the Zadig URL, or `emulator` / `emulator:STATE_FILE`.
+    pub endpoint: String,
+    /// The projects planned.
     pub projects: Vec<String>,
+    /// `--project` filters given to `plan` (empty: every managed project).
+    pub project_filters: Vec<String>,
     /// `--target` filters.
     pub targets: Vec<String>,
     /// `--allow-erase` at plan time.
     pub allow_erase: bool,
     /// `--allow-mass-delete` at plan time.
     pub allow_mass_delete: bool,
+    /// SHA-256 of the definition directory (configuration and files).
+    pub dir_hash: String,
+    /// SHA-256 of each file, by path relative to the directory.
+    pub files: BTreeMap<String, String>,
+    /// The directory's `zadig-sync.yaml`, as loaded.
+    pub config: Config,
+    /// The definitions of the projects planned, as written.
+    pub definitions: Vec<SavedDefinition>,
     /// The planned changes (blocked ones included, for the record).
     pub changes: Vec<PlannedChange>,
+    /// The plan as shown (values masked), for `show`.
+    pub plan: Plan,
+}
+
+/// One definition as saved.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SavedDefinition {
+    /// Its kind.
+    pub kind: Kind,
+    /// `file:line` in the directory it was planned from.
+    pub origin: String,
+    /// The definition, `{from_env}` and `{keep}` as written; literal
+    /// credential values replaced by `(sensitive)`.
+    pub definition: serde_json::Value,
+    /// Paths of the literal credential values that were not saved: applying
+    /// such a build needs the directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub literal_credentials: Vec<String>,
+}
+
+impl SavedDefinition {
+    /// The definition back, with literal credentials still `(sensitive)`.
+    pub fn to_def(&self) -> anyhow::Result<BuildDef> {
+        Ok(match self.kind {
+            Kind::Build => BuildDef::Build(serde_json::from_value::<BuildSpec>(
+                self.definition.clone(),
+            )?),
+            Kind::TemplateBuild => BuildDef::Template(serde_json::from_value::<TemplateBuildSpec>(
+                self.definition.clone(),
+            )?),
+        })
+    }
+}
+
+/// What a plan file is made from.
+pub struct Made<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The options it was made with.
+    pub opts: &'a PlanOptions,
+    /// Where it was made.
+    pub endpoint: String,
+    /// The directory's files.
+    pub contents: &'a DirContents,
+    /// Its configuration.
+    pub config: &'a Config,
+    /// The definitions as loaded (not resolved).
+    pub builds: &'a [Loaded],
 }
 
 impl PlanFile {
     /// Records a plan.
-    pub fn new(plan: &Plan, dir_hash: String, opts: &PlanOptions) -> Self {
+    pub fn new(m: Made<'_>) -> Self {
+        let projects: Vec<String> = m
+            .config
+            .projects
+            .iter()
+            .map(|p| p.key.clone())
+            .filter(|k| m.opts.projects.is_empty() || m.opts.projects.contains(k))
+            .collect();
+        let definitions = m
+            .builds
+            .iter()
+            .filter(|l| projects.iter().any(|p| p == l.def.project_key()))
+            .map(|l| {
+                let (definition, literal_credentials) = redacted(&l.def);
+                SavedDefinition {
+                    kind: l.def.kind(),
+                    origin: format!("{}:{}", l.origin.file, l.origin.line),
+                    definition,
+                    literal_credentials,
+                }
+            })
+            .collect();
         PlanFile {
             format_version: FORMAT_VERSION.to_owned(),
             zadig_sync_version: env!("CARGO_PKG_VERSION").to_owned(),
-            dir_hash,
-            projects: opts.projects.clone(),
-            targets: opts.targets.clone(),
-            allow_erase: opts.allow_erase,
-            allow_mass_delete: opts.allow_mass_delete,
-            changes: plan
+            endpoint: m.endpoint,
+            projects,
+            project_filters: m.opts.projects.clone(),
+            targets: m.opts.targets.clone(),
+            allow_erase: m.opts.allow_erase,
+            allow_mass_delete: m.opts.allow_mass_delete,
+            dir_hash: crate::cli::fs::content_hash(m.contents),
+            files: file_digests(m.contents),
+            config: m.config.clone(),
+            definitions,
+            changes: m
+                .plan
                 .changes
                 .iter()
                 .map(|c| PlannedChange {
@@ -58,9 +159,21 @@ impl PlanFile {
                     blocked: c.blocked.as_ref().map(|b| b.guard().to_owned()),
                     live_update_time: c.live_update_time,
                     live_fingerprint: c.live_fingerprint.clone(),
-                    desired: c.desired.as_ref().map(redacted),
+                    desired: None,
                 })
                 .collect(),
+            plan: m.plan.clone(),
+        }
+    }
+
+    /// The options to plan with again at apply time.
+    pub fn options(&self) -> PlanOptions {
+        PlanOptions {
+            allow_erase: self.allow_erase,
+            allow_mass_delete: self.allow_mass_delete,
+            projects: self.projects.clone(),
+            targets: self.targets.clone(),
+            load_errors: false,
         }
     }
 
@@ -76,53 +189,226 @@ impl PlanFile {
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the plan file {}", path.display()))?;
-        let plan: PlanFile = serde_json::from_str(&text)
+        let value: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a zadig-sync plan file", path.display()))?;
-        if plan.format_version != FORMAT_VERSION {
+        let version = value
+            .get("format_version")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        if version != FORMAT_VERSION {
             bail!(
                 "{} has plan format {}, this zadig-sync reads {FORMAT_VERSION}: re-run `zadig-sync plan --out`",
                 path.display(),
-                plan.format_version
+                if version.is_empty() {
+                    "(none)"
+                } else {
+                    &version
+                }
             );
         }
-        Ok(plan)
+        serde_json::from_value(value)
+            .with_context(|| format!("{} is not a zadig-sync plan file", path.display()))
+    }
+
+    /// The files of `contents` that differ from those planned: changed,
+    /// added, removed (paths, sorted). Empty when the directory is the one
+    /// planned.
+    pub fn changed_files(&self, contents: &DirContents) -> Vec<String> {
+        let now = file_digests(contents);
+        let mut out: Vec<String> = Vec::new();
+        for (path, digest) in &now {
+            match self.files.get(path) {
+                Some(d) if d == digest => {}
+                Some(_) => out.push(format!("{path} (changed)")),
+                None => out.push(format!("{path} (added)")),
+            }
+        }
+        for path in self.files.keys().filter(|p| !now.contains_key(*p)) {
+            out.push(format!("{path} (removed)"));
+        }
+        out.sort();
+        out
     }
 }
 
-/// The definition without literal credential values (resolved `from_env`
-/// values included: the definition here is the unresolved one).
-fn redacted(def: &BuildDef) -> serde_json::Value {
+/// Identifies where a connection writes, for binding a plan to it: the
+/// normalised URL, or the emulator (with its absolute state file).
+pub fn endpoint_id(conn: &Connection) -> String {
+    match &conn.target {
+        Target::Server { endpoint, .. } => normalize_url(endpoint),
+        Target::Emulator { state: None } => "emulator".to_owned(),
+        Target::Emulator { state: Some(p) } => {
+            let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+            format!("emulator:{}", abs.display())
+        }
+    }
+}
+
+/// `HTTP://Zadig.Example.com:80/` and `http://zadig.example.com` are one place.
+fn normalize_url(url: &str) -> String {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(u) => u.as_str().trim_end_matches('/').to_owned(),
+        Err(_) => url.trim().trim_end_matches('/').to_owned(),
+    }
+}
+
+fn file_digests(contents: &DirContents) -> BTreeMap<String, String> {
+    contents
+        .config
+        .iter()
+        .chain(&contents.files)
+        .map(|f| {
+            let digest = Sha256::digest(&f.bytes);
+            (
+                f.path.clone(),
+                digest.iter().map(|b| format!("{b:02x}")).collect(),
+            )
+        })
+        .collect()
+}
+
+/// The definition as JSON without literal credential values, and the paths
+/// of those left out.
+fn redacted(def: &BuildDef) -> (serde_json::Value, Vec<String>) {
     let mut def = def.clone();
-    let redact = |v: &mut ParamValue| {
+    let mut left_out = Vec::new();
+    let mut redact = |path: String, v: &mut ParamValue| {
         if let ParamValue::Literal(s) = v
             && !s.is_empty()
         {
             *v = ParamValue::Literal(SENSITIVE.to_owned());
+            left_out.push(path);
         }
     };
     match &mut def {
         BuildDef::Build(b) => {
             for p in b.parameters.iter_mut().filter(|p| p.is_credential) {
-                redact(&mut p.default_value);
+                redact(
+                    format!("parameters[{}].default_value", p.key),
+                    &mut p.default_value,
+                );
             }
         }
         BuildDef::Template(t) => {
-            for i in t
-                .target_services
-                .iter_mut()
-                .flat_map(|ts| ts.inputs.iter_mut())
-                .filter(|i| i.is_credential)
-            {
-                redact(&mut i.value);
+            for ts in &mut t.target_services {
+                let (service, module) = (ts.service_name.clone(), ts.service_module.clone());
+                for i in ts.inputs.iter_mut().filter(|i| i.is_credential) {
+                    redact(
+                        format!(
+                            "target_services[{service}/{module}].inputs[{}].value",
+                            i.key
+                        ),
+                        &mut i.value,
+                    );
+                }
             }
         }
     }
-    let mut v = def.to_value();
-    if let serde_json::Value::Object(m) = &mut v {
-        m.insert(
-            "kind".to_owned(),
-            serde_json::Value::from(def.kind().to_string()),
+    (def.to_value(), left_out)
+}
+
+/// A path as a shell word: quoted only when it needs to be.
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_that_name_one_place_are_equal() {
+        assert_eq!(
+            normalize_url("HTTP://Zadig.Example.com:80/"),
+            normalize_url("http://zadig.example.com")
+        );
+        assert_ne!(
+            normalize_url("http://a.example.com"),
+            normalize_url("http://b.example.com")
         );
     }
-    v
+
+    fn file(path: &str, bytes: &str) -> crate::core::load::SourceFile {
+        crate::core::load::SourceFile {
+            path: path.into(),
+            bytes: bytes.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn changed_files_names_changed_added_and_removed() {
+        let planned = DirContents {
+            config: Some(file("zadig-sync.yaml", "projects: []")),
+            files: vec![file("a.yaml", "a"), file("b.yaml", "b")],
+            ..DirContents::default()
+        };
+        let saved = PlanFile::new(Made {
+            plan: &Plan::default(),
+            opts: &PlanOptions::default(),
+            endpoint: "http://z".into(),
+            contents: &planned,
+            config: &Config::default(),
+            builds: &[],
+        });
+        assert!(saved.changed_files(&planned).is_empty());
+        let now = DirContents {
+            config: Some(file("zadig-sync.yaml", "projects: []")),
+            files: vec![file("a.yaml", "a2"), file("c.yaml", "c")],
+            ..DirContents::default()
+        };
+        assert_eq!(
+            saved.changed_files(&now),
+            ["a.yaml (changed)", "b.yaml (removed)", "c.yaml (added)"]
+        );
+    }
+
+    #[test]
+    fn definitions_round_trip_without_literal_credentials() {
+        use crate::core::model::Parameter;
+        let text = "name: x\nproject_key: demo\ninfrastructure: vm\nbuild_os: ubuntu 20.04\nscript_type: shell\nparameters:\n  - key: A\n    is_credential: true\n    default_value: secret-1\n  - key: B\n    is_credential: true\n    default_value: {from_env: B_VAR}\n";
+        let load = crate::core::load::load(
+            Some(&file("zadig-sync.yaml", "projects: [{key: demo}]")),
+            &[file("x.yaml", text)],
+        );
+        assert!(!load.has_errors(), "{:?}", load.diagnostics);
+        let (value, left_out) = redacted(&load.builds[0].def);
+        assert_eq!(left_out, ["parameters[A].default_value"]);
+        assert!(!value.to_string().contains("secret-1"));
+        let saved = SavedDefinition {
+            kind: Kind::Build,
+            origin: "x.yaml:1".into(),
+            definition: value,
+            literal_credentials: left_out,
+        };
+        let BuildDef::Build(b) = saved.to_def().expect("reads back") else {
+            panic!("a build");
+        };
+        let values: Vec<&ParamValue> = b
+            .parameters
+            .iter()
+            .map(|p: &Parameter| &p.default_value)
+            .collect();
+        assert_eq!(
+            values,
+            [
+                &ParamValue::Literal(SENSITIVE.to_owned()),
+                &ParamValue::FromEnv("B_VAR".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("out/plan.json"), "out/plan.json");
+        assert_eq!(shell_word("my plan.json"), "'my plan.json'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
 }

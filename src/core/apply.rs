@@ -24,9 +24,9 @@ pub struct PlannedChange {
     pub live_update_time: Option<i64>,
     /// Fingerprint of the live build at plan time (absent for creates).
     pub live_fingerprint: Option<String>,
-    /// The desired document, as in the files; literal credential values
-    /// replaced by `(sensitive)`: apply reads the values from the files, whose
-    /// hash must match.
+    /// Unused since plan format 2 (the plan file keeps the definitions
+    /// apart); always absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired: Option<serde_json::Value>,
 }
 
@@ -44,9 +44,9 @@ pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, 
                 .find(|s| s.project == c.project && s.name == c.name)
             {
                 None => {
-                    skipped.push(skip(
+                    skipped.push(stale(
                         c,
-                        "not in the saved plan (changed since it was made): re-plan",
+                        "not in the saved plan (Zadig changed since it was made): re-plan",
                     ));
                     continue;
                 }
@@ -55,7 +55,7 @@ pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, 
                         || s.live_update_time != c.live_update_time
                         || s.live_fingerprint != c.live_fingerprint =>
                 {
-                    skipped.push(skip(
+                    skipped.push(stale(
                         c,
                         "changed outside this plan since it was made: re-plan",
                     ));
@@ -72,14 +72,23 @@ pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, 
     (work, skipped)
 }
 
-/// A `skipped` outcome.
+/// A `skipped` outcome (a guard blocked it, as the plan said).
 pub fn skip(c: &Change, reason: &str) -> Outcome {
+    outcome(c, Status::Skipped, reason)
+}
+
+/// A `stale` outcome: the live build changed since the plan was made.
+pub fn stale(c: &Change, reason: &str) -> Outcome {
+    outcome(c, Status::Stale, reason)
+}
+
+fn outcome(c: &Change, status: Status, reason: &str) -> Outcome {
     Outcome {
         project: c.project.clone(),
         name: c.name.clone(),
         kind: c.kind,
         action: c.action,
-        status: Status::Skipped,
+        status,
         reason: Some(reason.to_owned()),
         fields: Vec::new(),
         resolved_after_ambiguity: false,

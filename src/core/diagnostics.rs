@@ -43,6 +43,63 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it.
     pub hint: Option<String>,
+    /// A stable, machine-readable kind of problem, for `-o json`.
+    pub code: Code,
+}
+
+/// A stable, machine-readable kind of problem, for `-o json` (the README
+/// lists them). One byte: diagnostics are many and travel in `Result`s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// An error in a definition file found by validation (the default).
+    InvalidDefinition,
+    /// A warning about a definition file (the default).
+    DefinitionWarning,
+    /// An error in `zadig-sync.yaml`.
+    InvalidConfig,
+    /// A warning about `zadig-sync.yaml`.
+    ConfigWarning,
+    /// The YAML does not parse.
+    YamlSyntax,
+    /// A field of the wrong type, unknown or missing.
+    Schema,
+    /// A build name defined more than once.
+    DefinedTwice,
+    /// A file that is not UTF-8.
+    NotUtf8,
+    /// No `zadig-sync.yaml`.
+    NoConfig,
+    /// No definition files, or no builds in them.
+    NoDefinitions,
+    /// A file that defines no build.
+    EmptyFile,
+}
+
+impl Code {
+    /// The code as written in JSON: `yaml-syntax`, `schema`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidDefinition => "invalid-definition",
+            Code::DefinitionWarning => "definition-warning",
+            Code::InvalidConfig => "invalid-config",
+            Code::ConfigWarning => "config-warning",
+            Code::YamlSyntax => "yaml-syntax",
+            Code::Schema => "schema",
+            Code::DefinedTwice => "defined-twice",
+            Code::NotUtf8 => "not-utf8",
+            Code::NoConfig => "no-config",
+            Code::NoDefinitions => "no-definitions",
+            Code::EmptyFile => "empty-file",
+        }
+    }
+
+    /// The default code of a severity.
+    pub fn default_for(severity: Severity) -> Code {
+        match severity {
+            Severity::Error => Code::InvalidDefinition,
+            Severity::Warning => Code::DefinitionWarning,
+        }
+    }
 }
 
 impl Diagnostic {
@@ -65,7 +122,14 @@ impl Diagnostic {
             span: None,
             message: message.into(),
             hint: None,
+            code: Code::default_for(severity),
         }
+    }
+
+    /// Sets the code.
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = code;
+        self
     }
 
     /// Sets the hint.

@@ -10,7 +10,7 @@
 use serde_json::{Map, Value};
 
 /// One changed field.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldChange {
     /// Path, e.g. `advanced_settings.timeout` or `parameters[GOFLAGS].default_value`.
     pub path: String,

@@ -42,6 +42,11 @@ pub struct NotImported {
 /// The variable name for a credential: `ZADIG_SECRET_<BUILD>_<KEY>`, upper
 /// case, anything but letters and digits turned into `_`.
 pub fn env_var_name(build: &str, key: &str) -> String {
+    env_var_name_of(&[build, key])
+}
+
+/// `ZADIG_SECRET_` and the parts, cleaned as in [`env_var_name`], joined by `_`.
+fn env_var_name_of(parts: &[&str]) -> String {
     let clean = |s: &str| {
         s.chars()
             .map(|c| {
@@ -53,7 +58,27 @@ pub fn env_var_name(build: &str, key: &str) -> String {
             })
             .collect::<String>()
     };
-    format!("ZADIG_SECRET_{}_{}", clean(build), clean(key))
+    let parts: Vec<String> = parts.iter().map(|p| clean(p)).collect();
+    format!("ZADIG_SECRET_{}", parts.join("_"))
+}
+
+/// Hands out credential variable names, unique within one import: cleaning
+/// can make two keys (or two builds) one name (`a.b` and `a_b`), so a name
+/// taken gets `_2`, `_3`, ….
+#[derive(Debug, Default)]
+pub struct Names(std::collections::BTreeSet<String>);
+
+impl Names {
+    /// `name`, or the first of `name_2`, `name_3`, … not handed out yet.
+    pub fn unique(&mut self, name: String) -> String {
+        let mut candidate = name.clone();
+        let mut n = 2;
+        while !self.0.insert(candidate.clone()) {
+            candidate = format!("{name}_{n}");
+            n += 1;
+        }
+        candidate
+    }
 }
 
 /// The file name (without `.yaml`) of a build or project directory: an
@@ -85,6 +110,18 @@ pub fn import_build(
     mode: Credentials,
     schema_path: &str,
 ) -> Result<Imported, NotImported> {
+    import_build_with(live, catalog, mode, schema_path, &mut Names::default())
+}
+
+/// Converts one live build, its credential variables unique among `names`
+/// (shared by the builds of one import).
+pub fn import_build_with(
+    live: &LiveBuild,
+    catalog: &Catalog,
+    mode: Credentials,
+    schema_path: &str,
+    names: &mut Names,
+) -> Result<Imported, NotImported> {
     if live.is_read_only() {
         return Err(NotImported {
             reason: format!("read-only build (source {})", live.brief.source),
@@ -104,7 +141,7 @@ pub fn import_build(
                 p.default_value = match mode {
                     Credentials::Keep => ParamValue::Keep,
                     Credentials::FromEnv => {
-                        let var = env_var_name(&name, &p.key);
+                        let var = names.unique(env_var_name(&name, &p.key));
                         env_vars.push(var.clone());
                         ParamValue::FromEnv(var)
                     }
@@ -147,8 +184,16 @@ pub fn import_build(
                 }
             }
             for ts in &mut t.target_services {
+                // One variable per build, target and key: two targets of a
+                // template build often have the same input (issue 12, #16).
+                // Always `{from_env}`: template inputs cannot keep a value.
                 for i in ts.inputs.iter_mut().filter(|i| i.is_credential) {
-                    let var = env_var_name(&name, &i.key);
+                    let var = names.unique(env_var_name_of(&[
+                        &name,
+                        &ts.service_name,
+                        &ts.service_module,
+                        &i.key,
+                    ]));
                     env_vars.push(var.clone());
                     i.value = ParamValue::FromEnv(var);
                 }
@@ -222,5 +267,21 @@ mod tests {
             "ZADIG_SECRET_DEMO_API_NPM_TOKEN"
         );
         assert_eq!(env_var_name("ünï", "k"), "ZADIG_SECRET__N__K");
+    }
+
+    #[test]
+    fn names_are_unique_within_a_build() {
+        let mut names = Names::default();
+        let a = names.unique(env_var_name("b", "a.b"));
+        let b = names.unique(env_var_name("b", "a_b"));
+        let c = names.unique(env_var_name("b", "a-b"));
+        assert_eq!(
+            [a.as_str(), b.as_str(), c.as_str()],
+            [
+                "ZADIG_SECRET_B_A_B",
+                "ZADIG_SECRET_B_A_B_2",
+                "ZADIG_SECRET_B_A_B_3"
+            ]
+        );
     }
 }

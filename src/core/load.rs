@@ -118,7 +118,8 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
         },
         None => {
             let mut d =
-                Diagnostic::error(CONFIG_FILE, format!("no {CONFIG_FILE} in the directory"));
+                Diagnostic::error(CONFIG_FILE, format!("no {CONFIG_FILE} in the directory"))
+                    .with_code(diagnostics::Code::NoConfig);
             d.hint = Some(match files.iter().find(|f| f.path == "zadig-sync.yml") {
                 Some(_) => "rename zadig-sync.yml to zadig-sync.yaml".to_owned(),
                 None => format!(
@@ -144,15 +145,26 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
     check_unique_names(&builds, &name_spans, &mut diags);
     if definition_files == 0 {
         diags.push(
-            Diagnostic::error("", "no definition files in the directory").with_hint(format!(
-                "add *.yaml files with build definitions next to {CONFIG_FILE}"
-            )),
+            Diagnostic::error("", "no definition files in the directory")
+                .with_hint(format!(
+                    "add *.yaml files with build definitions next to {CONFIG_FILE}"
+                ))
+                .with_code(diagnostics::Code::NoDefinitions),
         );
     } else if builds.is_empty() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(
             Diagnostic::error("", "no build definitions in the directory")
-                .with_hint("every definition file is empty: add a build (`name: ...`)"),
+                .with_hint("every definition file is empty: add a build (`name: ...`)")
+                .with_code(diagnostics::Code::NoDefinitions),
         );
+    }
+    // Problems in the configuration file carry the configuration's codes.
+    for d in diags.iter_mut().filter(|d| d.file == CONFIG_FILE) {
+        d.code = match d.code {
+            diagnostics::Code::InvalidDefinition => diagnostics::Code::InvalidConfig,
+            diagnostics::Code::DefinitionWarning => diagnostics::Code::ConfigWarning,
+            other => other,
+        };
     }
     diagnostics::sort(&mut diags);
     LoadResult {
@@ -253,7 +265,8 @@ fn check_unique_names(builds: &[Loaded], spans: &[Range<usize>], diags: &mut Vec
                     .at(o.line, o.column, Some(span.clone()))
                     .with_hint(
                         "Zadig build names are unique across all projects: rename or remove one of them",
-                    ),
+                    )
+                    .with_code(diagnostics::Code::DefinedTwice),
                 );
             }
             None => {
@@ -340,6 +353,7 @@ impl<'a> Text<'a> {
             span: Some(span),
             message,
             hint,
+            code: diagnostics::Code::default_for(severity),
         }
     }
 }
@@ -372,7 +386,8 @@ fn decode<'a>(file: &'a SourceFile, diags: &mut Vec<Diagnostic>) -> Option<&'a s
             diags.push(
                 Diagnostic::error(file.path.clone(), "the file is not valid UTF-8")
                     .at(line, column, Some(good..good + 3))
-                    .with_hint("save the file as UTF-8"),
+                    .with_hint("save the file as UTF-8")
+                    .with_code(diagnostics::Code::NotUtf8),
             );
             None
         }
@@ -864,7 +879,8 @@ fn load_file(
         diags.push(
             Diagnostic::warning(file.path.clone(), "the file defines no builds")
                 .at(1, 1, Some(0..0))
-                .with_hint("add a build, or delete the file"),
+                .with_hint("add a build, or delete the file")
+                .with_code(diagnostics::Code::EmptyFile),
         );
     }
 }
@@ -892,6 +908,7 @@ fn syntax_diag(text: &Text<'_>, e: SyntaxError) -> Diagnostic {
         format!("invalid YAML: {}", e.message),
         Some("fix the YAML syntax; the rest of this document was skipped".to_owned()),
     )
+    .with_code(diagnostics::Code::YamlSyntax)
 }
 
 fn finding_diag(text: &Text<'_>, root: &Node<'_>, f: Finding) -> Diagnostic {
@@ -1079,6 +1096,7 @@ fn serde_diag(
         other => (user_message(other), None),
     };
     text.diag(Severity::Error, span, message, hint)
+        .with_code(diagnostics::Code::Schema)
 }
 
 /// The error under alias wrappers.
@@ -1285,6 +1303,7 @@ fn push_config_findings(
                 span: Some(0..0),
                 message: f.message,
                 hint: f.hint,
+                code: diagnostics::Code::InvalidConfig,
             },
         });
     }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::canonical::to_yaml;
 use super::catalog::Catalog;
@@ -60,7 +60,7 @@ impl Action {
 }
 
 /// Which request writes a build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WritePath {
     /// `PUT /api/aslan/build/build`, the UI's save: the stored model changed
@@ -73,6 +73,14 @@ pub enum WritePath {
 }
 
 impl WritePath {
+    /// The request alone (`PUT /api/aslan/build/build`).
+    pub fn request(self, action: Action) -> &'static str {
+        match self.describe(action).split_once(" (") {
+            Some((request, _)) => request,
+            None => self.describe(action),
+        }
+    }
+
     /// The request, for people.
     pub fn describe(self, action: Action) -> &'static str {
         match (self, action) {
@@ -102,7 +110,7 @@ pub fn unknown_projects(config: &Config, catalog: &Catalog) -> Vec<String> {
 }
 
 /// A guard that keeps a change from being applied.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "guard")]
 pub enum Blocked {
     /// The name matches a `protect` glob.
@@ -210,7 +218,7 @@ impl Blocked {
 }
 
 /// One planned change.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     /// Project key.
     pub project: String,
@@ -251,18 +259,18 @@ pub struct Change {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<super::cause::Cause>,
     /// Unified diff of the canonical YAML, live → desired, values masked.
-    #[serde(skip)]
+    #[serde(default)]
     pub diff: String,
     /// The definition to write (unmasked): not serialised, never printed.
     #[serde(skip)]
     pub desired: Option<BuildDef>,
     /// Where the definition is, `file:line`.
-    #[serde(skip)]
+    #[serde(default)]
     pub origin: Option<String>,
 }
 
 /// A build identified by project and name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BuildRef {
     /// Project key.
     pub project: String,
@@ -271,7 +279,7 @@ pub struct BuildRef {
 }
 
 /// A live build with no definition that will not be deleted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unmanaged {
     /// Project key.
     pub project: String,
@@ -281,8 +289,9 @@ pub struct Unmanaged {
     pub reason: String,
 }
 
-/// Paths of one build that could not be compared.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Paths of one build that this server does not show, so they could not be
+/// compared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotVerifiable {
     /// Project key.
     pub project: String,
@@ -293,7 +302,7 @@ pub struct NotVerifiable {
 }
 
 /// Counts per action.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Creates (not blocked).
     pub create: usize,
@@ -311,8 +320,52 @@ pub struct Summary {
     pub blocked: usize,
 }
 
+/// A credential not compared because its `{from_env}` variable is unset
+/// (distinct from [`NotVerifiable`]: the server may well show it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotCompared {
+    /// Project key.
+    pub project: String,
+    /// Build name.
+    pub name: String,
+    /// Path of the value, e.g. `parameters[TOKEN].default_value`.
+    pub path: String,
+    /// The unset variable.
+    pub var: String,
+}
+
+/// Why a plan does not cover everything it should: its headline then never
+/// says "No changes".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum Gap {
+    /// Some definition files failed to load (their builds were not planned).
+    LoadErrors,
+    /// A managed project's listing failed.
+    ListingFailed {
+        /// The project.
+        project: String,
+    },
+    /// A managed project was not read.
+    NotRead {
+        /// The project.
+        project: String,
+    },
+}
+
+impl Gap {
+    /// A short phrase for headlines.
+    pub fn describe(&self) -> String {
+        match self {
+            Gap::LoadErrors => "some definition files failed to load".to_owned(),
+            Gap::ListingFailed { project } => format!("project `{project}` could not be listed"),
+            Gap::NotRead { project } => format!("project `{project}` was not read"),
+        }
+    }
+}
+
 /// The whole plan.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Builds that change, in project then name order.
     pub changes: Vec<Change>,
@@ -320,13 +373,23 @@ pub struct Plan {
     pub unchanged: Vec<BuildRef>,
     /// Live builds without a definition that stay.
     pub unmanaged: Vec<Unmanaged>,
-    /// What could not be compared.
+    /// What this server does not show, so could not be compared.
     pub not_verifiable: Vec<NotVerifiable>,
+    /// Credentials not compared because their variable is unset.
+    #[serde(default)]
+    pub not_compared: Vec<NotCompared>,
     /// Anything else worth knowing.
     pub warnings: Vec<String>,
     /// Some managed project could not be read: the plan covers only part of
     /// the directory (and deletes nothing).
     pub incomplete: bool,
+    /// Everything that makes this plan cover less than the directory (load
+    /// errors, failed listings).
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+    /// `--target` in effect: only these builds were planned.
+    #[serde(default)]
+    pub targets: Vec<String>,
 }
 
 impl Plan {
@@ -355,6 +418,11 @@ impl Plan {
     /// Whether anything differs (blocked changes count: they are drift).
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty()
+    }
+
+    /// Whether the plan misses part of what it should cover.
+    pub fn is_partial(&self) -> bool {
+        !self.gaps.is_empty() || self.incomplete
     }
 
     /// Changes that `apply` will carry out.
@@ -387,8 +455,9 @@ pub enum ProjectLive {
 pub struct LiveState {
     /// Managed projects.
     pub projects: BTreeMap<String, ProjectLive>,
-    /// Build name → project, for builds in projects this directory does not
-    /// manage (names are global).
+    /// Build name → project, for builds not planned here that hold a name
+    /// (names are global): in projects this directory does not manage or
+    /// did not read this run, or hidden by an `ignore` glob.
     pub elsewhere: BTreeMap<String, String>,
     /// Look-ups.
     pub catalog: Catalog,
@@ -467,6 +536,9 @@ pub fn plan(
             Some(ProjectLive::Listed(b)) => b,
             Some(ProjectLive::Failed(err)) => {
                 incomplete = true;
+                plan.gaps.push(Gap::ListingFailed {
+                    project: pc.key.clone(),
+                });
                 plan.warnings.push(format!(
                     "project `{}` could not be listed ({err}): its builds were not planned",
                     pc.key
@@ -475,6 +547,9 @@ pub fn plan(
             }
             None => {
                 incomplete = true;
+                plan.gaps.push(Gap::NotRead {
+                    project: pc.key.clone(),
+                });
                 plan.warnings.push(format!(
                     "project `{}` was not read: its builds were not planned",
                     pc.key
@@ -595,6 +670,10 @@ pub fn plan(
     }
 
     plan.incomplete = incomplete;
+    if opts.load_errors {
+        plan.gaps.insert(0, Gap::LoadErrors);
+    }
+    plan.targets = opts.targets.clone();
     // A target that names nothing is most likely a typo: say so.
     for t in &opts.targets {
         let known = desired
@@ -616,7 +695,28 @@ pub fn plan(
         .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
     plan.not_verifiable
         .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
+    plan.not_compared
+        .sort_by(|a, b| (&a.project, &a.name, &a.path).cmp(&(&b.project, &b.name, &b.path)));
     plan
+}
+
+/// Records that `path` of `def` (an unset `{from_env}`) was not compared.
+fn push_not_compared(plan: &mut Plan, project: &str, def: &BuildDef, path: &str) {
+    let var = def
+        .credentials()
+        .into_iter()
+        .find(|(p, _)| p == path)
+        .and_then(|(_, v)| match v {
+            super::model::ParamValue::FromEnv(var) => Some(var.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    plan.not_compared.push(NotCompared {
+        project: project.to_owned(),
+        name: def.name().to_owned(),
+        path: path.to_owned(),
+        var,
+    });
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -674,6 +774,11 @@ fn plan_one(
     let unknown_template = unknown_template(&desired, catalog);
 
     let Some(current) = current else {
+        for (path, v) in d.def.credentials() {
+            if matches!(v, super::model::ParamValue::FromEnv(_)) {
+                push_not_compared(plan, &pc.key, &d.def, &path);
+            }
+        }
         // A new build is shown as written, without the defaults Zadig adds.
         let mut shown = d.def.clone();
         mask_pair(None, Some(&mut shown));
@@ -800,7 +905,10 @@ fn plan_one(
         })
         .cloned()
         .collect();
-    not_verifiable.extend(adopt_live_values(&mut after, &live_def));
+    // An unset `{from_env}` is not compared; that is not the server's doing.
+    for path in adopt_live_values(&mut after, &live_def) {
+        push_not_compared(plan, &pc.key, &d.def, &path);
+    }
     // Without the template's current variables (no `Template.View`), the
     // variables a file does not list cannot be compared (§4).
     if let BuildDef::Template(t) = &after

@@ -14,8 +14,12 @@ pub enum Status {
     Applied,
     /// The server refused or failed the write.
     Failed,
-    /// Not written on purpose (stale, blocked, protected, not in the saved plan).
+    /// Not written on purpose: blocked by a guard (protected, erase, …), as
+    /// the plan said.
     Skipped,
+    /// Not written because the live build changed since the plan was made
+    /// (or since it was read for this run): the reviewed change was not made.
+    Stale,
     /// Not written because the run stopped (Ctrl-C) or an earlier step failed.
     NotAttempted,
     /// Written and accepted, but the read-back differs from the definition.
@@ -60,8 +64,10 @@ pub struct ReportSummary {
     pub applied: usize,
     /// Failed.
     pub failed: usize,
-    /// Skipped.
+    /// Skipped (blocked).
     pub skipped: usize,
+    /// Stale: changed since the plan.
+    pub stale: usize,
     /// Not attempted.
     pub not_attempted: usize,
     /// Not converged.
@@ -77,6 +83,7 @@ impl Report {
                 Status::Applied => s.applied += 1,
                 Status::Failed => s.failed += 1,
                 Status::Skipped => s.skipped += 1,
+                Status::Stale => s.stale += 1,
                 Status::NotAttempted => s.not_attempted += 1,
                 Status::NotConverged => s.not_converged += 1,
             }
@@ -84,10 +91,16 @@ impl Report {
         s
     }
 
-    /// Whether the run failed: a write failed, did not converge, or the run
-    /// was interrupted before every write.
+    /// Whether the run failed: a change it set out to make was not made (a
+    /// write failed, was stale, was not attempted or did not converge), or
+    /// the run was interrupted. Only blocked changes, which the plan said
+    /// would not be made, leave it a success.
     pub fn failed(&self) -> bool {
         let s = self.summary();
-        s.failed > 0 || s.not_converged > 0 || s.not_attempted > 0 || self.interrupted
+        s.failed > 0
+            || s.stale > 0
+            || s.not_converged > 0
+            || s.not_attempted > 0
+            || self.interrupted
     }
 }

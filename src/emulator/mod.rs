@@ -242,9 +242,17 @@ impl Shared {
     }
 
     /// Writes the state file if the state changed since the last write.
+    /// A failure is logged; callers that can report it use [`Self::try_persist`].
     fn persist(&self) {
+        if let Err(e) = self.try_persist() {
+            tracing::error!("cannot write the emulator state file: {e:#}");
+        }
+    }
+
+    /// Writes the state file if the state changed since the last write.
+    fn try_persist(&self) -> anyhow::Result<()> {
         let Some(path) = &self.state_file else {
-            return;
+            return Ok(());
         };
         let (generation, seed) = {
             let state = self.state_mut();
@@ -254,12 +262,12 @@ impl Shared {
         // newer one.
         let mut persisted = lock(&self.persisted);
         if persisted.is_some_and(|g| g >= generation) {
-            return;
+            return Ok(());
         }
-        match write_atomically(path, &seed) {
-            Ok(()) => *persisted = Some(generation),
-            Err(e) => tracing::warn!("cannot write the emulator state file: {e:#}"),
-        }
+        write_atomically(path, &seed)
+            .with_context(|| format!("cannot write the emulator state file {}", path.display()))?;
+        *persisted = Some(generation);
+        Ok(())
     }
 }
 
@@ -406,7 +414,7 @@ fn initial_state(config: &EmulatorConfig) -> anyhow::Result<(State, bool)> {
 /// Starts an emulator on `listen` (e.g. `127.0.0.1:0`) in the current tokio
 /// runtime. Fails on an invalid seed or state file, or if it cannot bind.
 pub async fn spawn(config: EmulatorConfig, listen: SocketAddr) -> anyhow::Result<RunningEmulator> {
-    let (state, fresh) = initial_state(&config)?;
+    let (state, _fresh) = initial_state(&config)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -422,10 +430,10 @@ pub async fn spawn(config: EmulatorConfig, listen: SocketAddr) -> anyhow::Result
         state_file: config.state_file,
         persisted: Mutex::new(None),
     });
-    if fresh {
-        // Write the seeded state so that the file exists from the start.
-        shared.persist();
-    }
+    // Write the state at once, fresh or read back: a state file that cannot
+    // be written is an error now, not a warning after the first write
+    // (issue 12, #18).
+    shared.try_persist()?;
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(server::accept_loop(listener, shared.clone(), stop_rx));
     Ok(RunningEmulator {

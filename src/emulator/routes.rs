@@ -486,7 +486,16 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         Err(e) => return Reply::Response(error_response(&e)),
     };
     if is_write {
-        shared.persist();
+        // The write happened in memory but is not kept: refuse it plainly
+        // (a 400, not a 5xx a client would resolve by reading back the
+        // in-memory state), so the write is reported as failed.
+        if let Err(e) = shared.try_persist() {
+            tracing::error!("{e:#}");
+            return Reply::Response(error_response(&ApiError::Http {
+                code: 6000,
+                description: format!("emulator: the change is not kept: {e:#}"),
+            }));
+        }
         if shared.faults().after_commit(route == Route::Create) {
             shared.stats_mut().faults += 1;
             return Reply::Response(shared.faults().response(500));

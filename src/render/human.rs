@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{View, by_cause, cause_heading, cause_label, cause_meaning, field_value, summary_line};
+use super::{
+    View, by_cause, cause_heading, cause_label, cause_meaning, field_value, summary_line,
+    targeting_note, verb,
+};
 use crate::core::cause::Cause;
 use crate::core::plan::{Action, Change, Plan};
 
@@ -50,7 +53,8 @@ impl Styles {
     }
 }
 
-/// Renders a plan (or a drift report) as text.
+/// Renders a plan (or a drift report) as text. The plan's warnings are not
+/// part of it: the shell prints them on stderr ([`warnings`]).
 pub fn render(plan: &Plan, view: View, color: bool) -> String {
     let st = Styles::new(color);
     let mut out = String::new();
@@ -90,7 +94,7 @@ pub fn render(plan: &Plan, view: View, color: bool) -> String {
     if !plan.not_verifiable.is_empty() {
         let _ = writeln!(
             out,
-            "{}Not verifiable (this server does not show them; neither equal nor different):{}",
+            "{}Not verifiable on this server (it does not show them; neither equal nor different):{}",
             st.bold,
             st.bold.render_reset()
         );
@@ -99,11 +103,24 @@ pub fn render(plan: &Plan, view: View, color: bool) -> String {
         }
         out.push('\n');
     }
-    for w in &plan.warnings {
-        let _ = writeln!(out, "{}Warning:{} {w}", st.update, st.update.render_reset());
-    }
-    if !plan.warnings.is_empty() {
+    if !plan.not_compared.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}Not compared (a variable is unset; apply needs it):{}",
+            st.bold,
+            st.bold.render_reset()
+        );
+        for n in &plan.not_compared {
+            let _ = writeln!(
+                out,
+                "  {}/{}: {} not compared: `${}` is unset",
+                n.project, n.name, n.path, n.var
+            );
+        }
         out.push('\n');
+    }
+    if let Some(note) = targeting_note(plan) {
+        let _ = writeln!(out, "{}{note}{}\n", st.update, st.update.render_reset());
     }
     let _ = writeln!(
         out,
@@ -134,17 +151,12 @@ fn projects(out: &mut String, changes: &[&Change], view: View, st: &Styles) {
 }
 
 fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
-    let style = st.action(c.action);
-    let verb = match (view, c.action) {
-        (View::Plan, Action::Create) => "will be created",
-        (View::Plan, Action::Update) => "will be updated in place",
-        (View::Plan, Action::Delete) => "will be deleted",
-        (View::Plan, Action::Replace) => "will be converted in place (plain ↔ template)",
-        (View::Drift, Action::Create) => "is missing in Zadig",
-        (View::Drift, Action::Update) => "differs from git",
-        (View::Drift, Action::Delete) => "exists only in Zadig",
-        (View::Drift, Action::Replace) => "is of another kind in Zadig",
+    let style = if c.blocked.is_some() && view == View::Plan {
+        st.blocked
+    } else {
+        st.action(c.action)
     };
+    let verb = verb(c, view);
     let _ = writeln!(
         out,
         "  {style}{} {}{} ({}) {verb}{}",

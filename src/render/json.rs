@@ -1,5 +1,10 @@
-//! The plan as JSON: a documented, stable format (`format_version` "1") for CI.
+//! The plan as JSON: a documented, stable format (`format_version` "2") for CI.
 //! Values are masked exactly as in the other views.
+//!
+//! Version 2 (from 1): `diagnostics`, `headline`, `gaps`, `targets` and
+//! `not_compared` added; an unset `{from_env}` variable is listed in
+//! `not_compared`, no longer in `not_verifiable`; the apply report has the
+//! status `stale` (was `skipped`) for builds changed since the saved plan.
 
 use std::collections::BTreeMap;
 
@@ -8,26 +13,62 @@ use serde_json::Value;
 
 use super::View;
 use crate::core::cause::Cause;
+use crate::core::diagnostics::Diagnostic;
 use crate::core::diff::FieldChange;
 use crate::core::model::Kind;
-use crate::core::plan::{Action, NotVerifiable, Plan, Summary, Unmanaged, WritePath};
+use crate::core::plan::{
+    Action, Gap, NotCompared, NotVerifiable, Plan, Summary, Unmanaged, WritePath,
+};
 
 /// The version of this format; bumped only on incompatible changes.
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: &str = "2";
 
 #[derive(Serialize)]
 struct PlanJson<'a> {
     format_version: &'static str,
     command: &'static str,
+    headline: String,
     summary: Summary,
     changes: Vec<ChangeJson<'a>>,
     unmanaged: &'a [Unmanaged],
     not_verifiable: &'a [NotVerifiable],
+    not_compared: &'a [NotCompared],
     warnings: &'a [String],
     incomplete: bool,
+    gaps: &'a [Gap],
+    targets: &'a [String],
+    diagnostics: Vec<DiagnosticJson<'a>>,
     /// Changes per cause, with `plan --base` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     by_cause: Option<BTreeMap<Cause, usize>>,
+}
+
+/// One diagnostic, as every JSON output carries them.
+#[derive(Serialize)]
+pub struct DiagnosticJson<'a> {
+    severity: String,
+    code: &'static str,
+    message: &'a str,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    help: Option<&'a str>,
+}
+
+/// Diagnostics for JSON: a location part that is unknown is `null`.
+pub fn diagnostics(diags: &[Diagnostic]) -> Vec<DiagnosticJson<'_>> {
+    diags
+        .iter()
+        .map(|d| DiagnosticJson {
+            severity: d.severity.to_string(),
+            code: d.code.as_str(),
+            message: &d.message,
+            file: (!d.file.is_empty()).then_some(d.file.as_str()),
+            line: (d.line > 0).then_some(d.line),
+            column: (d.column > 0).then_some(d.column),
+            help: d.hint.as_deref(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -51,14 +92,16 @@ struct ChangeJson<'a> {
     cause: Option<Cause>,
 }
 
-/// Renders a plan (or drift report) as pretty JSON with a final newline.
-pub fn render(plan: &Plan, view: View) -> String {
+/// Renders a plan (or drift report) as pretty JSON with a final newline,
+/// with the definition directory's diagnostics.
+pub fn render(plan: &Plan, view: View, diags: &[Diagnostic]) -> String {
     let doc = PlanJson {
         format_version: FORMAT_VERSION,
         command: match view {
             View::Plan => "plan",
             View::Drift => "drift",
         },
+        headline: super::summary_line(plan, view),
         summary: plan.summary(),
         changes: plan
             .changes
@@ -81,8 +124,12 @@ pub fn render(plan: &Plan, view: View) -> String {
             .collect(),
         unmanaged: &plan.unmanaged,
         not_verifiable: &plan.not_verifiable,
+        not_compared: &plan.not_compared,
         warnings: &plan.warnings,
-        incomplete: plan.incomplete,
+        incomplete: plan.is_partial(),
+        gaps: &plan.gaps,
+        targets: &plan.targets,
+        diagnostics: diagnostics(diags),
         by_cause: super::by_cause(plan).map(|groups| {
             groups
                 .into_iter()

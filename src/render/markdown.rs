@@ -4,7 +4,10 @@
 
 use std::fmt::Write as _;
 
-use super::{View, by_cause, cause_heading, cause_label, cause_meaning, field_value, summary_line};
+use super::{
+    View, by_cause, cause_heading, cause_label, cause_meaning, field_value, summary_line,
+    targeting_note,
+};
 use crate::core::cause::Cause;
 use crate::core::plan::{Action, Change, Plan};
 
@@ -48,6 +51,22 @@ fn render_inner(plan: &Plan, view: View, dir: Option<&str>) -> String {
         View::Drift => "zadig-sync drift",
     };
     let _ = writeln!(out, "### {title}\n\n**{}**\n", summary_line(plan, view));
+    if plan.is_partial() {
+        let why: Vec<String> = plan.gaps.iter().map(|g| g.describe()).collect();
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> This {} is incomplete ({}): it does not show every change, and no build is deleted until it is complete.\n",
+            if view == View::Plan {
+                "plan"
+            } else {
+                "drift report"
+            },
+            escape(&why.join("; "))
+        );
+    }
+    if let Some(note) = targeting_note(plan) {
+        let _ = writeln!(out, "> [!NOTE]\n> {}\n", escape(&note));
+    }
 
     let deletes: Vec<String> = plan
         .actionable()
@@ -113,6 +132,17 @@ fn render_inner(plan: &Plan, view: View, dir: Option<&str>) -> String {
                     .map(|p| format!("`{p}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
+            );
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if !plan.not_compared.is_empty() {
+        out.push_str("<details><summary>Not compared: a variable is unset</summary>\n\n");
+        for n in &plan.not_compared {
+            let _ = writeln!(
+                out,
+                "- `{}/{}`: `{}` not compared: `${}` is unset",
+                n.project, n.name, n.path, n.var
             );
         }
         out.push_str("\n</details>\n\n");
@@ -202,8 +232,15 @@ fn table(out: &mut String, changes: &[&Change], field_causes: bool) -> usize {
                     })
                     .collect();
                 let mut d = paths.join(", ");
-                if !c.erases.is_empty() {
+                // With the preserving write, `erases` is only what its
+                // OpenAPI fallback would erase: say what is kept instead.
+                if !c.kept.is_empty() {
+                    let _ = write!(d, "; kept from live: {}", escape(&c.kept.join("; ")));
+                } else if !c.erases.is_empty() {
                     let _ = write!(d, "; erases: {}", escape(&c.erases.join("; ")));
+                }
+                if let Some(w) = c.write_path {
+                    let _ = write!(d, "; write: `{}`", w.request(c.action));
                 }
                 d
             }
@@ -215,7 +252,12 @@ fn table(out: &mut String, changes: &[&Change], field_causes: bool) -> usize {
             escape(&c.project),
             escape(&c.name),
             c.kind,
-            c.action.name(),
+            // Worded as blocked: it will not happen.
+            if c.blocked.is_some() {
+                format!("{} (blocked: not applied)", c.action.name())
+            } else {
+                c.action.name().to_owned()
+            },
             details
         );
         if out.len() + rows.len() + row.len() > BUDGET / 2 {
@@ -274,6 +316,24 @@ mod tests {
             desired: None,
             origin: None,
         }
+    }
+
+    #[test]
+    fn a_preserving_update_says_what_it_keeps_not_what_a_fallback_would_erase() {
+        let mut c = change("ui-made", Action::Update, 1);
+        c.kept = vec!["post-build script".into()];
+        c.erases = vec!["post-build script".into()];
+        c.write_path = Some(crate::core::plan::WritePath::Preserving);
+        let md = render(
+            &Plan {
+                changes: vec![c],
+                ..Plan::default()
+            },
+            View::Plan,
+        );
+        assert!(md.contains("kept from live: post-build script"), "{md}");
+        assert!(md.contains("write: `PUT /api/aslan/build/build`"), "{md}");
+        assert!(!md.contains("erases:"), "{md}");
     }
 
     #[test]

@@ -18,36 +18,114 @@ pub enum View {
     Drift,
 }
 
-/// The last line: `Plan: 1 to create, 2 to update, 0 to delete.` or `No changes.`
+/// The headline and last line: `Plan: 1 to create, 2 to update, 0 to delete.`,
+/// `No changes. Zadig matches the definitions.`, or, when the plan misses part
+/// of what it should cover, `Plan incomplete: …` with the reasons (never "No
+/// changes" then). A targeted plan says so.
 pub fn summary_line(plan: &Plan, view: View) -> String {
     let s = plan.summary();
     let blocked = if s.blocked > 0 {
-        format!(" {} blocked.", s.blocked)
+        format!(" {} blocked (not applied).", s.blocked)
     } else {
         String::new()
     };
-    match view {
-        View::Plan if !plan.has_changes() => {
-            "No changes. Zadig matches the definitions.".to_owned()
-        }
-        View::Plan => {
-            let replace = if s.replace > 0 {
-                format!(", {} to replace", s.replace)
-            } else {
-                String::new()
-            };
-            format!(
-                "Plan: {} to create, {} to update, {} to delete{replace}.{blocked}",
-                s.create, s.update, s.delete
-            )
-        }
-        View::Drift if !plan.has_changes() => "No drift. Zadig matches git.".to_owned(),
-        View::Drift => format!(
-            "Drift: {} build{} differ{} from git.",
+    let targeted = if plan.targets.is_empty() {
+        String::new()
+    } else {
+        format!(" Targeted: {}.", plan.targets.join(", "))
+    };
+    let counts = || {
+        let replace = if s.replace > 0 {
+            format!(", {} to replace", s.replace)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} to create, {} to update, {} to delete{replace}",
+            s.create, s.update, s.delete
+        )
+    };
+    let differ = || {
+        format!(
+            "{} build{} differ{} from git",
             plan.changes.len(),
             if plan.changes.len() == 1 { "" } else { "s" },
             if plan.changes.len() == 1 { "s" } else { "" }
+        )
+    };
+    if plan.is_partial() {
+        let mut why: Vec<String> = plan
+            .gaps
+            .iter()
+            .map(crate::core::plan::Gap::describe)
+            .collect();
+        if why.is_empty() {
+            why.push("some projects could not be read".to_owned());
+        }
+        let why = why.join("; ");
+        return match view {
+            View::Plan if plan.has_changes() => format!(
+                "Plan incomplete: {why}. Of what could be compared: {}.{blocked}{targeted}",
+                counts()
+            ),
+            View::Plan => format!(
+                "Plan incomplete: {why}. Nothing to change in what could be compared.{targeted}"
+            ),
+            View::Drift if plan.has_changes() => format!(
+                "Drift report incomplete: {why}. Of what could be compared: {}.{targeted}",
+                differ()
+            ),
+            View::Drift => format!(
+                "Drift report incomplete: {why}. Nothing differs in what could be compared.{targeted}"
+            ),
+        };
+    }
+    match view {
+        View::Plan if !plan.has_changes() && !plan.targets.is_empty() => format!(
+            "No changes in the targeted builds ({}).",
+            plan.targets.join(", ")
         ),
+        View::Plan if !plan.has_changes() => {
+            "No changes. Zadig matches the definitions.".to_owned()
+        }
+        View::Plan => format!("Plan: {}.{blocked}{targeted}", counts()),
+        View::Drift if !plan.has_changes() && !plan.targets.is_empty() => format!(
+            "No drift in the targeted builds ({}).",
+            plan.targets.join(", ")
+        ),
+        View::Drift if !plan.has_changes() => "No drift. Zadig matches git.".to_owned(),
+        View::Drift => format!("Drift: {}.{targeted}", differ()),
+    }
+}
+
+/// The caveat a targeted plan carries in every view.
+pub fn targeting_note(plan: &Plan) -> Option<String> {
+    (!plan.targets.is_empty()).then(|| {
+        format!(
+            "Targeting in effect: only {} {} planned; other builds were not compared, and the plan may not show every change.",
+            plan.targets.join(", "),
+            if plan.targets.len() == 1 { "was" } else { "were" }
+        )
+    })
+}
+
+/// How one change is described: what will happen, or, when a guard blocks
+/// it, that it will not.
+pub fn verb(c: &crate::core::plan::Change, view: View) -> &'static str {
+    use crate::core::plan::Action;
+    match (view, c.action, c.blocked.is_some()) {
+        (View::Plan, Action::Create, true) => "is blocked: it will not be created",
+        (View::Plan, Action::Update, true) => "is blocked: it will not be updated",
+        (View::Plan, Action::Delete, true) => "is blocked: it will not be deleted",
+        (View::Plan, Action::Replace, true) => "is blocked: it will not be replaced",
+        (View::Plan, Action::Create, false) => "will be created",
+        (View::Plan, Action::Update, false) => "will be updated in place",
+        (View::Plan, Action::Delete, false) => "will be deleted",
+        (View::Plan, Action::Replace, false) => "will be converted in place (plain ↔ template)",
+        (View::Drift, Action::Create, _) => "is missing in Zadig",
+        (View::Drift, Action::Update, _) => "differs from git",
+        (View::Drift, Action::Delete, _) => "exists only in Zadig",
+        (View::Drift, Action::Replace, _) => "is of another kind in Zadig",
     }
 }
 

@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 
 use super::{View, human, json, markdown};
+use crate::core::diagnostics::Diagnostic;
 use crate::core::model::{BuildDef, Config, ParamValue, ProjectConfig};
 use crate::core::plan::tests::{catalog, live, spec, stored};
-use crate::core::plan::{DesiredBuild, LiveState, Plan, PlanOptions, ProjectLive, plan};
+use crate::core::plan::{
+    DesiredBuild, Gap, LiveState, NotCompared, Plan, PlanOptions, ProjectLive, plan,
+};
 
 fn sample() -> Plan {
     let kept = spec("svc-kept", "demo");
@@ -50,8 +53,21 @@ fn sample() -> Plan {
         ..Config::default()
     };
     let mut p = plan(&config, &desired, &live_state, &PlanOptions::default());
-    p.warnings.push("demo/svc-kept: DEMO_TOKEN is not set, so parameters[TOKEN].default_value was not compared (apply needs it)".into());
+    p.warnings
+        .push("demo/svc-kept: a warning the plan carries".into());
+    p.not_compared.push(NotCompared {
+        project: "demo".into(),
+        name: "svc-kept".into(),
+        path: "parameters[TOKEN].default_value".into(),
+        var: "DEMO_TOKEN".into(),
+    });
     p
+}
+
+fn diagnostic() -> Diagnostic {
+    Diagnostic::warning("demo/svc-new.yaml", "a warning about the file")
+        .at(3, 5, Some(10..12))
+        .with_hint("a hint")
 }
 
 fn no_secret(text: &str) -> &str {
@@ -74,7 +90,11 @@ fn drift_view() {
 
 #[test]
 fn json_view() {
-    insta::assert_snapshot!(no_secret(&json::render(&sample(), View::Plan)));
+    insta::assert_snapshot!(no_secret(&json::render(
+        &sample(),
+        View::Plan,
+        &[diagnostic()]
+    )));
 }
 
 #[test]
@@ -92,5 +112,65 @@ fn no_changes() {
     assert_eq!(
         human::render(&p, View::Drift, false),
         "No drift. Zadig matches git.\n"
+    );
+}
+
+/// Finding 8 of issue 12: never "No changes" when something was not read.
+#[test]
+fn a_partial_plan_never_says_no_changes() {
+    let p = Plan {
+        gaps: vec![
+            Gap::LoadErrors,
+            Gap::ListingFailed {
+                project: "platform".into(),
+            },
+        ],
+        incomplete: true,
+        ..Plan::default()
+    };
+    let headlines = [
+        super::summary_line(&p, View::Plan),
+        super::summary_line(&p, View::Drift),
+    ];
+    insta::assert_snapshot!(headlines.join("\n"));
+    for h in &headlines {
+        assert!(!h.contains("No changes") && !h.contains("No drift"), "{h}");
+    }
+    let md = markdown::render(&p, View::Plan);
+    assert!(md.contains("**Plan incomplete:"), "{md}");
+    let j: serde_json::Value =
+        serde_json::from_str(&json::render(&p, View::Plan, &[])).expect("json");
+    assert_eq!(j["incomplete"], true);
+    assert_eq!(j["gaps"][0]["reason"], "load_errors");
+}
+
+/// Finding 11 of issue 12: a targeted plan says so in every view.
+#[test]
+fn a_targeted_plan_says_so_everywhere() {
+    let mut p = sample();
+    p.targets = vec!["demo/svc-new".into()];
+    let human = human::render(&p, View::Plan, false);
+    assert!(
+        human.contains("Targeting in effect: only demo/svc-new was planned"),
+        "{human}"
+    );
+    assert!(human.contains("Targeted: demo/svc-new."), "{human}");
+    let md = markdown::render(&p, View::Plan);
+    assert!(md.contains("Targeting in effect"), "{md}");
+    let j: serde_json::Value =
+        serde_json::from_str(&json::render(&p, View::Plan, &[])).expect("json");
+    assert_eq!(j["targets"][0], "demo/svc-new");
+    assert!(
+        j["headline"]
+            .as_str()
+            .is_some_and(|h| h.contains("Targeted"))
+    );
+    let none = Plan {
+        targets: vec!["demo/x".into()],
+        ..Plan::default()
+    };
+    assert_eq!(
+        super::summary_line(&none, View::Plan),
+        "No changes in the targeted builds (demo/x)."
     );
 }

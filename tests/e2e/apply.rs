@@ -110,7 +110,8 @@ fn a_saved_plan_is_applied_exactly_and_stale_builds_are_refused() {
     h.put_stored_build(api);
 
     let out = run(&emu, &["apply", dir, "--plan", planfile, "-o", "json"]);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // The reviewed change to demo-api was not made: not a success.
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let report = json(&out);
     let outcome = |name: &str| {
         report["outcomes"]
@@ -121,7 +122,7 @@ fn a_saved_plan_is_applied_exactly_and_stale_builds_are_refused() {
             .cloned()
             .expect(name)
     };
-    assert_eq!(outcome("demo-api")["status"], "skipped");
+    assert_eq!(outcome("demo-api")["status"], "stale");
     assert!(
         outcome("demo-api")["reason"]
             .as_str()
@@ -156,7 +157,9 @@ fn a_saved_plan_is_refused_when_the_files_changed() {
     let out = run(&emu, &["apply", dir, "--plan", planfile]);
     assert_eq!(out.code, 1);
     assert!(
-        out.stderr.contains("changed since the plan"),
+        out.stderr
+            .contains("is not the directory this plan was made from")
+            && out.stderr.contains("demo/extra.yaml (added)"),
         "{}",
         out.stderr
     );

@@ -149,3 +149,34 @@ pub fn build_yaml(name: &str, project: &str, script: &str) -> String {
         "name: {name}\nproject_key: {project}\ninfrastructure: kubernetes\nbuild_os: ubuntu 20.04\nscript_type: shell\nbuild_script: |\n  {script}\nrepo_info:\n  - codehost_name: gitlab-main\n    repo_namespace: team\n    repo_name: {name}\n    branch: main\n    remote_name: origin\nservices:\n  - service_name: {name}\n    service_module: {name}\n"
     )
 }
+
+/// The binary with the harness's environment (as [`run_env`]), to adjust
+/// (working directory, environment) before [`output`].
+pub fn command(emu: &ThreadEmulator, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zadig-sync"));
+    cmd.args(args)
+        .arg("--color")
+        .arg("never")
+        .env("ZADIG_ENDPOINT", emu.base_url())
+        .env("ZADIG_TOKEN", TOKEN)
+        .env("NO_COLOR", "1")
+        .env("DEMO_SONAR_TOKEN", "sonar-value-1")
+        .env_remove("ZADIG_SYNC_LOG");
+    cmd
+}
+
+/// Runs a [`command`].
+pub fn output(mut cmd: Command) -> Run {
+    let out = cmd.output().expect("the binary runs");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.all().contains(TOKEN),
+        "the token leaked:\n{}",
+        run.all()
+    );
+    run
+}

@@ -5,6 +5,7 @@
 mod common;
 
 mod apply;
+mod ci_contract;
 mod ci_examples;
 mod faults;
 mod flags;

@@ -33,7 +33,7 @@ fn the_examples_plan_has_creates_updates_and_deletes() {
         has("platform/release-platform", "update", Some("protected")),
         "{changes:?}"
     );
-    assert_eq!(plan["format_version"], "1");
+    assert_eq!(plan["format_version"], "2");
     let unmanaged: Vec<&str> = plan["unmanaged"]
         .as_array()
         .expect("unmanaged")
@@ -61,7 +61,7 @@ fn the_examples_plan_has_creates_updates_and_deletes() {
     assert!(
         human
             .stdout
-            .contains("Plan: 2 to create, 1 to update, 1 to delete. 1 blocked."),
+            .contains("Plan: 2 to create, 1 to update, 1 to delete. 1 blocked (not applied)."),
         "{}",
         human.stdout
     );
@@ -131,7 +131,8 @@ fn a_missing_credential_variable_is_a_warning_in_plan() {
     let out = run_env(&emu, &["plan", dir.to_str().expect("utf-8")], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.contains("DEMO_SONAR_TOKEN is not set"),
+        out.stdout
+            .contains("not compared: `$DEMO_SONAR_TOKEN` is unset"),
         "{}",
         out.stdout
     );

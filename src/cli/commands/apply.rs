@@ -1,7 +1,9 @@
 //! `apply`: make Zadig match the files. Runs on merge, unattended, against a
 //! production Zadig, so it:
-//! - applies exactly a reviewed plan when given one (`--plan`), refusing changed
-//!   files and, build by build, live changes made since the plan;
+//! - applies exactly a reviewed plan when given one (`apply PLANFILE`), from
+//!   the plan's own definitions, only against the endpoint it was made
+//!   against, refusing a directory that is not the one planned and, build by
+//!   build, live changes made since the plan (exit 1);
 //! - re-reads each target's `update_time` right before writing (Zadig has no
 //!   locking: this is the optimistic-concurrency guard);
 //! - writes complete bodies (Zadig's update is a full replace), creates and
@@ -11,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -20,12 +23,14 @@ use tokio::task::JoinSet;
 
 use crate::cli::args::{ApplyArgs, ApplyOutputFormat, GlobalArgs};
 use crate::cli::exit::{ExitStatus, Outcome};
-use crate::cli::fs::content_hash;
-use crate::cli::pipeline::{check_targets, compute, connect, prepare};
-use crate::cli::planfile::PlanFile;
+use crate::cli::pipeline::{check_targets, compute, connection, prepare, resolved};
+use crate::cli::planfile::{PlanFile, endpoint_id};
 use crate::cli::printer::Printer;
 use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
-use crate::core::apply::{select, skip};
+use crate::cli::session::Session;
+use crate::cli::settings::Connection;
+use crate::core::apply::{self as core_apply, select};
+use crate::core::load::LoadResult;
 use crate::core::model::BuildDef;
 use crate::core::plan::{Action, Change, Plan, PlanOptions, WritePath};
 use crate::core::preserve::{wants_workspace_cache, with_workspace_cache};
@@ -36,7 +41,8 @@ use crate::zadig::client::{Client, WriteOutcome};
 
 /// Runs `apply`.
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Outcome {
-    let saved = args.plan.as_deref().map(PlanFile::read).transpose()?;
+    let (plan_path, dir) = locate(args)?;
+    let saved = plan_path.as_deref().map(PlanFile::read).transpose()?;
     if saved.is_some()
         && (!args.targets.is_empty()
             || !args.projects.is_empty()
@@ -44,45 +50,39 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
             || args.allow_mass_delete)
     {
         bail!(
-            "--plan applies the saved plan as it was made: --project, --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`"
+            "a saved plan is applied as it was made: --project, --target, --allow-erase and --allow-mass-delete belong to `zadig-sync plan`"
         );
     }
-    let projects = saved
-        .as_ref()
-        .map(|p| p.projects.clone())
-        .unwrap_or_else(|| args.projects.clone());
-    let prepared = prepare(&args.dir, &projects, printer)?;
-    if prepared.load.has_errors() {
-        bail!("the definition files have errors (shown above): nothing was applied");
-    }
-    let opts = match &saved {
-        Some(p) => {
-            let hash = content_hash(&prepared.contents);
-            if hash != p.dir_hash {
-                bail!(
-                    "the definition files changed since the plan was made: nothing was applied; \
-                     re-run `zadig-sync plan --out` and review the new plan"
-                );
+    let (prepared, opts) = match &saved {
+        Some(p) => (from_saved(p, dir.as_deref(), printer)?, p.options()),
+        None => {
+            let dir = dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            let prepared = prepare(&dir, &args.projects, printer)?;
+            if prepared.load.has_errors() {
+                bail!("the definition files have errors (shown above): nothing was applied");
             }
-            PlanOptions {
-                allow_erase: p.allow_erase,
-                allow_mass_delete: p.allow_mass_delete,
-                projects: p.projects.clone(),
-                targets: p.targets.clone(),
-                load_errors: false,
-            }
+            let opts = PlanOptions {
+                allow_erase: args.allow_erase,
+                allow_mass_delete: args.allow_mass_delete,
+                projects: args.projects.clone(),
+                targets: args.targets.clone(),
+                ..PlanOptions::default()
+            };
+            (prepared, opts)
         }
-        None => PlanOptions {
-            allow_erase: args.allow_erase,
-            allow_mass_delete: args.allow_mass_delete,
-            projects: args.projects.clone(),
-            targets: args.targets.clone(),
-            ..PlanOptions::default()
-        },
     };
 
-    check_targets(&opts.targets, prepared.config())?;
-    let session = connect(global, &prepared, &args.dir).await?;
+    check_targets(&opts.targets, prepared.config(), &args.projects)?;
+    let conn = match &saved {
+        Some(p) => bound_connection(global, p)?,
+        None => connection(global, &prepared)?,
+    };
+    // The definition directory (`.` by default without a saved plan) may
+    // ship the in-process emulator's seed.
+    let seed_dir = dir
+        .clone()
+        .or_else(|| saved.is_none().then(|| PathBuf::from(".")));
+    let session = Session::open(&conn, seed_dir.as_deref()).await?;
     let concurrency = usize::from(global.concurrency);
     // Named in the confirmation prompt: where the writes will go.
     let target = match (&session.emulator, &global.emulator) {
@@ -108,11 +108,13 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
     .await;
     session.close().await;
     let report = match result? {
-        Some(report) => report,
-        None => return Ok(ExitStatus::Success),
+        Applied::Report(report) => report,
+        Applied::NothingToDo => return Ok(ExitStatus::Success),
+        // Terraform exits 1 too: what was asked for did not happen.
+        Applied::Declined => return Ok(ExitStatus::Failure),
     };
     let text = match args.output {
-        ApplyOutputFormat::Human => render_report(&report, printer.color()),
+        ApplyOutputFormat::Human => render_report(&report, printer.color(), printer.quiet()),
         ApplyOutputFormat::Json => render::json::to_pretty(&ReportJson::new(&report)),
     };
     printer.out(&text)?;
@@ -123,8 +125,143 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
     })
 }
 
-/// Plans, selects, confirms, writes, verifies. `None` when there was nothing
-/// to do or the user declined.
+/// Sorts the positional arguments into a saved plan (a file) and a
+/// definition directory.
+fn locate(args: &ApplyArgs) -> anyhow::Result<(Option<PathBuf>, Option<PathBuf>)> {
+    let mut plan = args.plan.clone();
+    let mut dir: Option<PathBuf> = None;
+    for p in &args.paths {
+        let meta = std::fs::metadata(p)
+            .with_context(|| format!("{}: no such plan file or directory", p.display()))?;
+        if meta.is_dir() {
+            if let Some(d) = &dir {
+                bail!(
+                    "two directories given ({} and {}): give one definition directory",
+                    d.display(),
+                    p.display()
+                );
+            }
+            dir = Some(p.clone());
+        } else {
+            if let Some(other) = &plan {
+                bail!(
+                    "two plan files given ({} and {}): apply one saved plan at a time",
+                    other.display(),
+                    p.display()
+                );
+            }
+            plan = Some(p.clone());
+        }
+    }
+    Ok((plan, dir))
+}
+
+/// What to apply, from a saved plan: its own definitions, or, with a
+/// directory, the directory's, which must be exactly those planned.
+fn from_saved(
+    saved: &PlanFile,
+    dir: Option<&Path>,
+    printer: &Printer,
+) -> anyhow::Result<crate::cli::pipeline::Prepared> {
+    if let Some(dir) = dir {
+        let (contents, load) = crate::cli::fs::load_dir(dir)?;
+        let changed = saved.changed_files(&contents);
+        if !changed.is_empty() {
+            bail!(
+                "{} is not the directory this plan was made from: nothing was applied; \
+                 re-run `zadig-sync plan --out` and review the new plan. Files that differ:\n  {}",
+                dir.display(),
+                changed.join("\n  ")
+            );
+        }
+        crate::cli::commands::validate::show_diagnostics(&load, &contents, printer);
+        if load.has_errors() {
+            bail!("the definition files have errors (shown above): nothing was applied");
+        }
+        let defs = load
+            .builds
+            .iter()
+            .map(|l| {
+                (
+                    l.def.clone(),
+                    format!("{}:{}", l.origin.file, l.origin.line),
+                )
+            })
+            .collect();
+        return Ok(resolved(contents, load, defs, &saved.projects));
+    }
+    // Literal credential values are never saved: a build that holds one can
+    // be written only from its directory.
+    let writes: BTreeSet<(&str, &str)> = saved
+        .changes
+        .iter()
+        .filter(|c| c.blocked.is_none() && !matches!(c.action, Action::Delete))
+        .map(|c| (c.project.as_str(), c.name.as_str()))
+        .collect();
+    let mut defs = Vec::new();
+    let mut literal = Vec::new();
+    for d in &saved.definitions {
+        let def = d
+            .to_def()
+            .with_context(|| format!("the plan file's definition from {} is damaged", d.origin))?;
+        if !d.literal_credentials.is_empty() && writes.contains(&(def.project_key(), def.name())) {
+            literal.push(format!(
+                "{}/{}: {}",
+                def.project_key(),
+                def.name(),
+                d.literal_credentials.join(", ")
+            ));
+        }
+        defs.push((def, d.origin.clone()));
+    }
+    if !literal.is_empty() {
+        bail!(
+            "the plan does not hold literal credential values, and these builds need them: nothing was applied\n  {}\n\
+             Apply the plan with its directory (`zadig-sync apply PLANFILE DIR`), or write the values as {{from_env: NAME}}",
+            literal.join("\n  ")
+        );
+    }
+    let load = LoadResult {
+        config: saved.config.clone(),
+        builds: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    Ok(resolved(
+        crate::cli::fs::DirContents::default(),
+        load,
+        defs,
+        &saved.projects,
+    ))
+}
+
+/// The connection for a saved plan: where it was made (the flags and the
+/// environment may only name the same place). Checked before any request.
+fn bound_connection(global: &GlobalArgs, saved: &PlanFile) -> anyhow::Result<Connection> {
+    let fallback = (!saved.endpoint.starts_with("emulator")).then_some(saved.endpoint.as_str());
+    let conn = Connection::resolve(global, fallback)?;
+    let here = endpoint_id(&conn);
+    if here != saved.endpoint {
+        bail!(
+            "this plan was made against {}, and this apply would write to {here}: nothing was applied; \
+             apply it against {} (or re-plan against {here} and review that plan)",
+            saved.endpoint,
+            saved.endpoint
+        );
+    }
+    Ok(conn)
+}
+
+/// How [`apply`] ended, when it did not fail.
+enum Applied {
+    /// Writes were made (or skipped): the report.
+    Report(Report),
+    /// Nothing to change.
+    NothingToDo,
+    /// The user did not confirm.
+    Declined,
+}
+
+/// Plans, selects, confirms, writes, verifies.
 #[allow(clippy::too_many_arguments)]
 async fn apply(
     client: &Client,
@@ -135,7 +272,7 @@ async fn apply(
     concurrency: usize,
     target: &str,
     printer: &Printer,
-) -> anyhow::Result<Option<Report>> {
+) -> anyhow::Result<Applied> {
     // Before any write, Ctrl-C simply cancels (the progress bar clears).
     let plan = until_interrupted(
         compute(client, prepared, opts, printer),
@@ -168,7 +305,7 @@ async fn apply(
     }
     if work.is_empty() && report.outcomes.is_empty() {
         printer.out(&format!("{}\n", render::summary_line(&plan, View::Plan)))?;
-        return Ok(None);
+        return Ok(Applied::NothingToDo);
     }
 
     // Every credential must be resolvable before anything is written.
@@ -195,11 +332,16 @@ async fn apply(
 
     if saved.is_none() && !work.is_empty() {
         if args.output == ApplyOutputFormat::Human {
-            printer.out(&render::human::render(&plan, View::Plan, printer.color()))?;
+            for w in &plan.warnings {
+                printer.warn(w);
+            }
+            if !printer.quiet() {
+                printer.out(&render::human::render(&plan, View::Plan, printer.color()))?;
+            }
         }
         if !args.auto_approve && !confirm(&work, target).await? {
             printer.out("Apply cancelled: nothing was changed.\n")?;
-            return Ok(None);
+            return Ok(Applied::Declined);
         }
     }
 
@@ -222,7 +364,7 @@ async fn apply(
     let mut writes = Vec::new();
     for c in work {
         if stale.contains(&(c.project.clone(), c.name.clone())) {
-            report.outcomes.push(skip(
+            report.outcomes.push(core_apply::stale(
                 &c,
                 "changed in Zadig since it was read for this plan: re-plan",
             ));
@@ -311,7 +453,7 @@ async fn apply(
             .copied()
             .unwrap_or(usize::MAX)
     });
-    Ok(Some(report))
+    Ok(Applied::Report(report))
 }
 
 /// Ctrl-C while writing: acknowledged at once; no new write starts, writes in
@@ -604,16 +746,22 @@ async fn create(client: &Client, def: &BuildDef) -> anyhow::Result<WriteOutcome>
     })
 }
 
-/// The apply report as text.
-fn render_report(report: &Report, color: bool) -> String {
+/// The apply report as text. `quiet` (`-q`) keeps the builds that did not
+/// end as planned (errors) and the summary line.
+fn render_report(report: &Report, color: bool, quiet: bool) -> String {
     use anstyle::AnsiColor;
     use std::fmt::Write as _;
     let mut out = String::new();
-    for o in &report.outcomes {
+    for o in report
+        .outcomes
+        .iter()
+        .filter(|o| !quiet || !matches!(o.status, Status::Applied | Status::Skipped))
+    {
         let (style, label) = match o.status {
             Status::Applied => (AnsiColor::Green.on_default(), "applied"),
             Status::Failed => (AnsiColor::Red.on_default().bold(), "FAILED"),
             Status::Skipped => (AnsiColor::Yellow.on_default(), "skipped"),
+            Status::Stale => (AnsiColor::Red.on_default().bold(), "STALE"),
             Status::NotAttempted => (AnsiColor::Yellow.on_default(), "not attempted"),
             Status::NotConverged => (AnsiColor::Red.on_default().bold(), "NOT CONVERGED"),
         };
@@ -646,11 +794,15 @@ fn render_report(report: &Report, color: bool) -> String {
         }
     }
     let s = report.summary();
+    if !out.is_empty() {
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
-        "\nApply: {} applied, {} failed, {} skipped, {} not attempted, {} not converged.{}",
+        "Apply: {} applied, {} failed, {} stale, {} skipped (blocked), {} not attempted, {} not converged.{}",
         s.applied,
         s.failed,
+        s.stale,
         s.skipped,
         s.not_attempted,
         s.not_converged,

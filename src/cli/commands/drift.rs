@@ -18,13 +18,19 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Ou
         load_errors: prepared.load.has_errors(),
         ..PlanOptions::default()
     };
-    check_targets(&args.targets, prepared.config())?;
+    check_targets(&args.targets, prepared.config(), &args.projects)?;
     let session = connect(global, &prepared, &args.dir).await?;
     let plan = compute(&session.client, &prepared, &opts, printer).await;
     session.close().await;
     let plan = plan?;
-    print(&plan, View::Drift, args.output, printer)?;
-    if prepared.load.has_errors() || plan.incomplete {
+    print(
+        &plan,
+        View::Drift,
+        args.output,
+        &prepared.load.diagnostics,
+        printer,
+    )?;
+    if prepared.load.has_errors() || plan.is_partial() {
         return Ok(ExitStatus::Failure);
     }
     Ok(if plan.has_changes() {

@@ -12,7 +12,7 @@ use crate::cli::live::{ReadScope, read_live};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
-use crate::core::import::{Credentials, file_stem, import_build};
+use crate::core::import::{Credentials, Names, file_stem, import_build_with};
 use crate::core::model::{Config, ProjectConfig};
 use crate::core::plan::ProjectLive;
 use crate::core::validate::{shown_name, unaddressable_name};
@@ -24,8 +24,15 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         .as_ref()
         .is_some_and(|c| c.project(&args.project).is_some());
     let endpoint = config.as_ref().and_then(|c| c.endpoint.clone());
+    // Builds the directory already defines, wherever: a second definition
+    // would make the directory invalid ("defined twice").
+    let defined = defined_builds(&args.out);
     let conn = Connection::resolve(global, endpoint.as_deref())?;
     let session = Session::open(&conn, Some(&args.out)).await?;
+    if let Err(e) = check_project(&session, &args.project).await {
+        session.close().await;
+        return Err(e);
+    }
 
     // Read the project as a plan would, every build of it but those the
     // directory ignores.
@@ -111,27 +118,46 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     }
     let mut written = 0;
     let mut existing = Vec::new();
+    let mut already = Vec::new();
     let mut not_imported = Vec::new();
     let mut with_erases = Vec::new();
     let mut env_vars = Vec::new();
+    // Credential variables unique across the builds of this import.
+    let mut names = Names::default();
     for b in builds {
         if !args.names.is_empty() && !args.names.iter().any(|n| n == b.name()) {
             continue;
         }
-        let imported =
-            match import_build(b, &live.catalog, mode, "../schemas/definition.schema.json") {
-                Ok(i) => i,
-                Err(e) => {
-                    let reason = match unaddressable_name(b.name()) {
-                        Some(why) => format!("its name {why}, so Zadig's API cannot read it"),
-                        None => e.reason,
-                    };
-                    not_imported.push(format!("{}: {reason}", shown_name(b.name())));
-                    continue;
-                }
-            };
+        let imported = match import_build_with(
+            b,
+            &live.catalog,
+            mode,
+            "../schemas/definition.schema.json",
+            &mut names,
+        ) {
+            Ok(i) => i,
+            Err(e) => {
+                let reason = match unaddressable_name(b.name()) {
+                    Some(why) => format!("its name {why}, so Zadig's API cannot read it"),
+                    None => e.reason,
+                };
+                not_imported.push(format!("{}: {reason}", shown_name(b.name())));
+                continue;
+            }
+        };
         let file = format!("{}.yaml", file_stem(b.name()));
         let path = dir.join(&file);
+        // A build the directory defines in another file is not written again.
+        if let Some(origin) = defined.get(&(args.project.clone(), b.name().to_owned()))
+            && origin.file != format!("{sub}/{file}")
+        {
+            already.push(format!(
+                "{}: defined in {}",
+                shown_name(&format!("{}/{}", args.project, b.name())),
+                args.out.join(&origin.file).display()
+            ));
+            continue;
+        }
         match write_inside(&args.out, &sub, &file, imported.text.as_bytes(), args.force)? {
             Written::Exists => {
                 existing.push(path);
@@ -146,6 +172,19 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         env_vars.extend(imported.env_vars);
     }
     write_schemas(&args.out)?;
+    let config_path = args.out.join("zadig-sync.yaml");
+    if config.is_none() {
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
+        // A new file only: never through a (dangling) symbolic link.
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&config_path)
+            .and_then(|mut f| f.write_all(new_config(&args.project).as_bytes()))
+            .with_context(|| format!("cannot write {}", config_path.display()))?;
+    }
 
     let mut out = format!("Imported {written} build(s) into {}.\n", dir.display());
     if !existing.is_empty() {
@@ -154,6 +193,23 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
             existing
                 .iter()
                 .map(|p| format!("  {}", p.display()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
+    if config.is_none() {
+        out.push_str(&format!(
+            "Wrote {}, declaring project `{}` (prune: false).\n",
+            config_path.display(),
+            args.project
+        ));
+    }
+    if !already.is_empty() {
+        out.push_str(&format!(
+            "\nAlready defined in this directory, not imported again:\n{}\n",
+            already
+                .iter()
+                .map(|p| format!("  {p}"))
                 .collect::<Vec<_>>()
                 .join("\n")
         ));
@@ -180,7 +236,7 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
             with_erases.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
         ));
     }
-    if !declared {
+    if !declared && config.is_some() {
         out.push_str(&format!(
             "\nProject `{}` is not declared in {}. Add it (prune stays off until you choose):\n\nprojects:\n  - key: {}\n    prune: false\n",
             args.project,
@@ -190,6 +246,71 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
     }
     printer.out(&out)?;
     Ok(ExitStatus::Success)
+}
+
+/// Fails unless Zadig has the project and the token sees it: importing
+/// "0 builds" from a typo is not a success.
+async fn check_project(session: &Session, project: &str) -> anyhow::Result<()> {
+    let visible = session
+        .client
+        .projects()
+        .await
+        .context("cannot list Zadig's projects to find the one to import")?;
+    if visible.iter().any(|p| p.project_key == project) {
+        return Ok(());
+    }
+    let keys: Vec<&str> = visible.iter().map(|p| p.project_key.as_str()).collect();
+    let hint = match crate::core::validate::did_you_mean(project, keys.iter().copied()) {
+        Some(near) => format!(" (did you mean `{near}`?)"),
+        None if keys.is_empty() => " (this token sees no project)".to_owned(),
+        None => format!(" (projects: {})", keys.join(", ")),
+    };
+    bail!(
+        "project `{project}` does not exist in Zadig, or this token cannot see it{hint}: nothing was imported"
+    )
+}
+
+/// The `zadig-sync.yaml` import writes into a directory that has none.
+fn new_config(project: &str) -> String {
+    format!(
+        "# yaml-language-server: $schema=schemas/zadig-sync.schema.json\n\
+         # Written by `zadig-sync import`. prune stays off until you choose.\n\
+         projects:\n  - key: {}\n    prune: false\n",
+        yaml_scalar(project)
+    )
+}
+
+/// A project key as a YAML scalar: plain when that reads back the same,
+/// else double-quoted (JSON strings are YAML).
+fn yaml_scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !s.starts_with('-');
+    if plain {
+        s.to_owned()
+    } else {
+        serde_json::Value::from(s).to_string()
+    }
+}
+
+/// `(project, name)` → where the directory defines it, for every build its
+/// files define (those that load; nothing when there is no directory).
+fn defined_builds(
+    dir: &Path,
+) -> std::collections::BTreeMap<(String, String), crate::core::load::Origin> {
+    let Ok((_, load)) = crate::cli::fs::load_dir(dir) else {
+        return Default::default();
+    };
+    load.builds
+        .into_iter()
+        .map(|l| {
+            (
+                (l.def.project_key().to_owned(), l.def.name().to_owned()),
+                l.origin,
+            )
+        })
+        .collect()
 }
 
 /// The directory's configuration, if it has one that parses.

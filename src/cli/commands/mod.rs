@@ -8,6 +8,7 @@ pub mod import;
 pub mod man;
 pub mod plan;
 pub mod schema;
+pub mod show;
 pub mod validate;
 
 use super::args::{Cli, Command};
@@ -27,12 +28,22 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Outcome {
         Command::Validate(a) => a.dir = discover::definition_dir(&a.dir, note)?,
         Command::Plan(a) => a.dir = discover::definition_dir(&a.dir, note)?,
         Command::Drift(a) => a.dir = discover::definition_dir(&a.dir, note)?,
-        Command::Apply(a) => a.dir = discover::definition_dir(&a.dir, note)?,
+        // A saved plan needs no directory; a directory given is searched
+        // from, and without either, `.` is.
+        Command::Apply(a) => {
+            if a.paths.is_empty() && a.plan.is_none() {
+                a.paths.push(std::path::PathBuf::from("."));
+            }
+            for p in a.paths.iter_mut().filter(|p| p.is_dir()) {
+                *p = discover::definition_dir(p, note)?;
+            }
+        }
         _ => {}
     }
     match command {
         Command::Validate(args) => validate::run(&args, printer),
         Command::Schema(args) => schema::run(&args, printer),
+        Command::Show(args) => show::run(&args, printer),
         // Read-only: Ctrl-C cancels them at once (the progress bar clears).
         Command::Plan(args) => runtime()?.block_on(until_interrupted(
             plan::run(&global, &args, printer),

@@ -1,11 +1,14 @@
 //! `plan`: show what apply would change. Run in pull-request checks.
 
+use anyhow::bail;
+
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::cli::exit::{ExitStatus, Outcome};
-use crate::cli::fs::content_hash;
-use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connect, prepare};
-use crate::cli::planfile::PlanFile;
+use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connection, prepare};
+use crate::cli::planfile::{Made, PlanFile, endpoint_id, shell_word};
 use crate::cli::printer::Printer;
+use crate::cli::session::Session;
+use crate::core::diagnostics::Diagnostic;
 use crate::core::load;
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions};
 use crate::core::secrets::resolve_env;
@@ -21,13 +24,14 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
         targets: args.targets.clone(),
         load_errors: prepared.load.has_errors(),
     };
-    check_targets(&args.targets, prepared.config())?;
+    check_targets(&args.targets, prepared.config(), &args.projects)?;
     // Read before connecting: an unknown revision fails fast, offline.
     let base = match &args.base {
         Some(rev) => Some(read_base(&args.dir, rev, &args.projects, printer)?),
         None => None,
     };
-    let session = connect(global, &prepared, &args.dir).await?;
+    let conn = connection(global, &prepared)?;
+    let session = Session::open(&conn, Some(&args.dir)).await?;
     let plan = compute_with_base(&session.client, &prepared, base.as_ref(), &opts, printer).await;
     session.close().await;
     let plan = plan?;
@@ -35,17 +39,45 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
         let text = render::markdown::render_comment(&plan, View::Plan, &marker_label(&args.dir));
         printer.out(&text)?;
     } else {
-        print(&plan, View::Plan, args.output, printer)?;
+        print(
+            &plan,
+            View::Plan,
+            args.output,
+            &prepared.load.diagnostics,
+            printer,
+        )?;
     }
     if let Some(out) = &args.out {
-        PlanFile::new(&plan, content_hash(&prepared.contents), &opts).write(out)?;
+        // A plan of a directory that did not load, or of a partial listing,
+        // is not one to apply: it is shown, never saved.
+        if prepared.load.has_errors() {
+            bail!(
+                "the plan was not saved to {}: the definition files have errors (shown above)",
+                out.display()
+            );
+        }
+        if plan.is_partial() {
+            bail!(
+                "the plan was not saved to {}: it is incomplete (see the warnings)",
+                out.display()
+            );
+        }
+        PlanFile::new(Made {
+            plan: &plan,
+            opts: &opts,
+            endpoint: endpoint_id(&conn),
+            contents: &prepared.contents,
+            config: prepared.config(),
+            builds: &prepared.load.builds,
+        })
+        .write(out)?;
         printer.note(&format!(
-            "plan saved to {}; apply it with `zadig-sync apply --plan {}`",
+            "plan saved to {}; apply it with `zadig-sync apply {}` (no directory needed)",
             out.display(),
-            out.display()
+            shell_word(&out.display().to_string())
         ));
     }
-    if prepared.load.has_errors() || plan.incomplete {
+    if prepared.load.has_errors() || plan.is_partial() {
         // Shown, but not a plan to trust: some definitions or projects are missing.
         return Ok(ExitStatus::Failure);
     }
@@ -56,16 +88,27 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
     })
 }
 
-/// Writes a plan to stdout in the chosen format.
+/// Writes a plan to stdout in the chosen format. In human form its warnings
+/// go to stderr, and `-q` leaves only the summary line.
 pub(crate) fn print(
     plan: &Plan,
     view: View,
     format: OutputFormat,
+    diagnostics: &[Diagnostic],
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let text = match format {
-        OutputFormat::Human => render::human::render(plan, view, printer.color()),
-        OutputFormat::Json => render::json::render(plan, view),
+        OutputFormat::Human => {
+            for w in &plan.warnings {
+                printer.warn(w);
+            }
+            if printer.quiet() {
+                format!("{}\n", render::summary_line(plan, view))
+            } else {
+                render::human::render(plan, view, printer.color())
+            }
+        }
+        OutputFormat::Json => render::json::render(plan, view, diagnostics),
         OutputFormat::Markdown => render::markdown::render(plan, view),
     };
     printer.out(&text)?;

@@ -2,17 +2,40 @@
 
 use std::collections::BTreeSet;
 
-use crate::cli::args::ValidateArgs;
+use crate::cli::args::{ValidateArgs, ValidateOutputFormat};
 use crate::cli::exit::{ExitStatus, Outcome};
 use crate::cli::fs;
 use crate::cli::printer::Printer;
 use crate::core::load::LoadResult;
-use crate::render::diagnostics;
+use crate::render::{diagnostics, json};
 
 /// Runs `validate`: diagnostics (warnings too) on stderr, a one-line summary
-/// on stdout when there is no error. Exit 1 when there is one.
+/// on stdout when there is no error; with `-o json`, the result and every
+/// diagnostic on stdout instead. Exit 1 when there is an error.
 pub fn run(args: &ValidateArgs, printer: &Printer) -> Outcome {
     let (contents, result) = fs::load_dir(&args.dir)?;
+    if args.output == ValidateOutputFormat::Json {
+        let projects: BTreeSet<&str> = result.builds.iter().map(|b| b.def.project_key()).collect();
+        let doc = serde_json::json!({
+            "format_version": json::FORMAT_VERSION,
+            "command": "validate",
+            "valid": !result.has_errors(),
+            "summary": {
+                "builds": result.builds.len(),
+                "files": contents.files.len(),
+                "projects": projects.len(),
+                "errors": result.errors().count(),
+                "warnings": result.warnings().count(),
+            },
+            "diagnostics": json::diagnostics(&result.diagnostics),
+        });
+        printer.out(&json::to_pretty(&doc))?;
+        return Ok(if result.has_errors() {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        });
+    }
     show_diagnostics(&result, &contents, printer);
     if result.has_errors() {
         return Ok(ExitStatus::Failure);

@@ -521,6 +521,77 @@ fn load_errors_and_failed_listings_block_deletes() {
             .iter()
             .any(|w| w.contains("`other` could not be listed"))
     );
+    assert_eq!(
+        p.gaps,
+        [Gap::ListingFailed {
+            project: "other".into()
+        }]
+    );
+    assert!(p.is_partial());
+}
+
+#[test]
+fn load_errors_are_a_gap_and_targets_are_recorded() {
+    let p = plan(
+        &config(true),
+        &[],
+        &state(vec![]),
+        &PlanOptions {
+            load_errors: true,
+            targets: vec!["demo/x".into()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.gaps, [Gap::LoadErrors]);
+    assert_eq!(p.targets, ["demo/x"]);
+}
+
+#[test]
+fn an_unset_variable_is_not_compared_and_not_unverifiable() {
+    let mut b = spec("svc", "demo");
+    let live_state = state(vec![live(&b, stored(&b))]);
+    let key = b
+        .parameters
+        .iter_mut()
+        .find(|p| p.is_credential)
+        .map(|p| {
+            p.default_value = crate::core::model::ParamValue::FromEnv("UNSET_VAR".into());
+            p.key.clone()
+        })
+        .expect("the spec has a credential");
+    let mut new = spec("svc-new", "demo");
+    for p in new.parameters.iter_mut().filter(|p| p.is_credential) {
+        p.default_value = crate::core::model::ParamValue::FromEnv("NEW_VAR".into());
+    }
+    let p = plan(
+        &config(false),
+        &[desired(&b), desired(&new)],
+        &live_state,
+        &PlanOptions::default(),
+    );
+    let path = format!("parameters[{key}].default_value");
+    assert_eq!(
+        p.not_compared,
+        [
+            NotCompared {
+                project: "demo".into(),
+                name: "svc".into(),
+                path: path.clone(),
+                var: "UNSET_VAR".into(),
+            },
+            NotCompared {
+                project: "demo".into(),
+                name: "svc-new".into(),
+                path: path.clone(),
+                var: "NEW_VAR".into(),
+            },
+        ]
+    );
+    assert!(
+        p.not_verifiable.iter().all(|n| !n.paths.contains(&path)),
+        "{:?}",
+        p.not_verifiable
+    );
 }
 
 #[test]
