@@ -1,27 +1,33 @@
-//! Plan at scale (issue 7): 2,000 plain builds in 20 projects, 20 ms of added
-//! latency per request, definitions for all of them, 10% differing.
+//! Plan at scale (issues 7 and 13): N plain builds, 100 per project, 20 ms of
+//! added latency per request, definitions for all of them, 10% differing.
 //!
-//! `cargo bench --bench plan_scale` (`BENCH_QUICK=1` skips concurrency 1,
-//! which takes well over a minute).
+//! `BENCH_SIZES=2000,10000,50000 cargo bench --bench plan_scale` (default:
+//! 2000). For each size it prints the wall time against the ideal, the tool's
+//! peak RSS and its user and system CPU (from the rusage `wait4` returns for
+//! the child, via `/usr/bin/time`), and the requests by kind the emulator saw.
 //!
 //! The emulator runs on its own thread of this process; the tool is the
 //! release binary (`zadig-sync plan DIR -o json --endpoint URL`), run as a
-//! child process, so its wall time includes process start, loading the 2,000
-//! files and rendering, and its peak memory (`/usr/bin/time -f %M`) is its
-//! own, not the emulator's. Request counts are the emulator's.
+//! child process, so its wall time includes process start, loading the files
+//! and rendering, and its memory and CPU are its own, not the emulator's.
 //!
-//! Every build has a credential parameter, which the stored model of released
-//! Zadig masks: the read path needs two reads per build (stored model +
-//! OpenAPI detail), so R = 4,000, and
-//! `ideal = 20 ms × (1 + ceil(R / C))` (one listing round, with the look-ups
-//! in parallel, then the per-build reads at concurrency C).
+//! By default the emulator serves credentials in the stored model (Zadig main
+//! after 2026-08-10), so one read per build suffices (issue 13's targets:
+//! R = N). `BENCH_MASKED=1` masks them as released v4.2–v5.0 do: two reads per
+//! build (stored model + OpenAPI detail), the worst case (issue 7).
+//! `ideal = 20 ms × (1 + ceil(R / C))`: one listing round, with the look-ups
+//! in parallel, then the per-build reads at concurrency C (`BENCH_C`, 16).
 //!
-//! Then the serial baseline: what a user's script does with the documented
-//! OpenAPI, one request at a time (list each project, then GET each build's
-//! detail), over one keep-alive connection.
+//! `BENCH_RATE_LIMIT=200` adds, for the first size, a run against a gateway
+//! limited to that many requests/s (adaptive concurrency, issue 13): ideal =
+//! requests handled / rate; target ratio ≤ 1.2.
 //!
-//! Targets: at most 2 reads per build, ratio ≤ 1.3 at the default concurrency
-//! (16), peak memory ≤ 150 MB.
+//! `BENCH_SERIAL=1` adds the serial baseline for the first size: what a
+//! user's script does with the documented OpenAPI, one request at a time
+//! (list each project, then GET each build's detail), over one connection.
+//!
+//! Targets (issue 13, C = 16, one read per build): 10,000 builds: ratio ≤ 1.15,
+//! ≤ 64 MB, CPU ≤ 1.0 s; 50,000 builds: ratio ≤ 1.15, ≤ 100 MB, CPU ≤ 5.0 s.
 
 mod support;
 
@@ -29,94 +35,99 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde_json::Value;
-use support::{Fleet, TOKEN, machine, mib, quick, run_binary, secs};
-use zadig_sync::emulator::{EmulatorConfig, EmulatorHandle, RequestStats, spawn_in_thread};
+use support::{BinaryRun, Fleet, TOKEN, machine, mib, run_binary, secs};
+use zadig_sync::emulator::{EmulatorConfig, EmulatorHandle, Faults, RequestStats, spawn_in_thread};
 use zadig_sync::zadig::client::{Client, ClientConfig};
 
-const FLEET: Fleet = Fleet {
-    builds: 2_000,
-    projects: 20,
-    differ_every: 10,
-};
 const LATENCY: Duration = Duration::from_millis(20);
-const DEFAULT_CONCURRENCY: usize = 16;
-/// Reads per build the read path needs: the stored model, and the OpenAPI
-/// detail for the credential the stored model masks.
-const READS_PER_BUILD: usize = 2;
+const PER_PROJECT: usize = 100;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+fn sizes() -> Vec<usize> {
+    let raw = std::env::var("BENCH_SIZES").unwrap_or_else(|_| "2000".to_owned());
+    let sizes: Vec<usize> = raw
+        .split(',')
+        .filter_map(|s| s.trim().replace('_', "").parse().ok())
+        .filter(|&n| n > 0)
+        .collect();
+    assert!(!sizes.is_empty(), "BENCH_SIZES: sizes separated by commas");
+    sizes
+}
+
+fn fleet(builds: usize) -> Fleet {
+    Fleet {
+        builds,
+        projects: builds.div_ceil(PER_PROJECT).max(1),
+        differ_every: 10,
+    }
+}
 
 /// `latency × (1 + ceil(R / C))`.
-fn ideal(concurrency: usize) -> Duration {
-    let r = FLEET.builds * READS_PER_BUILD;
-    LATENCY * (1 + r.div_ceil(concurrency)) as u32
+fn ideal(reads: usize, concurrency: usize) -> Duration {
+    LATENCY * u32::try_from(1 + reads.div_ceil(concurrency)).unwrap_or(u32::MAX)
 }
 
-struct Row {
-    concurrency: usize,
-    wall: Duration,
-    stats: RequestStats,
-    peak: Option<f64>,
-}
-
-impl Row {
-    fn per_build_reads(&self) -> u64 {
-        self.stats.stored + self.stats.detail
-    }
-
-    fn reads_per_build(&self) -> f64 {
-        self.per_build_reads() as f64 / FLEET.builds as f64
-    }
-
-    fn ratio(&self) -> f64 {
-        self.wall.as_secs_f64() / ideal(self.concurrency).as_secs_f64()
-    }
-}
-
-fn plan_once(url: &str, dir: &str, concurrency: usize, emu: &EmulatorHandle) -> Row {
+fn plan_once(
+    fleet: &Fleet,
+    url: &str,
+    dir: &str,
+    c: usize,
+    emu: &EmulatorHandle,
+) -> (BinaryRun, RequestStats) {
     emu.reset_stats();
-    let c = concurrency.to_string();
+    let c = c.to_string();
     let run = run_binary(url, &["plan", dir, "-o", "json", "--concurrency", &c]);
     let stats = emu.stats();
-    assert_eq!(run.code, 0, "plan failed:\n{}", run.stderr);
+    // Exit 2: changes present.
+    assert!(
+        run.code == 2 || run.code == 0,
+        "plan failed ({}):\n{}",
+        run.code,
+        run.stderr
+    );
     let plan: Value = serde_json::from_str(&run.stdout).expect("plan JSON");
     let summary = &plan["summary"];
-    let differing = FLEET.differing() as u64;
+    let differing = fleet.differing() as u64;
     assert_eq!(summary["update"], differing, "summary: {summary}");
     assert_eq!(
         summary["unchanged"],
-        FLEET.builds as u64 - differing,
+        fleet.builds as u64 - differing,
         "summary: {summary}"
     );
     assert_eq!(summary["create"], 0, "summary: {summary}");
     assert_eq!(summary["delete"], 0, "summary: {summary}");
-    Row {
-        concurrency,
-        wall: run.wall,
-        stats,
-        peak: run.peak_mib,
-    }
+    (run, stats)
 }
 
-fn print_row(r: &Row) {
-    let s = &r.stats;
-    println!(
-        "  C={:<3} wall {:>9}  ideal {:>9}  ratio {:>5.2}  requests {:>5} (list {}, lookups {}, stored {}, detail {}, other {})  reads/build {:.2}  peak {}",
-        r.concurrency,
-        secs(r.wall),
-        secs(ideal(r.concurrency)),
-        r.ratio(),
-        s.total,
-        s.list,
-        s.lookups,
-        s.stored,
-        s.detail,
-        s.other,
-        r.reads_per_build(),
-        mib(r.peak)
-    );
+fn cpu(run: &BinaryRun) -> String {
+    run.cpu.map_or_else(
+        || "cpu n/a".to_owned(),
+        |(u, s)| {
+            format!(
+                "cpu user {:.2} s + sys {:.2} s = {:.2} s",
+                u.as_secs_f64(),
+                s.as_secs_f64(),
+                (u + s).as_secs_f64()
+            )
+        },
+    )
+}
+
+fn requests(s: &RequestStats) -> String {
+    format!(
+        "requests {} (list {}, lookups {}, stored {}, detail {}, other {}, 429/faults {})",
+        s.total, s.list, s.lookups, s.stored, s.detail, s.other, s.faults
+    )
 }
 
 /// The serial baseline: one request at a time over one connection.
-fn serial_baseline(url: &str) -> (Duration, u64) {
+fn serial_baseline(url: &str, fleet: &Fleet) -> (Duration, u64) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -129,7 +140,7 @@ fn serial_baseline(url: &str) -> (Duration, u64) {
         let client = Client::new(cfg).expect("client");
         let started = Instant::now();
         let mut details = 0usize;
-        for p in 0..FLEET.projects {
+        for p in 0..fleet.projects {
             let project = format!("project-{p:02}");
             let builds = client.list_builds(&project).await.expect("list");
             for b in builds {
@@ -141,100 +152,127 @@ fn serial_baseline(url: &str) -> (Duration, u64) {
                 details += 1;
             }
         }
-        assert_eq!(details, FLEET.builds);
+        assert_eq!(details, fleet.builds);
         (started.elapsed(), client.stats().requests)
     })
 }
 
 fn main() {
+    let masked = std::env::var("BENCH_MASKED").is_ok_and(|v| !v.is_empty() && v != "0");
+    let concurrency = env_usize("BENCH_C", 16);
+    let reads_per_build = if masked { 2 } else { 1 };
     println!("{}", machine());
     println!(
-        "plan at scale: {} plain builds in {} projects, {} differing; emulator latency {} ms per request; tool = release binary (child process)",
-        FLEET.builds,
-        FLEET.projects,
-        FLEET.differing(),
+        "plan at scale: {PER_PROJECT} plain builds per project, 10% differing; emulator latency {} ms per request; C = {concurrency}; {reads_per_build} read(s) per build ({}); tool = release binary (child process)",
+        LATENCY.as_millis(),
+        if masked {
+            "stored credentials masked: stored model + detail"
+        } else {
+            "stored model only"
+        },
+    );
+    println!(
+        "ideal = {} ms × (1 + ceil(R / C)), R = builds × reads per build",
         LATENCY.as_millis()
     );
-    println!(
-        "ideal = {} ms × (1 + ceil(R / C)), R = {} builds × {READS_PER_BUILD} reads (stored model + detail for the masked credential) = {}",
-        LATENCY.as_millis(),
-        FLEET.builds,
-        FLEET.builds * READS_PER_BUILD
-    );
 
-    let tmp = tempfile::tempdir().expect("tempdir");
-    FLEET.write_dir(tmp.path());
-    let dir = tmp.path().to_str().expect("UTF-8 temp path").to_owned();
-    let started = Instant::now();
-    let emu = spawn_in_thread(EmulatorConfig {
-        seed: FLEET.seed(),
-        latency: LATENCY,
-        ..EmulatorConfig::default()
-    })
-    .expect("emulator starts");
-    println!("emulator seeded in {}", secs(started.elapsed()));
-    let url = emu.base_url();
-    let handle = emu.handle();
+    for (n, builds) in sizes().into_iter().enumerate() {
+        let fleet = fleet(builds);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        fleet.write_dir(tmp.path());
+        let dir = tmp.path().to_str().expect("UTF-8 temp path").to_owned();
+        let started = Instant::now();
+        let emu = spawn_in_thread(EmulatorConfig {
+            seed: fleet.seed(),
+            latency: LATENCY,
+            mask_stored_credentials: masked,
+            ..EmulatorConfig::default()
+        })
+        .expect("emulator starts");
+        let seeded = started.elapsed();
+        let url = emu.base_url();
+        let handle = emu.handle();
 
-    let mut concurrencies = vec![DEFAULT_CONCURRENCY, 64, 4];
-    if quick() {
-        println!("BENCH_QUICK set: concurrency 1 skipped");
-    } else {
-        concurrencies.push(1);
+        let (run, stats) = plan_once(&fleet, &url, &dir, concurrency, &handle);
+        let reads = stats.stored + stats.detail;
+        let ideal = ideal(builds * reads_per_build, concurrency);
+        let ratio = run.wall.as_secs_f64() / ideal.as_secs_f64();
+        println!(
+            "{builds:>6} builds ({} projects, seeded in {}): wall {} ideal {} ratio {ratio:.2}; peak {}; {}; {}; reads/build {:.2}",
+            fleet.projects,
+            secs(seeded),
+            secs(run.wall),
+            secs(ideal),
+            mib(run.peak_mib),
+            cpu(&run),
+            requests(&stats),
+            reads as f64 / builds as f64,
+        );
+
+        // The part that is not network: process start, loading the files,
+        // normalising, diffing, rendering, and the requests' own CPU cost.
+        handle.set_latency(Duration::ZERO);
+        let (local, _) = plan_once(&fleet, &url, &dir, concurrency, &handle);
+        handle.set_latency(LATENCY);
+        println!(
+            "        the same plan with no added latency: wall {}, peak {}, {}",
+            secs(local.wall),
+            mib(local.peak_mib),
+            cpu(&local)
+        );
+
+        if n == 0
+            && let Some(rate) = std::env::var("BENCH_RATE_LIMIT")
+                .ok()
+                .and_then(|v| v.parse::<u32>().ok())
+        {
+            handle.set_faults(Faults {
+                rate_limit: rate,
+                ..Faults::default()
+            });
+            let (run, stats) = plan_once(&fleet, &url, &dir, concurrency, &handle);
+            handle.set_faults(Faults::default());
+            let handled = stats.total - stats.faults;
+            let ideal = Duration::from_secs_f64(handled as f64 / f64::from(rate));
+            let ratio = run.wall.as_secs_f64() / ideal.as_secs_f64();
+            println!(
+                "        against a {rate} req/s rate limit: wall {} ideal {} (requests handled / rate) ratio {ratio:.2} ({}); {}; {}",
+                secs(run.wall),
+                secs(ideal),
+                if ratio <= 1.2 {
+                    "≤ 1.2 met"
+                } else {
+                    "≤ 1.2 NOT met"
+                },
+                cpu(&run),
+                requests(&stats)
+            );
+        }
+
+        if n == 0 && std::env::var("BENCH_SERIAL").is_ok_and(|v| !v.is_empty() && v != "0") {
+            handle.reset_stats();
+            let (serial, serial_requests) = serial_baseline(&url, &fleet);
+            println!(
+                "        serial baseline (list each project, then GET each build's detail, one at a time): wall {}, {serial_requests} requests; zadig-sync is {:.1}× faster",
+                secs(serial),
+                serial.as_secs_f64() / run.wall.as_secs_f64()
+            );
+        }
+
+        let cpu_s = run.cpu.map(|(u, s)| (u + s).as_secs_f64());
+        let targets = match builds {
+            10_000 => Some((64.0, 1.0)),
+            50_000 => Some((100.0, 5.0)),
+            _ => None,
+        };
+        if let Some((mem, cpu_max)) = targets {
+            let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+            println!(
+                "        targets: ratio ≤ 1.15: {}; peak ≤ {mem} MB: {}; CPU ≤ {cpu_max} s: {}",
+                verdict(ratio <= 1.15),
+                verdict(run.peak_mib.is_some_and(|m| m * 1.048_576 <= mem)),
+                verdict(cpu_s.is_some_and(|c| c <= cpu_max)),
+            );
+        }
     }
-    println!("zadig-sync plan (release binary):");
-    let mut rows = Vec::new();
-    for c in concurrencies {
-        let row = plan_once(&url, &dir, c, &handle);
-        print_row(&row);
-        rows.push(row);
-    }
-    rows.sort_by_key(|r| r.concurrency);
-
-    // The part that is not network: process start, loading 2,000 files,
-    // normalising, diffing, rendering, and the requests' own CPU cost.
-    handle.set_latency(Duration::ZERO);
-    let local = plan_once(&url, &dir, DEFAULT_CONCURRENCY, &handle);
-    handle.set_latency(LATENCY);
-    println!(
-        "  the same plan with no added latency (local work + loopback HTTP): wall {}, peak {}",
-        secs(local.wall),
-        mib(local.peak)
-    );
-
-    handle.reset_stats();
-    let (serial, serial_requests) = serial_baseline(&url);
-    let server = handle.stats();
-    println!(
-        "serial baseline (list each project, then GET each build's detail, one request at a time): wall {}, {} requests (server saw: list {}, detail {})",
-        secs(serial),
-        serial_requests,
-        server.list,
-        server.detail
-    );
-
-    let default = rows
-        .iter()
-        .find(|r| r.concurrency == DEFAULT_CONCURRENCY)
-        .expect("the default concurrency ran");
-    println!(
-        "speed-up of zadig-sync plan (C={DEFAULT_CONCURRENCY}, {} reads/build) over the serial baseline (1 read/build): {:.1}×",
-        default.reads_per_build(),
-        serial.as_secs_f64() / default.wall.as_secs_f64()
-    );
-
-    let reads_ok = rows
-        .iter()
-        .all(|r| r.per_build_reads() <= (FLEET.builds * READS_PER_BUILD) as u64);
-    let ratio_ok = default.ratio() <= 1.3;
-    let mem_ok = default.peak.is_none_or(|m| m <= 150.0);
-    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
-    println!(
-        "targets: reads/build ≤ 2: {}; ratio at C={DEFAULT_CONCURRENCY} ≤ 1.3 ({:.2}): {}; peak memory ≤ 150 MB ({}): {}",
-        verdict(reads_ok),
-        default.ratio(),
-        verdict(ratio_ok),
-        mib(default.peak),
-        verdict(mem_ok)
-    );
 }

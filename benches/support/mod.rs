@@ -264,6 +264,9 @@ pub struct BinaryRun {
     pub stderr: String,
     /// Peak resident memory (MiB), when `/usr/bin/time` is available.
     pub peak_mib: Option<f64>,
+    /// User and system CPU of the child (`/usr/bin/time` takes them from
+    /// the rusage `wait4` returns), when available.
+    pub cpu: Option<(Duration, Duration)>,
 }
 
 /// Runs the release binary with `args` against `endpoint` (colour off, the
@@ -281,13 +284,13 @@ pub fn run_binary(endpoint: &str, args: &[&str]) -> BinaryRun {
 }
 
 /// Runs the release binary, set up by `configure` (arguments, environment),
-/// under `/usr/bin/time -f %M` when available, and times it.
+/// under `/usr/bin/time -f '%M %U %S'` when available, and times it.
 pub fn run_timed(configure: impl FnOnce(&mut Command)) -> BinaryRun {
     let bin = env!("CARGO_BIN_EXE_zadig-sync");
     let timed = Path::new("/usr/bin/time").exists();
     let mut cmd = if timed {
         let mut c = Command::new("/usr/bin/time");
-        c.args(["-f", "%M"]).arg(bin);
+        c.args(["-f", "%M %U %S"]).arg(bin);
         c
     } else {
         Command::new(bin)
@@ -298,11 +301,20 @@ pub fn run_timed(configure: impl FnOnce(&mut Command)) -> BinaryRun {
     let wall = started.elapsed();
     let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let mut peak_mib = None;
+    let mut cpu = None;
     if timed {
         let trimmed = stderr.trim_end();
         let (rest, last) = trimmed.rsplit_once('\n').unwrap_or(("", trimmed));
-        if let Ok(kib) = last.trim().parse::<f64>() {
+        let fields: Vec<f64> = last
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        if let [kib, user, system] = fields[..] {
             peak_mib = Some(kib / 1024.0);
+            cpu = Some((
+                Duration::from_secs_f64(user),
+                Duration::from_secs_f64(system),
+            ));
             stderr = rest.to_owned();
         }
     }
@@ -312,6 +324,7 @@ pub fn run_timed(configure: impl FnOnce(&mut Command)) -> BinaryRun {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr,
         peak_mib,
+        cpu,
     }
 }
 

@@ -4,7 +4,9 @@
 //!    one listing per managed project, all at once;
 //! 2. one stored-model read per build that needs comparing (a second read, the
 //!    OpenAPI detail, only for plain builds whose credentials the stored model
-//!    masks), all at once within the client's concurrency bound;
+//!    masks), all at once within the client's concurrency bound; the reads of
+//!    a project start as soon as its listing (and the look-ups' verdict on
+//!    the UI API) arrives, not once every project is listed;
 //! 3. the build and dockerfile template look-ups only when a build uses one.
 //!
 //! When the server does not answer the UI API (the stored model and the
@@ -52,8 +54,12 @@ pub async fn read_live(
     scope: &ReadScope<'_>,
     progress: Option<Progress>,
 ) -> anyhow::Result<LiveState> {
-    // Look-ups and listings at once.
-    let lookups = async {
+    // Whether builds are read through the OpenAPI detail only, once the
+    // look-ups say so; the per-build reads wait for it (a dropped sender: the
+    // look-ups failed, and so does the run).
+    let (mode_tx, mode_rx) = tokio::sync::watch::channel(None::<bool>);
+    // Look-ups, listings and the reads of each listed project at once.
+    let lookups = async move {
         let (images, clusters, hosts) = tokio::join!(
             client.basic_images(),
             client.clusters(),
@@ -61,6 +67,7 @@ pub async fn read_live(
         );
         match (images, clusters) {
             (Ok(images), Ok(clusters)) => {
+                let _ = mode_tx.send(Some(false));
                 let hosts = hosts.ok();
                 Ok::<_, ApiError>((
                     Some(Catalog::from_lookups(
@@ -77,53 +84,13 @@ pub async fn read_live(
                 tracing::warn!(
                     "the UI API is not available ({e}); reading builds through the OpenAPI detail only"
                 );
+                let _ = mode_tx.send(Some(true));
                 let clusters = client.openapi_clusters().await?;
                 Ok((None, Some(Catalog::from_openapi_clusters(&clusters))))
             }
             (Err(e), _) | (_, Err(e)) => Err(e),
         }
     };
-    let listings = async {
-        let mut set = JoinSet::new();
-        for p in &scope.projects {
-            let client = client.clone();
-            let p = p.clone();
-            set.spawn(async move {
-                let r = client.list_builds(&p).await;
-                (p, r)
-            });
-        }
-        let mut out = BTreeMap::new();
-        while let Some(joined) = set.join_next().await {
-            let (p, r) = joined.context("a listing task failed")?;
-            out.insert(p, r);
-        }
-        Ok::<_, anyhow::Error>(out)
-    };
-    // Zadig's project list: declared projects must exist (one listing).
-    let project_list = client.projects();
-    let (lookups, listings, project_list) = tokio::join!(lookups, listings, project_list);
-    let (full_catalog, openapi_catalog) = lookups.context("cannot read Zadig's look-ups")?;
-    let listings = listings?;
-    // A token may lack the right to list projects (or a gateway may not route
-    // the list): then the check is skipped with a warning. Any other failure
-    // (nothing answers, a broken answer) is an error like any other read.
-    let project_list = match project_list {
-        Ok(p) => Some(p),
-        Err(e) if ui_api_unavailable(&e) => {
-            tracing::warn!(
-                "cannot list Zadig's projects ({e}); declared projects were not checked"
-            );
-            None
-        }
-        Err(e) => return Err(anyhow!(e).context("cannot list Zadig's projects")),
-    };
-    let openapi_only = full_catalog.is_none();
-    let mut catalog = full_catalog.or(openapi_catalog).unwrap_or_default();
-    catalog.projects = project_list
-        .as_ref()
-        .map(|ps| ps.iter().map(|p| p.project_key.clone()).collect());
-
     // Which builds to read fully: those with a definition or subject to prune,
     // never ignored ones or read-only ones. The targets are a set: the
     // verification after a large apply targets every written build, and a
@@ -158,90 +125,105 @@ pub async fn read_live(
             BuildDef::Template(_) => None,
         })
         .collect();
-    let mut to_read: Vec<(String, BuildBrief)> = Vec::new();
-    let mut projects = BTreeMap::new();
-    // Names hidden by `ignore`: never planned, but still taken (names are
-    // global), so the name check sees them.
-    let mut ignored: BTreeMap<String, String> = BTreeMap::new();
-    for (project, listing) in listings {
-        let briefs = match listing {
-            Ok(b) => b,
-            Err(e) => {
-                projects.insert(project, ProjectLive::Failed(e.to_string()));
-                continue;
-            }
-        };
-        let pc = config.project(&project);
-        let ignore = {
-            let mut b = GlobSetBuilder::new();
-            for g in pc.map(|p| p.ignore.as_slice()).unwrap_or_default() {
-                if let Ok(g) = Glob::new(g) {
-                    b.add(g);
+    // Each project's reads start as soon as its listing arrives.
+    let reading = async {
+        let mut lists = JoinSet::new();
+        for p in &scope.projects {
+            let client = client.clone();
+            let p = p.clone();
+            lists.spawn(async move {
+                let r = client.list_builds(&p).await;
+                (p, r)
+            });
+        }
+        let mut reads_set = JoinSet::new();
+        let mut projects = BTreeMap::new();
+        let mut reads: BTreeMap<(String, String), LiveRead> = BTreeMap::new();
+        let mut failures = Vec::new();
+        // Names hidden by `ignore`: never planned, but still taken (names are
+        // global), so the name check sees them.
+        let mut ignored: BTreeMap<String, String> = BTreeMap::new();
+        let mut total = 0;
+        loop {
+            tokio::select! {
+                Some(joined) = lists.join_next() => {
+                    let (project, listing) = joined.context("a listing task failed")?;
+                    let briefs = match listing {
+                        Ok(b) => b,
+                        Err(e) => {
+                            projects.insert(project, ProjectLive::Failed(e.to_string()));
+                            continue;
+                        }
+                    };
+                    let (live, to_read) = select_reads(config, scope, &project, briefs, &wanted, &desired_names, &mut ignored);
+                    total += to_read.len();
+                    for brief in to_read {
+                        let client = client.clone();
+                        let project = project.clone();
+                        let compared = compared
+                            .get(&(project.clone(), brief.name.clone()))
+                            .cloned()
+                            .unwrap_or_default();
+                        let mut mode = mode_rx.clone();
+                        reads_set.spawn(async move {
+                            let openapi_only = mode.wait_for(Option::is_some).await.ok().and_then(|m| *m);
+                            let read = match openapi_only {
+                                Some(openapi_only) => Some(
+                                    read_one(&client, &project, &brief.name, openapi_only, &compared).await,
+                                ),
+                                None => None,
+                            };
+                            (project, brief.name, read)
+                        });
+                    }
+                    projects.insert(project, ProjectLive::Listed(live));
+                    // The bar starts once every listing is in (its total known).
+                    if lists.is_empty() && total > 0 && let Some(p) = &progress {
+                        p(reads.len() + failures.len(), total);
+                    }
                 }
+                Some(joined) = reads_set.join_next() => {
+                    let (project, name, read) = joined.context("a read task failed")?;
+                    match read {
+                        Some(Ok(r)) => {
+                            reads.insert((project, name), r);
+                        }
+                        Some(Err(e)) => failures.push(format!("{project}/{name}: {e}")),
+                        None => failures.push(format!("{project}/{name}: not read (the look-ups failed)")),
+                    }
+                    if lists.is_empty() && let Some(p) = &progress {
+                        p(reads.len() + failures.len(), total);
+                    }
+                }
+                else => break,
             }
-            b.build().unwrap_or_else(|_| globset::GlobSet::empty())
-        };
-        let prune = pc.is_some_and(|p| p.prune);
-        let mut kept = Vec::new();
-        for brief in briefs {
-            if ignore.is_match(&brief.name) {
-                // Never read, never reported; only its name is kept.
-                ignored.insert(brief.name.clone(), project.clone());
-                continue;
-            }
-            let read_only = !brief.source.is_empty() && brief.source != "zadig";
-            // A name the API cannot address is never read (the plan reports it).
-            let addressable = crate::core::validate::unaddressable_name(&brief.name).is_none();
-            let needed = !read_only
-                && addressable
-                && wanted(&project, &brief.name)
-                && (scope.read_all
-                    || prune
-                    || desired_names.contains(&(project.as_str(), brief.name.as_str())));
-            if needed {
-                to_read.push((project.clone(), brief.clone()));
-            }
-            kept.push(brief);
         }
-        let builds = kept
-            .into_iter()
-            .map(|brief| LiveBuild {
-                project: project.clone(),
-                brief,
-                read: LiveRead::NotRead,
-            })
-            .collect();
-        projects.insert(project, ProjectLive::Listed(builds));
-    }
+        Ok::<_, anyhow::Error>((projects, reads, failures, ignored))
+    };
+    // Zadig's project list: declared projects must exist (one listing).
+    let project_list = client.projects();
+    let (lookups, reading, project_list) = tokio::join!(lookups, reading, project_list);
+    let (full_catalog, openapi_catalog) = lookups.context("cannot read Zadig's look-ups")?;
+    let (mut projects, mut reads, failures, ignored) = reading?;
+    // A token may lack the right to list projects (or a gateway may not route
+    // the list): then the check is skipped with a warning. Any other failure
+    // (nothing answers, a broken answer) is an error like any other read.
+    let project_list = match project_list {
+        Ok(p) => Some(p),
+        Err(e) if ui_api_unavailable(&e) => {
+            tracing::warn!(
+                "cannot list Zadig's projects ({e}); declared projects were not checked"
+            );
+            None
+        }
+        Err(e) => return Err(anyhow!(e).context("cannot list Zadig's projects")),
+    };
+    let openapi_only = full_catalog.is_none();
+    let mut catalog = full_catalog.or(openapi_catalog).unwrap_or_default();
+    catalog.projects = project_list
+        .as_ref()
+        .map(|ps| ps.iter().map(|p| p.project_key.clone()).collect());
 
-    // Per-build reads, all at once within the client's bound.
-    let total = to_read.len();
-    let mut set = JoinSet::new();
-    for (project, brief) in to_read {
-        let client = client.clone();
-        let compared = compared
-            .get(&(project.clone(), brief.name.clone()))
-            .cloned()
-            .unwrap_or_default();
-        set.spawn(async move {
-            let read = read_one(&client, &project, &brief.name, openapi_only, &compared).await;
-            (project, brief.name, read)
-        });
-    }
-    let mut reads: BTreeMap<(String, String), LiveRead> = BTreeMap::new();
-    let mut failures = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        let (project, name, read) = joined.context("a read task failed")?;
-        match read {
-            Ok(r) => {
-                reads.insert((project, name), r);
-            }
-            Err(e) => failures.push(format!("{project}/{name}: {e}")),
-        }
-        if let Some(p) = &progress {
-            p(reads.len() + failures.len(), total);
-        }
-    }
     if !failures.is_empty() {
         return Err(anyhow!(
             "cannot read {} build(s):\n  {}",
@@ -329,6 +311,59 @@ pub async fn read_live(
         elsewhere,
         catalog,
     })
+}
+
+/// Which builds of a listed project to keep and which to read fully: those
+/// with a definition or subject to prune, never ignored ones or read-only ones.
+fn select_reads(
+    config: &Config,
+    scope: &ReadScope<'_>,
+    project: &str,
+    briefs: Vec<BuildBrief>,
+    wanted: &dyn Fn(&str, &str) -> bool,
+    desired_names: &BTreeSet<(&str, &str)>,
+    ignored: &mut BTreeMap<String, String>,
+) -> (Vec<LiveBuild>, Vec<BuildBrief>) {
+    let pc = config.project(project);
+    let ignore = {
+        let mut b = GlobSetBuilder::new();
+        for g in pc.map(|p| p.ignore.as_slice()).unwrap_or_default() {
+            if let Ok(g) = Glob::new(g) {
+                b.add(g);
+            }
+        }
+        b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+    };
+    let prune = pc.is_some_and(|p| p.prune);
+    let mut to_read = Vec::new();
+    let mut kept = Vec::new();
+    for brief in briefs {
+        if ignore.is_match(&brief.name) {
+            // Never read, never reported; only its name is kept.
+            ignored.insert(brief.name.clone(), project.to_owned());
+            continue;
+        }
+        let read_only = !brief.source.is_empty() && brief.source != "zadig";
+        // A name the API cannot address is never read (the plan reports it).
+        let addressable = crate::core::validate::unaddressable_name(&brief.name).is_none();
+        let needed = !read_only
+            && addressable
+            && wanted(project, &brief.name)
+            && (scope.read_all || prune || desired_names.contains(&(project, brief.name.as_str())));
+        if needed {
+            to_read.push(brief.clone());
+        }
+        kept.push(brief);
+    }
+    let live = kept
+        .into_iter()
+        .map(|brief| LiveBuild {
+            project: project.to_owned(),
+            brief,
+            read: LiveRead::NotRead,
+        })
+        .collect();
+    (live, to_read)
 }
 
 /// The current variables of every build template a live build or a

@@ -38,6 +38,12 @@ pub struct Faults {
     /// request after the faults are set, every request is answered 503, 429
     /// and dropped in turn, without being handled. Zero: none.
     pub outage: Duration,
+    /// A gateway rate limit (issue 13): a token bucket refilled at this many
+    /// requests per second, holding up to a tenth of a second's worth (at
+    /// least 1); a request beyond it is answered 429, unhandled, with
+    /// `Retry-After` = the wait for the next token in whole seconds, rounded
+    /// to the nearest (a bucket that refills in milliseconds says 0). Zero: none.
+    pub rate_limit: u32,
     /// Seed of the deterministic random generator.
     pub seed: u64,
 }
@@ -56,6 +62,7 @@ impl Default for Faults {
             retry_after_secs: 1,
             lossy_updates: 0,
             outage: Duration::ZERO,
+            rate_limit: 0,
             seed: 0,
         }
     }
@@ -70,6 +77,8 @@ pub enum PreFault {
     Status(u16),
     /// Close the connection without answering.
     Drop,
+    /// Rate-limited: 429 with this `Retry-After` (seconds).
+    Throttle(u64),
 }
 
 /// The faults and their random generator.
@@ -82,6 +91,8 @@ pub struct FaultState {
     outage_started: Option<std::time::Instant>,
     /// Requests failed by the outage so far (picks the next symptom).
     outage_hits: usize,
+    /// The rate limit's bucket: tokens, and when it was last refilled.
+    bucket: Option<(f64, std::time::Instant)>,
 }
 
 fn is_read(method: &Method) -> bool {
@@ -104,6 +115,7 @@ impl FaultState {
             rng,
             outage_started: None,
             outage_hits: 0,
+            bucket: None,
         }
     }
 
@@ -147,6 +159,9 @@ impl FaultState {
                 };
             }
         }
+        if let Some(retry_after) = self.over_rate() {
+            return PreFault::Throttle(retry_after);
+        }
         if self.faults.fail_next > 0 {
             self.faults.fail_next -= 1;
             return PreFault::Status(503);
@@ -162,6 +177,27 @@ impl FaultState {
             return PreFault::Status(self.pick_status());
         }
         PreFault::None
+    }
+
+    /// Takes a token from the rate limit's bucket; `Some(Retry-After)` when
+    /// there is none.
+    fn over_rate(&mut self) -> Option<u64> {
+        let rate = f64::from(self.faults.rate_limit);
+        if rate <= 0.0 {
+            return None;
+        }
+        let capacity = (rate / 10.0).max(1.0);
+        let now = std::time::Instant::now();
+        let (tokens, last) = self.bucket.get_or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(capacity);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            return None;
+        }
+        let wait = (1.0 - *tokens) / rate;
+        // `wait` is at most 1 / rate <= 1 s here.
+        Some(u64::from(wait >= 0.5))
     }
 
     /// Whether this update is to be lost (answered with success, not stored).
@@ -185,6 +221,11 @@ impl FaultState {
     /// The answer to an injected error status, shaped like the component that
     /// would produce it (Envoy for 502/503/504/429, aslan for 500).
     pub fn response(&self, status: u16) -> Response<Body> {
+        self.response_after(status, self.faults.retry_after_secs)
+    }
+
+    /// [`Self::response`] with this `Retry-After` on a 429.
+    pub fn response_after(&self, status: u16, retry_after_secs: u64) -> Response<Body> {
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let (content_type, body) = match status {
             500 => (
@@ -205,10 +246,7 @@ impl FaultState {
             .status(code)
             .header(header::CONTENT_TYPE, content_type);
         if status == 429 {
-            builder = builder.header(
-                header::RETRY_AFTER,
-                self.faults.retry_after_secs.to_string(),
-            );
+            builder = builder.header(header::RETRY_AFTER, retry_after_secs.to_string());
         }
         builder.body(Body::from(body)).unwrap_or_else(|_| {
             let mut r = Response::new(Body::empty());
@@ -281,6 +319,31 @@ mod tests {
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(f.before(&Method::GET), PreFault::None);
         assert_eq!(f.before(&Method::POST), PreFault::None);
+    }
+
+    #[test]
+    fn a_rate_limit_answers_429_beyond_its_bucket_then_refills() {
+        let mut f = FaultState::new(Faults {
+            rate_limit: 100,
+            ..Faults::default()
+        });
+        // A tenth of a second's worth: 10 pass at once, the 11th is throttled
+        // with a wait (10 ms) that rounds to 0 s.
+        for _ in 0..10 {
+            assert_eq!(f.before(&Method::GET), PreFault::None);
+        }
+        assert_eq!(f.before(&Method::PUT), PreFault::Throttle(0));
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(f.before(&Method::GET), PreFault::None);
+        // One a second: the wait rounds to 1 s.
+        let mut slow = FaultState::new(Faults {
+            rate_limit: 1,
+            ..Faults::default()
+        });
+        assert_eq!(slow.before(&Method::GET), PreFault::None);
+        assert_eq!(slow.before(&Method::GET), PreFault::Throttle(1));
+        let r = slow.response_after(429, 1);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]

@@ -401,6 +401,10 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
             shared.stats_mut().faults += 1;
             return Reply::Response(shared.faults().response(s));
         }
+        PreFault::Throttle(retry_after) => {
+            shared.stats_mut().faults += 1;
+            return Reply::Response(shared.faults().response_after(429, retry_after));
+        }
     }
     if shared.openapi_only && raw_path.starts_with("/api/") {
         return Reply::Response(text(404, format!("Invalid path: {raw_path}")));

@@ -20,7 +20,9 @@
 //!   [`REFUSED_TRIES`] tries ("nothing answers at URL"), and a TLS failure
 //!   (e.g. `https://` to a plain-HTTP server) is not retried at all;
 //! - at most `concurrency` requests are in flight for the whole run, and a
-//!   request waiting to retry holds no slot;
+//!   request waiting to retry holds no slot; `concurrency` is a ceiling: a
+//!   429 or 503 halves the run's bound, good answers raise it again
+//!   ([`super::adaptive`]);
 //! - the token lives in a [`SecretString`], travels in a sensitive
 //!   `Authorization` header and appears in no log line, error or debug dump.
 
@@ -35,9 +37,10 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
+use super::adaptive::{Limiter, LimiterStats};
 use super::error::{ApiError, RequestDesc, TransportKind};
 pub use super::retry::RetryPolicy;
 use super::retry::{Outage, Pacer, REFUSED_TRIES, Symptom, retry_after};
@@ -222,6 +225,9 @@ pub struct ClientStats {
     pub ambiguous_writes: u64,
     /// Most requests seen in flight at once.
     pub peak_in_flight: usize,
+    /// The adaptive concurrency: where it is, how low it went, how often it
+    /// was halved after a 429 or 503.
+    pub concurrency: LimiterStats,
 }
 
 impl fmt::Display for ClientStats {
@@ -242,8 +248,13 @@ impl fmt::Display for ClientStats {
         }
         write!(
             f,
-            " throttled {}, ambiguous writes {}, peak in flight {}",
-            self.throttled, self.ambiguous_writes, self.peak_in_flight
+            " throttled {}, ambiguous writes {}, peak in flight {}, concurrency {} (lowest {}, halved {} times)",
+            self.throttled,
+            self.ambiguous_writes,
+            self.peak_in_flight,
+            self.concurrency.limit,
+            self.concurrency.low,
+            self.concurrency.decreases
         )
     }
 }
@@ -292,7 +303,8 @@ struct Inner {
     page_size: u32,
     max_response_bytes: u64,
     max_pages: u32,
-    permits: Semaphore,
+    /// The run-wide bound: `concurrency` is its ceiling (AIMD on 429/503).
+    permits: Limiter,
     concurrency: usize,
     pacer: Pacer,
     /// The outage in progress, shared by every request (one warning each).
@@ -411,7 +423,7 @@ impl Client {
                 page_size: cfg.page_size.max(1),
                 max_response_bytes: cfg.max_response_bytes.max(1),
                 max_pages: cfg.max_pages.max(1),
-                permits: Semaphore::new(cfg.concurrency),
+                permits: Limiter::new(cfg.concurrency),
                 concurrency: cfg.concurrency,
                 pacer: Pacer::default(),
                 outage: Outage::default(),
@@ -834,6 +846,7 @@ impl Client {
             throttled: s.throttled.load(Ordering::Relaxed),
             ambiguous_writes: s.ambiguous.load(Ordering::Relaxed),
             peak_in_flight: s.peak.load(Ordering::Relaxed),
+            concurrency: self.inner.permits.stats(),
             ..ClientStats::default()
         };
         for k in RequestKind::ALL {
@@ -922,7 +935,7 @@ impl Client {
     /// reads the whole answer. The slot is released on return.
     async fn attempt(&self, req: &Req) -> Result<Raw, TransportFailure> {
         let inner = &*self.inner;
-        let _permit = loop {
+        let permit = loop {
             inner.pacer.wait().await;
             let permit = inner
                 .permits
@@ -955,6 +968,18 @@ impl Client {
         let limit = inner.max_response_bytes;
         let result = async {
             let mut resp = builder.send().await?;
+            // The rate signal is the status, known before the body.
+            if matches!(resp.status().as_u16(), 429 | 503) {
+                if inner.permits.overloaded(&permit) {
+                    tracing::debug!(
+                        status = resp.status().as_u16(),
+                        concurrency = inner.permits.stats().limit,
+                        "Zadig is overloaded: lowering the concurrency"
+                    );
+                }
+            } else {
+                inner.permits.good();
+            }
             let status = resp.status();
             let headers = resp.headers().clone();
             // Checked while streaming: a body past the cap is never held whole.
@@ -1265,14 +1290,18 @@ impl Client {
         if started.elapsed() + delay > policy.max_total {
             return None;
         }
-        if let Some(ra) = wait_at_least {
-            // 429: the whole run waits, not only this request.
+        if let Some(ra) = wait_at_least
+            && !ra.is_zero()
+        {
+            // 429: the whole run waits what the server asked, not only this
+            // request (which also backs off). `Retry-After: 0` pauses no one:
+            // the halved concurrency is then the whole run's answer.
             tracing::debug!(
-                wait_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                wait_ms = u64::try_from(ra.as_millis()).unwrap_or(u64::MAX),
                 retry_after_s = ra.as_secs(),
                 "Zadig asked to slow down (HTTP 429): pausing every request"
             );
-            self.inner.pacer.push(delay);
+            self.inner.pacer.push(ra);
         }
         if let Some(warning) = self
             .inner

@@ -1,5 +1,6 @@
 //! Talking to Zadig: the wire types and the HTTP client.
 
+pub mod adaptive;
 pub mod client;
 pub mod error;
 pub mod retry;
