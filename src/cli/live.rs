@@ -483,7 +483,7 @@ async fn stored_with_credentials(
     project: &str,
     name: &str,
     model: StoredBuild,
-    raw: serde_json::Value,
+    raw: Box<str>,
     compared: &BTreeSet<String>,
 ) -> Result<LiveRead, ApiError> {
     let masked = model.template_id.is_empty()
@@ -502,7 +502,7 @@ async fn stored_with_credentials(
     Ok(LiveRead::Stored {
         model: Box::new(model),
         credentials,
-        raw: Some(Box::new(raw)),
+        raw: Some(raw),
     })
 }
 

@@ -39,9 +39,12 @@ pub enum LiveRead {
         /// Plain values of credential parameters that the stored model masked,
         /// read from the OpenAPI detail (key → value).
         credentials: BTreeMap<String, String>,
-        /// The stored model exactly as read, unknown fields included: the
-        /// base of the preserving write. `None`: `model` re-serialised.
-        raw: Option<Box<serde_json::Value>>,
+        /// The stored model's JSON text exactly as read, unknown fields
+        /// included: the base of the preserving write, parsed only for a
+        /// build that changes (text is a fraction of the memory of a
+        /// `serde_json::Value` tree, and most builds do not change).
+        /// `None`: `model` re-serialised.
+        raw: Option<Box<str>>,
     },
     /// Only the OpenAPI detail could be read (the UI API is not reachable):
     /// some fields cannot be compared.

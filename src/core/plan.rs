@@ -988,9 +988,11 @@ fn plan_one(
     // writes them (§9): nothing the file does not say is lost.
     let preserving = match (&d.def, &current.read) {
         (BuildDef::Build(b), LiveRead::Stored { model, raw, .. }) => {
+            // The text parsed as the stored model already, so it parses as
+            // a value; the re-serialised model is only a fallback.
             let stored = raw
                 .as_deref()
-                .cloned()
+                .and_then(|text| serde_json::from_str(text).ok())
                 .unwrap_or_else(|| serde_json::to_value(model.as_ref()).unwrap_or_default());
             match wire_body(&BuildDef::Build(b.clone())) {
                 Some(BuildDef::Build(wire)) => match preserving_body(&stored, &wire, catalog) {

@@ -41,7 +41,7 @@ fn read(state: &State, name: &str) -> LiveBuild {
         read: LiveRead::Stored {
             model: Box::new(model),
             credentials,
-            raw: Some(Box::new(raw)),
+            raw: Some(raw.to_string().into_boxed_str()),
         },
     }
 }

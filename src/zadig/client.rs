@@ -533,7 +533,7 @@ impl Client {
         &self,
         project: &str,
         name: &str,
-    ) -> Result<(StoredBuild, serde_json::Value), ApiError> {
+    ) -> Result<(StoredBuild, Box<str>), ApiError> {
         non_empty("project", project)?;
         non_empty("build name", name)?;
         if name == "serviceModule" {
@@ -571,8 +571,13 @@ impl Client {
                 name: name.to_owned(),
             });
         }
-        let value: serde_json::Value = decode(&raw.body, &req.desc, &self.inner.scrubber)?;
-        Ok((stored, value))
+        // The text as read (it parsed as JSON, so it is UTF-8): decoded
+        // into a value only when a write needs it.
+        let text = match String::from_utf8(raw.body) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        Ok((stored, text.into_boxed_str()))
     }
 
     /// The UI's own update (`PUT /api/aslan/build/build`, build-api-ui-made.md

@@ -674,6 +674,8 @@ async fn write(client: &Client, c: &Change) -> anyhow::Result<(WriteOutcome, Opt
                 && wants_workspace_cache(b)
             {
                 let (_, raw) = client.stored_build_raw(&c.project, &c.name).await?;
+                let raw: serde_json::Value = serde_json::from_str(&raw)
+                    .context("the stored model just read is not a JSON value")?;
                 client
                     .update_stored_build(&c.project, &c.name, &with_workspace_cache(&raw))
                     .await
