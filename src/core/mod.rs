@@ -15,6 +15,8 @@ pub mod normalize;
 pub mod plan;
 pub mod preserve;
 pub mod report;
-pub mod scrub;
 pub mod secrets;
 pub mod validate;
+
+/// The one scrubber, a leaf every layer uses (see [`crate::scrub`]).
+pub use crate::scrub;
