@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use secrecy::SecretString;
 
-use super::settings::{Connection, Target};
+use super::settings::{Connection, Destination};
 use crate::emulator::{self, EmulatorConfig, RunningEmulator, Seed};
 use crate::zadig::client::{Client, ClientConfig};
 use crate::zadig::retry::RetryPolicy;
@@ -27,9 +27,9 @@ pub struct Session {
 impl Session {
     /// Connects. `dir` is the definition directory (for the emulator's seed).
     pub async fn open(conn: &Connection, dir: Option<&Path>) -> anyhow::Result<Session> {
-        let (base_url, token, emulator) = match &conn.target {
-            Target::Server { endpoint, token } => (endpoint.clone(), token.clone(), None),
-            Target::Emulator { state } => {
+        let (base_url, token, emulator) = match &conn.destination {
+            Destination::Server { endpoint, token } => (endpoint.clone(), token.clone(), None),
+            Destination::Emulator { state } => {
                 let seed_file = dir.map(|d| d.join(DIR_SEED)).filter(|p| p.is_file());
                 let seed = match &seed_file {
                     Some(path) => Seed::from_file(path).with_context(|| {

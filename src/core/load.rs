@@ -104,8 +104,15 @@ impl LoadResult {
 }
 
 /// Loads and validates a definition directory: `config` is `zadig-sync.yaml`
-/// (`None`: it is missing, an error), `files` the definition files.
+/// (`None`: it is missing, an error), `files` the definition files. On one
+/// thread: the shell, which knows the machine, calls [`load_on`].
 pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
+    load_on(config, files, 1)
+}
+
+/// [`load`], on up to `threads` threads (the shell's choice): the result is
+/// the same as one thread's.
+pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize) -> LoadResult {
     let mut diags = Vec::new();
     let mut config_ok = false;
     let cfg = match config {
@@ -140,7 +147,7 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
         .filter(|f| !(exclude.is_match(&f.path) || skip_yml && f.path == "zadig-sync.yml"))
         .collect();
     let definition_files = files.len();
-    let (builds, name_spans) = load_files(&files, project_check, &mut diags);
+    let (builds, name_spans) = load_files(&files, project_check, threads, &mut diags);
 
     check_unique_names(&builds, &name_spans, &mut diags);
     if definition_files == 0 {
@@ -202,6 +209,7 @@ struct Part {
 fn load_files(
     files: &[&SourceFile],
     config: Option<&Config>,
+    threads: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> (Vec<Loaded>, Vec<Range<usize>>) {
     const PER_THREAD: usize = 256;
@@ -218,10 +226,7 @@ fn load_files(
         }
         part
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(files.len().div_ceil(PER_THREAD))
-        .clamp(1, 16);
+    let threads = threads.min(files.len().div_ceil(PER_THREAD)).clamp(1, 16);
     let parts: Vec<Part> = if threads == 1 {
         vec![load_run(files)]
     } else {
@@ -1237,6 +1242,15 @@ fn missing_field_hint(field: &str, ctx: Context) -> String {
 
 // ---------------------------------------------------------------------------
 // zadig-sync.yaml
+
+/// `zadig-sync.yaml` alone, by the rules [`load`] applies to it: the
+/// configuration when it has no error, and every finding (for commands, like
+/// `import`, that need the configuration but no definition).
+pub fn load_config_file(file: &SourceFile) -> (Option<Config>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let config = load_config(file, &mut diags).filter(|_| !diags.iter().any(Diagnostic::is_error));
+    (config, diags)
+}
 
 fn load_config(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Config> {
     let src = decode(file, diags)?;

@@ -83,7 +83,8 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         .clone()
         .or_else(|| saved.is_none().then(|| PathBuf::from(".")));
     let session = Session::open(&conn, seed_dir.as_deref()).await?;
-    let concurrency = usize::from(global.concurrency);
+    // One source: the resolved connection (the client's ceiling too).
+    let concurrency = conn.concurrency;
     // Named in the confirmation prompt: where the writes will go.
     let target = match (&session.emulator, &global.emulator) {
         (Some(_), Some(Some(state))) => {
@@ -174,7 +175,7 @@ fn from_saved(
                 changed.join("\n  ")
             );
         }
-        crate::cli::commands::validate::show_diagnostics(&load, &contents, printer);
+        crate::cli::output::show_diagnostics(&load, &contents, printer);
         if load.has_errors() {
             bail!("the definition files have errors (shown above): nothing was applied");
         }
