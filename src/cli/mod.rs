@@ -18,7 +18,7 @@ pub mod schemas;
 pub mod session;
 pub mod settings;
 
-pub use exit::{ExitStatus, Outcome};
+pub use exit::{CommandResult, ExitStatus};
 
 /// Parses the process arguments and runs the command. Returns the exit code.
 pub fn main() -> std::process::ExitCode {

@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::cli::args::{ApplyArgs, ApplyOutputFormat, GlobalArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::pipeline::{check_targets, compute, connection, prepare, resolved};
 use crate::cli::planfile::{PlanFile, endpoint_id};
 use crate::cli::printer::Printer;
@@ -40,7 +40,7 @@ use crate::render::{self, View};
 use crate::zadig::client::{Client, WriteOutcome};
 
 /// Runs `apply`.
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Outcome {
+pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> CommandResult {
     let (plan_path, dir) = locate(args)?;
     let saved = plan_path.as_deref().map(PlanFile::read).transpose()?;
     if saved.is_some()
@@ -481,8 +481,8 @@ async fn watch_interrupts(
              to see what was applied",
             if n == 1 { "" } else { "s" }
         ));
-        // Not through the exit-code mapping: the user asked to leave now.
-        std::process::exit(1);
+        // No report: the user asked to leave now.
+        crate::cli::exit::quit(crate::cli::exit::ExitStatus::Failure);
     }
 }
 

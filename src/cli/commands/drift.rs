@@ -2,7 +2,7 @@
 //! whenever Zadig differs from the files. Read-only: it never writes.
 
 use crate::cli::args::{DriftArgs, GlobalArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::output::print_plan;
 use crate::cli::pipeline::{check_targets, compute, connect, prepare};
 use crate::cli::printer::Printer;
@@ -10,7 +10,7 @@ use crate::core::plan::PlanOptions;
 use crate::render::View;
 
 /// Runs `drift`.
-pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Outcome {
+pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> CommandResult {
     let prepared = prepare(&args.dir, &args.projects, printer)?;
     let opts = PlanOptions {
         projects: args.projects.clone(),

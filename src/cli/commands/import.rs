@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::cli::args::{CredentialMode, GlobalArgs, ImportArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::fs::{Written, write_inside};
 use crate::cli::live::{ReadScope, read_live};
 use crate::cli::printer::Printer;
@@ -19,7 +19,7 @@ use crate::core::plan::ProjectLive;
 use crate::core::validate::{shown_name, unaddressable_name};
 
 /// Runs `import`.
-pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> Outcome {
+pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> CommandResult {
     let config = read_config(&args.out, printer)?;
     let declared = config
         .as_ref()

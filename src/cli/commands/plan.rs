@@ -3,7 +3,7 @@
 use anyhow::bail;
 
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::output::print_plan;
 use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connection, prepare};
 use crate::cli::planfile::{Made, PlanFile, endpoint_id, shell_word};
@@ -15,7 +15,7 @@ use crate::core::secrets::resolve_env;
 use crate::render::{self, View};
 
 /// Runs `plan`.
-pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Outcome {
+pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> CommandResult {
     let prepared = prepare(&args.dir, &args.projects, printer)?;
     let opts = PlanOptions {
         allow_erase: args.allow_erase,

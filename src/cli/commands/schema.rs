@@ -10,13 +10,13 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::cli::args::SchemaArgs;
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::printer::Printer;
 use crate::cli::schemas::schema_files;
 
 /// Runs `schema`: writes the schemas into `--out`, or with `--check` fails
 /// when the files there differ from the types.
-pub fn run(args: &SchemaArgs, printer: &Printer) -> Outcome {
+pub fn run(args: &SchemaArgs, printer: &Printer) -> CommandResult {
     if args.check {
         check(&args.out, printer)
     } else {
@@ -24,7 +24,7 @@ pub fn run(args: &SchemaArgs, printer: &Printer) -> Outcome {
     }
 }
 
-fn write(out: &Path, printer: &Printer) -> Outcome {
+fn write(out: &Path, printer: &Printer) -> CommandResult {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut report = String::new();
     for (name, text) in schema_files() {
@@ -36,7 +36,7 @@ fn write(out: &Path, printer: &Printer) -> Outcome {
     Ok(ExitStatus::Success)
 }
 
-fn check(out: &Path, printer: &Printer) -> Outcome {
+fn check(out: &Path, printer: &Printer) -> CommandResult {
     let mut stale = Vec::new();
     for (name, text) in schema_files() {
         let path = out.join(name);

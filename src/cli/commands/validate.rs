@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::cli::args::{ValidateArgs, ValidateOutputFormat};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::fs;
 use crate::cli::output::show_diagnostics;
 use crate::cli::printer::Printer;
@@ -13,7 +13,7 @@ use crate::render::json;
 /// Runs `validate`: diagnostics (warnings too) on stderr, a one-line summary
 /// on stdout when there is no error; with `-o json`, the result and every
 /// diagnostic on stdout instead. Exit 1 when there is an error.
-pub fn run(args: &ValidateArgs, printer: &Printer) -> Outcome {
+pub fn run(args: &ValidateArgs, printer: &Printer) -> CommandResult {
     let (contents, result) = fs::load_dir(&args.dir)?;
     if args.output == ValidateOutputFormat::Json {
         let projects: BTreeSet<&str> = result.builds.iter().map(|b| b.def.project_key()).collect();
