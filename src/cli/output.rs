@@ -12,8 +12,8 @@ use crate::render::{self, View, diagnostics};
 /// Prints a load's diagnostics on stderr: everything, or only errors with
 /// `-q` (which hides notes and warnings, never errors).
 pub fn show_diagnostics(result: &LoadResult, contents: &DirContents, printer: &Printer) {
-    // Colour is decided per stream by anstream (`--color`, NO_COLOR, a
-    // terminal or not): render styled and let it strip.
+    // Rendered styled: the printer strips the styles when colour is off on
+    // stderr (decided once, in `settings::OutputSettings`).
     // Literal credential values never show in a snippet, on any line.
     let secrets: Vec<String> = result
         .builds

@@ -4,8 +4,8 @@
 //! These types are shared by the client (which reads them tolerantly: unknown
 //! fields ignored, missing fields defaulted, `null` accepted for lists) and by
 //! the emulator (which writes them the way aslan does: every list present, `[]`
-//! for empty ones). Request bodies are the definition types of
-//! [`crate::core::model`], sent as they serialise.
+//! for empty ones). Request bodies are whatever serialises as the OpenAPI
+//! build: the shell sends the core's definition types as they serialise.
 //!
 //! A leaf: this module imports nothing of the crate.
 
