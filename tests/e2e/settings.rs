@@ -48,3 +48,29 @@ fn the_environment_beats_the_config_endpoint() {
     let out = run(&emu, &["plan", dir]);
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+/// `import` reads zadig-sync.yaml as every command reads a definition
+/// directory: never through a link that leaves it.
+#[cfg(unix)]
+#[test]
+fn import_never_reads_the_config_through_a_link_out_of_the_directory() {
+    let emu = emulator(examples_seed());
+    let outside = tempfile::tempdir().expect("tmp");
+    write(
+        outside.path(),
+        "secret.yaml",
+        "projects:\n  - key: demo\n    prunee: outside-secret-value\n",
+    );
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml"),
+        tmp.path().join("zadig-sync.yaml"),
+    )
+    .expect("symlink");
+    let dir = tmp.path().to_str().expect("utf-8");
+    let out = run(&emu, &["import", "--project", "demo", "--out", dir]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    assert!(!out.all().contains("outside-secret-value"), "{}", out.all());
+    assert!(!tmp.path().join("demo").exists(), "nothing is written");
+}

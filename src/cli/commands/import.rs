@@ -322,6 +322,20 @@ fn read_config(dir: &Path, printer: &Printer) -> anyhow::Result<Option<Config>> 
     if !path.exists() {
         return Ok(None);
     }
+    // As for every definition directory: never read through a link that
+    // leaves it.
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let inside = match (std::fs::canonicalize(&path), std::fs::canonicalize(dir)) {
+            (Ok(target), Ok(root)) => target.starts_with(root),
+            _ => false,
+        };
+        if !inside {
+            bail!(
+                "{} is a symbolic link to a place outside the directory: it is not read, and nothing was imported",
+                path.display()
+            );
+        }
+    }
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let file = SourceFile {
         path: CONFIG_FILE.to_owned(),
