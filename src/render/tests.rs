@@ -53,8 +53,11 @@ fn sample() -> Plan {
         ..Config::default()
     };
     let mut p = plan(&config, &desired, &live_state, &PlanOptions::default());
-    p.warnings
-        .push("demo/svc-kept: a warning the plan carries".into());
+    p.warnings.push(crate::core::notice::Warning::LiveProblem {
+        project: "demo".into(),
+        name: "svc-kept".into(),
+        problem: "a warning the plan carries".into(),
+    });
     p.not_compared.push(NotCompared {
         project: "demo".into(),
         name: "svc-kept".into(),
