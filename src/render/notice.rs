@@ -212,3 +212,181 @@ pub fn not_imported(name: &str, r: &NotImportedReason) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::notice::StrategyRef;
+    use crate::core::notice::tests::every_warning;
+
+    /// Each message reads exactly as the text the core used to build (the
+    /// strings below are the old `format!`s filled with the same data).
+    #[test]
+    fn the_warnings_read_as_before() {
+        let texts: Vec<String> = every_warning().iter().map(warning).collect();
+        assert_eq!(
+            texts,
+            [
+                "project `p` could not be listed (e): its builds were not planned",
+                "project `p` was not read: its builds were not planned",
+                "f:1: `n` matches an `ignore` glob of project `p`: the definition is skipped",
+                "project `p`: live build `a/b` cannot be read (its name contains a path separator (`/` or `\\`)): it is left alone and this project's deletes are blocked; rename it in the Zadig UI",
+                "--target p/n matches no definition and no live build of a managed project",
+                "f:1: `n`: cluster `c` has no scheduling strategy `x`, so Zadig would use its default; its strategies: none",
+                "f:1: the OpenAPI create cannot store a workspace cache (it stores a user-defined directory): apply sets it right after through the UI API (PUT /api/aslan/build/build, needs Build.Edit)",
+                "p/n: odd",
+                "p/n: input `I` of svc/m is not a variable of template `t`: Zadig drops it, so it shows as a change on every plan; remove it",
+                "p/n: the preserving write cannot be made (e): the OpenAPI update is used instead",
+            ]
+        );
+        let w = Warning::StrategyUnknown {
+            file: "demo/a.yaml:1".into(),
+            project: "demo".into(),
+            name: "a".into(),
+            cluster: "prod".into(),
+            strategy: "hgih-mem".into(),
+            strategies: vec![
+                StrategyRef {
+                    name: "default".into(),
+                    default: true,
+                },
+                StrategyRef {
+                    name: "high-mem".into(),
+                    default: false,
+                },
+            ],
+        };
+        assert_eq!(
+            warning(&w),
+            "demo/a.yaml:1: `a`: cluster `prod` has no scheduling strategy `hgih-mem`, so Zadig would use its default; its strategies: `default` (default), `high-mem`"
+        );
+        // A name with a newline cannot start a line of its own.
+        let w = Warning::NameUnaddressable {
+            project: "p".into(),
+            name: "a\nb".into(),
+        };
+        assert!(
+            warning(&w).contains(
+                "live build \"a\\nb\" cannot be read (its name contains control characters)"
+            ),
+            "{}",
+            warning(&w)
+        );
+    }
+
+    #[test]
+    fn guards_gaps_and_reasons_read_as_before() {
+        let s = |v: &str| v.to_owned();
+        let reasons: Vec<String> = [
+            Blocked::Protected,
+            Blocked::Erase {
+                settings: vec![s("post-build script"), s("proxy setting")],
+            },
+            Blocked::MassDelete { count: 3, max: 2 },
+            Blocked::LoadErrors,
+            Blocked::IncompleteListing,
+            Blocked::ReadOnly {
+                source: s("jenkins"),
+            },
+            Blocked::NameTaken {
+                project: s("other"),
+            },
+            Blocked::KeepOnCreate {
+                paths: vec![
+                    s("parameters[A].default_value"),
+                    s("parameters[B].default_value"),
+                ],
+            },
+            Blocked::KeepWithoutValue {
+                paths: vec![s("parameters[A].default_value")],
+            },
+            Blocked::UnknownTemplate { template: s("tpl") },
+        ]
+        .iter()
+        .map(blocked_reason)
+        .collect();
+        assert_eq!(
+            reasons,
+            [
+                "matches a `protect` glob: zadig-sync never changes or deletes it",
+                "the update would erase settings the OpenAPI cannot express (post-build script; proxy setting); re-run with --allow-erase to accept",
+                "3 deletes exceed max_deletes (2); re-run with --allow-mass-delete if this is intended",
+                "some definitions failed to load: no deletes until every file loads",
+                "a project could not be listed completely: no deletes from a partial listing",
+                "the live build has source `jenkins`: zadig-sync treats it as read-only",
+                "a build with this name exists in project `other` (Zadig build names are global): rename it, or delete it there first",
+                "`keep: true` on a build that does not exist yet (parameters[A].default_value, parameters[B].default_value): give a value or `from_env`",
+                "`keep: true` where the live build has no credential under that key, so there is nothing to keep (parameters[A].default_value): give a value or `from_env`",
+                "build template `tpl` does not exist in Zadig: create it first, or fix `template_name`",
+            ]
+        );
+        assert_eq!(
+            [
+                gap(&Gap::LoadErrors),
+                gap(&Gap::ListingFailed { project: s("p") }),
+                gap(&Gap::NotRead { project: s("p") }),
+            ],
+            [
+                "some definition files failed to load",
+                "project `p` could not be listed",
+                "project `p` was not read",
+            ]
+        );
+        assert_eq!(
+            [
+                unmanaged(&UnmanagedReason::NoDefinition),
+                unmanaged(&UnmanagedReason::ReadOnly {
+                    source: s("jenkins")
+                }),
+            ],
+            ["no definition (prune is off)", "read-only (source jenkins)"]
+        );
+        assert_eq!(
+            write_path(WritePath::Preserving, Action::Update),
+            "PUT /api/aslan/build/build (keeps what the file does not say)"
+        );
+        assert_eq!(
+            write_request(WritePath::Preserving, Action::Update),
+            "PUT /api/aslan/build/build"
+        );
+        assert_eq!(
+            write_request(WritePath::Openapi, Action::Update),
+            "PUT /openapi/build"
+        );
+        assert_eq!(
+            write_request(WritePath::Template, Action::Create),
+            "POST /openapi/build?source=template"
+        );
+        let outcome: Vec<String> = [
+            OutcomeReason::Blocked(Blocked::Protected),
+            OutcomeReason::NotInSavedPlan,
+            OutcomeReason::ChangedSincePlan,
+            OutcomeReason::ChangedSinceRead,
+            OutcomeReason::Interrupted,
+            OutcomeReason::OpenapiFallback {
+                error: s("403"),
+                erased: vec![],
+            },
+            OutcomeReason::StillExists,
+            OutcomeReason::NotCreated,
+            OutcomeReason::StoredDiffers,
+        ]
+        .iter()
+        .map(outcome_reason)
+        .collect();
+        assert_eq!(
+            outcome,
+            [
+                "blocked (protected): matches a `protect` glob: zadig-sync never changes or deletes it",
+                "not in the saved plan (Zadig changed since it was made): re-plan",
+                "changed outside this plan since it was made: re-plan",
+                "changed in Zadig since it was read for this plan: re-plan",
+                "interrupted before this write started",
+                "the UI API refused the preserving write (403): written through the OpenAPI fallback (PUT /openapi/build)",
+                "Zadig accepted the delete, but the build is still there",
+                "Zadig accepted the write, but the build is not there",
+                "Zadig accepted the write, but the stored build differs from the definition",
+            ]
+        );
+    }
+}
