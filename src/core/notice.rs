@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::plan::Blocked;
+use super::preserve::PreserveError;
 
 /// A scheduling strategy of a cluster, as a warning lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,8 +120,8 @@ pub enum Warning {
         project: String,
         /// The build name.
         name: String,
-        /// Why (a name that resolves to no id).
-        error: String,
+        /// Why: a name of the definition that resolves to no id.
+        cause: PreserveError,
     },
 }
 
@@ -349,7 +350,7 @@ pub(crate) mod tests {
             Warning::PreservingWriteUnavailable {
                 project: s("p"),
                 name: s("n"),
-                error: s("e"),
+                cause: PreserveError::NoImage { label: s("l") },
             },
         ]
     }

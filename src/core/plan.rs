@@ -934,7 +934,7 @@ fn plan_one(
                         plan.warnings.push(Warning::PreservingWriteUnavailable {
                             project: pc.key.clone(),
                             name: name.to_owned(),
-                            error: e.to_string(),
+                            cause: e,
                         });
                         None
                     }

@@ -4,6 +4,7 @@
 
 use crate::core::notice::{NotImportedReason, OutcomeReason, UnmanagedReason, Warning};
 use crate::core::plan::{Action, Blocked, Gap, WritePath};
+use crate::core::preserve::PreserveError;
 use crate::core::validate::{shown_name, unaddressable_name};
 
 /// A plan warning as a line of text (stderr, Markdown, `warnings` in JSON).
@@ -81,10 +82,24 @@ pub fn warning(w: &Warning) -> String {
         Warning::PreservingWriteUnavailable {
             project,
             name,
-            error,
+            cause,
         } => format!(
-            "{project}/{name}: the preserving write cannot be made ({error}): the OpenAPI update is used instead"
+            "{project}/{name}: the preserving write cannot be made ({}): the OpenAPI update is used instead",
+            preserve_error(cause)
         ),
+    }
+}
+
+/// Why the preserving write's body could not be made.
+pub fn preserve_error(e: &PreserveError) -> String {
+    match e {
+        PreserveError::NotAnObject => "the stored model is not a JSON object".to_owned(),
+        PreserveError::NoImage { label } => format!("no basic image is labelled `{label}`"),
+        PreserveError::NoCluster { name } => format!("no cluster is named `{name}`"),
+        PreserveError::NoDockerfileTemplate { name } => {
+            format!("no dockerfile template is named `{name}`")
+        }
+        PreserveError::NoCodeHost { alias } => format!("no code host has the alias `{alias}`"),
     }
 }
 
@@ -236,7 +251,7 @@ mod tests {
                 "f:1: the OpenAPI create cannot store a workspace cache (it stores a user-defined directory): apply sets it right after through the UI API (PUT /api/aslan/build/build, needs Build.Edit)",
                 "p/n: odd",
                 "p/n: input `I` of svc/m is not a variable of template `t`: Zadig drops it, so it shows as a change on every plan; remove it",
-                "p/n: the preserving write cannot be made (e): the OpenAPI update is used instead",
+                "p/n: the preserving write cannot be made (no basic image is labelled `l`): the OpenAPI update is used instead",
             ]
         );
         let w = Warning::StrategyUnknown {
@@ -277,6 +292,28 @@ mod tests {
     #[test]
     fn guards_gaps_and_reasons_read_as_before() {
         let s = |v: &str| v.to_owned();
+        let preserve: Vec<String> = [
+            PreserveError::NotAnObject,
+            PreserveError::NoImage {
+                label: s("ubuntu 99"),
+            },
+            PreserveError::NoCluster { name: s("c") },
+            PreserveError::NoDockerfileTemplate { name: s("d") },
+            PreserveError::NoCodeHost { alias: s("gl") },
+        ]
+        .iter()
+        .map(preserve_error)
+        .collect();
+        assert_eq!(
+            preserve,
+            [
+                "the stored model is not a JSON object",
+                "no basic image is labelled `ubuntu 99`",
+                "no cluster is named `c`",
+                "no dockerfile template is named `d`",
+                "no code host has the alias `gl`",
+            ]
+        );
         let reasons: Vec<String> = [
             Blocked::Protected,
             Blocked::Erase {
