@@ -410,6 +410,29 @@ pub(crate) mod tests {
         );
     }
 
+    /// The README's *Message codes* section names every code.
+    #[test]
+    fn the_readme_documents_every_code() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("### Message codes")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("a Message codes section");
+        for code in Warning::CODES
+            .iter()
+            .chain(UnmanagedReason::CODES)
+            .chain(OutcomeReason::CODES)
+            .chain(NotImportedReason::CODES)
+            .chain(BLOCKED_CODES)
+        {
+            assert!(
+                section.contains(&format!("`{code}`")),
+                "{code} is not documented"
+            );
+        }
+    }
+
     /// Each value's code is the one listed, and is what it serialises
     /// under (the saved plan and `warning_details` use the serde tag).
     #[test]
