@@ -394,6 +394,16 @@ pub(crate) mod tests {
             ["read_only", "not_read", "name_unaddressable"]
         );
         assert_eq!(
+            PreserveError::CODES,
+            [
+                "not_an_object",
+                "no_image",
+                "no_cluster",
+                "no_dockerfile_template",
+                "no_code_host",
+            ]
+        );
+        assert_eq!(
             BLOCKED_CODES,
             [
                 "protected",
@@ -425,6 +435,7 @@ pub(crate) mod tests {
             .chain(OutcomeReason::CODES)
             .chain(NotImportedReason::CODES)
             .chain(BLOCKED_CODES)
+            .chain(PreserveError::CODES)
         {
             assert!(
                 section.contains(&format!("`{code}`")),
@@ -489,6 +500,21 @@ pub(crate) mod tests {
         ];
         let codes: Vec<&str> = not_imported.iter().map(NotImportedReason::code).collect();
         assert_eq!(codes, NotImportedReason::CODES);
+        let preserve = [
+            PreserveError::NotAnObject,
+            PreserveError::NoImage { label: s("l") },
+            PreserveError::NoCluster { name: s("c") },
+            PreserveError::NoDockerfileTemplate { name: s("d") },
+            PreserveError::NoCodeHost { alias: s("a") },
+        ];
+        let codes: Vec<&str> = preserve.iter().map(PreserveError::code).collect();
+        assert_eq!(codes, PreserveError::CODES);
+        for e in &preserve {
+            assert_eq!(
+                serde_json::to_value(e).expect("serialises")["reason"],
+                e.code()
+            );
+        }
         let blocked = [
             Blocked::Protected,
             Blocked::Erase { settings: vec![] },

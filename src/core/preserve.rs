@@ -63,6 +63,29 @@ pub enum PreserveError {
     },
 }
 
+impl PreserveError {
+    /// Every code (`cause.reason` of `preserving_write_unavailable`), in
+    /// declaration order.
+    pub const CODES: &'static [&'static str] = &[
+        "not_an_object",
+        "no_image",
+        "no_cluster",
+        "no_dockerfile_template",
+        "no_code_host",
+    ];
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PreserveError::NotAnObject => "not_an_object",
+            PreserveError::NoImage { .. } => "no_image",
+            PreserveError::NoCluster { .. } => "no_cluster",
+            PreserveError::NoDockerfileTemplate { .. } => "no_dockerfile_template",
+            PreserveError::NoCodeHost { .. } => "no_code_host",
+        }
+    }
+}
+
 /// Labels aslan hard-codes as koderover images (`openapi.go`); any other
 /// label is a custom image whose `build_os` is the image's value.
 const KODEROVER_LABELS: &[&str] = &["ubuntu 18.04", "ubuntu 20.04"];
