@@ -41,7 +41,7 @@ pub fn print_plan(
     let text = match format {
         OutputFormat::Human => {
             for w in &plan.warnings {
-                printer.warn(w);
+                printer.warn(&render::notice::warning(w));
             }
             if printer.quiet() {
                 format!("{}\n", render::summary_line(plan, view))
