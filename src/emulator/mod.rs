@@ -24,6 +24,7 @@ mod routes;
 mod seed;
 mod server;
 mod state;
+mod templates;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ pub use seed::{
     LOCAL_CLUSTER_ID, Seed, SeedBuild, SeedBuildTemplate, SeedCluster, SeedCodeHost, SeedImage,
     SeedNamed, SeedProject, SeedStrategy, VmServiceRef, ui_made_builds,
 };
+pub use templates::TemplatePerms;
 
 use crate::zadig::wire::StoredBuild;
 use faults::FaultState;
@@ -74,6 +76,9 @@ pub enum Role {
     Admin,
     /// Permissions per existing project; other projects answer 403.
     Project(HashMap<String, Perms>),
+    /// Permissions per project plus the system actions of the build-template
+    /// library (`Template.View/Create/Edit/Delete`); `Project` has none.
+    WithTemplates(HashMap<String, Perms>, TemplatePerms),
 }
 
 /// Build permissions in one project.
@@ -159,6 +164,9 @@ pub struct RequestStats {
     pub delete: u64,
     /// `PUT /api/aslan/build/build` (the UI's save).
     pub ui_update: u64,
+    /// `POST`, `PUT` and `DELETE /api/aslan/template/build…` (the build
+    /// template library).
+    pub template_writes: u64,
     /// Anything else (404, 405, redirects, other UI routes).
     pub other: u64,
     /// Answered 401 by the gateway.
@@ -172,7 +180,7 @@ pub struct RequestStats {
 impl RequestStats {
     /// Creates, updates and deletes.
     pub fn writes(&self) -> u64 {
-        self.create + self.update + self.delete + self.ui_update
+        self.create + self.update + self.delete + self.ui_update + self.template_writes
     }
 }
 
@@ -234,7 +242,11 @@ impl Shared {
                 | Route::CodeHosts
                 | Route::DockerfileTemplates
                 | Route::BuildTemplates
-                | Route::BuildTemplate => &mut stats.lookups,
+                | Route::BuildTemplate
+                | Route::TemplateReference => &mut stats.lookups,
+                Route::TemplateCreate | Route::TemplateUpdate | Route::TemplateDelete => {
+                    &mut stats.template_writes
+                }
             },
             _ => &mut stats.other,
         };
