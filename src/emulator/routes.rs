@@ -531,7 +531,10 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
                 description: format!("emulator: the change is not kept: {e:#}"),
             }));
         }
-        if shared.faults().after_commit(route == Route::Create) {
+        if shared
+            .faults()
+            .after_commit(matches!(route, Route::Create | Route::TemplateCreate))
+        {
             shared.stats_mut().faults += 1;
             return Reply::Response(shared.faults().response(500));
         }

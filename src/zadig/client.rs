@@ -57,7 +57,6 @@ use crate::core::scrub::Scrubber;
 // this transport.
 #[path = "templates.rs"]
 mod templates;
-pub use templates::TEMPLATE_PAGE_SIZE;
 
 /// Default page size for the build and project lists (Zadig's own default is 20).
 pub const PAGE_SIZE: u32 = 100;

@@ -34,9 +34,6 @@ use super::{Client, Req, RequestKind, WriteOutcome, decode, non_empty, to_bytes}
 use crate::zadig::error::ApiError;
 use crate::zadig::wire::{BuildTemplateList, BuildTemplateModel, BuildTemplateReference, NamedId};
 
-/// Page size of the template listing (aslan's own default).
-pub const TEMPLATE_PAGE_SIZE: u32 = 100;
-
 /// Which system action a template request needs.
 fn action(method: &Method) -> &'static str {
     match *method {
@@ -133,7 +130,7 @@ impl Client {
                         &["api", "aslan", "template", "build"],
                         &[
                             ("page_num", &page.to_string()),
-                            ("page_size", &TEMPLATE_PAGE_SIZE.to_string()),
+                            ("page_size", &self.inner.page_size.to_string()),
                         ],
                     );
                     async move {
