@@ -3,7 +3,8 @@
 //! without a Zadig, for tests and for benchmarks.
 //!
 //! It serves the build OpenAPI (`/openapi/build…`), the stored-model read and
-//! the look-ups of the UI API (`/api/aslan/…`) and the project endpoints, with
+//! the look-ups of the UI API (`/api/aslan/…`), the build-template library
+//! (`/api/aslan/template/build…`) and the project endpoints, with
 //! the gateway's token check, aslan's authorisation, Go-style JSON binding,
 //! the real error codes and texts, and the storage semantics of released
 //! v4.2–v5.0. Faults (latency, error statuses, dropped connections, writes

@@ -38,8 +38,9 @@ pub struct Seed {
     /// VM/PM services referencing builds (they block deletes, §5.4).
     #[serde(default)]
     pub vm_service_refs: Vec<VmServiceRef>,
-    /// A Professional/Enterprise licence; without it the template endpoints
-    /// answer 7050.
+    /// A Professional/Enterprise licence; without it the template-build
+    /// endpoints of the build OpenAPI answer 7050 (the build-template library
+    /// checks no licence).
     #[serde(default = "yes")]
     pub template_licence: bool,
     /// Builds, created in order.
@@ -127,8 +128,8 @@ fn system() -> String {
     "system".to_owned()
 }
 
-/// A build template (the whole `models.BuildTemplate`): see
-/// [`super::templates`].
+/// A build template (the whole `models.BuildTemplate`, as the template
+/// library stores it).
 pub use super::templates::SeedBuildTemplate;
 
 /// Something with an id and a name (dockerfile templates).
