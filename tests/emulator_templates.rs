@@ -574,3 +574,19 @@ async fn s10_the_state_file_keeps_whole_templates() {
     let e = start_with(config()).await;
     assert_eq!(e.get(&path(&id)).await.json(), before);
 }
+
+#[tokio::test]
+async fn a_ui_edit_of_a_template_through_the_handle() {
+    let e = start().await;
+    let handle = e.emu.handle();
+    let mut model = handle.build_template(SEEDED).expect("seeded");
+    assert_eq!(model, e.get(&path(SEEDED)).await.json());
+    model["scripts"] = json!("edited in the UI\n");
+    handle.put_build_template(model).expect("put");
+    assert_eq!(
+        e.get(&path(SEEDED)).await.json()["scripts"],
+        "edited in the UI\n"
+    );
+    assert!(handle.put_build_template(json!({"name": "no id"})).is_err());
+    assert_eq!(handle.stats().template_writes, 0, "out of band");
+}

@@ -347,6 +347,35 @@ impl EmulatorHandle {
         self.shared.persist();
     }
 
+    /// A build template as `GET /api/aslan/template/build/:id` answers it.
+    pub fn build_template(&self, id: &str) -> Option<serde_json::Value> {
+        self.shared
+            .state_mut()
+            .catalog
+            .build_templates
+            .iter()
+            .find(|t| t.id == id)
+            .map(SeedBuildTemplate::model)
+    }
+
+    /// Inserts or replaces (by id, keeping its position) a whole build
+    /// template, as a UI edit would: `model` is in the answer's shape (the
+    /// seed form). Nothing is stamped. An error for a model that is not one.
+    pub fn put_build_template(&self, model: serde_json::Value) -> Result<(), String> {
+        let t: SeedBuildTemplate = serde_json::from_value(model).map_err(|e| e.to_string())?;
+        {
+            let mut state = self.shared.state_mut();
+            let templates = &mut state.catalog.build_templates;
+            match templates.iter().position(|x| x.id == t.id) {
+                Some(i) => templates[i] = t,
+                None => templates.push(t),
+            }
+            state.generation += 1;
+        }
+        self.shared.persist();
+        Ok(())
+    }
+
     /// The builds of a project, in insertion order.
     pub fn builds(&self, project: &str) -> Vec<StoredBuild> {
         self.shared
