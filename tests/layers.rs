@@ -77,6 +77,17 @@ fn the_wire_types_and_the_leaves_are_leaves() {
         let up = uses(leaf, &["crate::", "super::"]);
         assert!(up.is_empty(), "{leaf} imports:\n{}", up.join("\n"));
     }
+    // The wire's submodules use the wire only.
+    if Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/zadig/wire")
+        .is_dir()
+    {
+        let up: Vec<String> = uses("zadig/wire", &["crate::"])
+            .into_iter()
+            .filter(|l| !l.contains("crate::zadig::wire"))
+            .collect();
+        assert!(up.is_empty(), "zadig/wire/ imports:\n{}", up.join("\n"));
+    }
     // The scrubber knows Zadig's mask from the wire, nothing else.
     let up: Vec<String> = uses("scrub.rs", &["crate::"])
         .into_iter()

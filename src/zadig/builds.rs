@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::client::{Client, RequestKind, WriteOutcome, addressable, decode, non_empty};
+use super::client::{Client, RequestKind, WriteOutcome, addressable, decode, non_empty, to_bytes};
 use super::error::ApiError;
 use super::wire::{BuildBrief, BuildDetail, BuildListResp, MASK, StoredBuild};
 
@@ -157,9 +157,7 @@ impl Client {
     ) -> Result<WriteOutcome, ApiError> {
         non_empty("project", project)?;
         non_empty("build name", name)?;
-        let bytes = serde_json::to_vec(model).map_err(|e| ApiError::InvalidArgument {
-            message: format!("build `{name}` cannot be encoded as JSON: {e}"),
-        })?;
+        let bytes = to_bytes(model, name)?;
         let url = self.url(&["api", "aslan", "build", "build"], &[]);
         let req = self.request(
             Method::PUT,
@@ -354,9 +352,7 @@ impl Body {
     }
 
     fn encoded(v: &Value, project: String, name: String) -> Result<Body, ApiError> {
-        let bytes = serde_json::to_vec(v).map_err(|e| ApiError::InvalidArgument {
-            message: format!("build `{name}` cannot be encoded as JSON: {e}"),
-        })?;
+        let bytes = to_bytes(v, &name)?;
         Ok(Body {
             project,
             name,

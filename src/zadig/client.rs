@@ -53,6 +53,11 @@ use super::retry::{Outage, Pacer, REFUSED_TRIES, Symptom, retry_after};
 use super::wire::{BasicImage, Cluster, CodeHost, ErrorBody, NamedId, OpenApiCluster};
 use crate::scrub::Scrubber;
 
+// The build-template library's endpoints: a child module, so that they share
+// this transport.
+#[path = "templates.rs"]
+mod templates;
+
 /// Default page size for the build and project lists (Zadig's own default is 20).
 pub const PAGE_SIZE: u32 = 100;
 
@@ -1239,6 +1244,13 @@ fn is_loopback(url: &Url) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A JSON body as bytes (an error names the build or template).
+pub(super) fn to_bytes(v: &Value, name: &str) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(v).map_err(|e| ApiError::InvalidArgument {
+        message: format!("build `{name}` cannot be encoded as JSON: {e}"),
+    })
 }
 
 pub(super) fn non_empty(what: &str, value: &str) -> Result<(), ApiError> {

@@ -1,7 +1,8 @@
 //! Talking to Zadig: the wire types and the HTTP client.
 //!
 //! Layers: [`wire`] is a leaf; [`client`] (the transport) and its endpoint
-//! catalogue (`builds`, `lookups`) depend on [`wire`], [`error`], [`retry`],
+//! catalogue (`builds`, `lookups`, and the template library in
+//! `client/templates`) depend on [`wire`], [`error`], [`retry`],
 //! [`adaptive`] and the crate's leaves ([`crate::scrub`], [`crate::names`])
 //! only, never on the core or the shell.
 
