@@ -226,6 +226,7 @@ fn from_saved(
     let load = LoadResult {
         config: saved.config.clone(),
         builds: Vec::new(),
+        templates: Vec::new(),
         diagnostics: Vec::new(),
     };
     Ok(resolved(
