@@ -29,6 +29,7 @@ use crate::cli::printer::Printer;
 use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
+use crate::cli::templates;
 use crate::core::apply::{self as core_apply, select};
 use crate::core::load::LoadResult;
 use crate::core::model::BuildDef;
@@ -97,6 +98,26 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         (Some(_), _) => "a throw-away in-process emulator".to_owned(),
         (None, _) => session.client.endpoint(),
     };
+    // Templates first: the builds may use a created or updated one.
+    let before = match &saved {
+        None => Some(
+            templates::apply_before(&session.client, &prepared.load, args.auto_approve, printer)
+                .await,
+        ),
+        Some(_) => {
+            if prepared.config().build_templates.manage {
+                printer.warn("build templates are not part of saved plans yet: apply the directory to change them");
+            }
+            None
+        }
+    };
+    let (template_plan, mut template_outcomes) = match before.transpose() {
+        Ok(b) => b.unwrap_or_default(),
+        Err(e) => {
+            session.close().await;
+            return Err(e);
+        }
+    };
     let result = apply(
         &session.client,
         &prepared,
@@ -108,19 +129,57 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         printer,
     )
     .await;
+    // Deletes of templates last, once the builds that used them are gone.
+    if result.is_ok() && saved.is_none() {
+        match templates::apply_after(
+            &session.client,
+            &prepared.load,
+            &template_plan,
+            args.auto_approve,
+        )
+        .await
+        {
+            Ok(o) => template_outcomes.extend(o),
+            Err(e) => {
+                session.close().await;
+                return Err(e);
+            }
+        }
+    }
     session.close().await;
+    let templates_failed = template_outcomes.iter().any(|o| o.failed());
+    let template_views = templates::views(&template_outcomes);
     let report = match result? {
         Applied::Report(report) => report,
+        Applied::NothingToDo if !template_views.is_empty() => {
+            let text = match args.output {
+                ApplyOutputFormat::Human => render::templates::outcomes_human(&template_views),
+                ApplyOutputFormat::Json => render::templates::outcomes_json("{}", &template_views),
+            };
+            printer.out(&text)?;
+            return Ok(if templates_failed {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Success
+            });
+        }
         Applied::NothingToDo => return Ok(ExitStatus::Success),
         // Terraform exits 1 too: what was asked for did not happen.
         Applied::Declined => return Ok(ExitStatus::Failure),
     };
     let text = match args.output {
-        ApplyOutputFormat::Human => render::apply::human(&report, printer.color(), printer.quiet()),
-        ApplyOutputFormat::Json => render::apply::json(&report),
+        ApplyOutputFormat::Human => format!(
+            "{}{}",
+            render::templates::outcomes_human(&template_views),
+            render::apply::human(&report, printer.color(), printer.quiet())
+        ),
+        ApplyOutputFormat::Json if template_views.is_empty() => render::apply::json(&report),
+        ApplyOutputFormat::Json => {
+            render::templates::outcomes_json(&render::apply::json(&report), &template_views)
+        }
     };
     printer.out(&text)?;
-    Ok(if report.failed() {
+    Ok(if report.failed() || templates_failed {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
