@@ -14,6 +14,7 @@ pub mod model;
 pub mod normalize;
 pub mod plan;
 pub mod preserve;
+pub mod reads;
 pub mod report;
 pub mod scrub;
 pub mod secrets;
