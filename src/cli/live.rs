@@ -13,7 +13,7 @@
 //! look-ups), each build is read through the OpenAPI detail instead, and the
 //! plan lists the fields that detail cannot show.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
@@ -216,6 +216,11 @@ pub async fn read_live_into(
             });
         }
         let mut reads_set = JoinSet::new();
+        // Reads to make, in listing order: at most `window` tasks exist at a
+        // time, so a large fleet is a queue of names, not of read futures and
+        // answers waiting to be planned.
+        let mut queue: VecDeque<ReadOrder> = VecDeque::new();
+        let window = client.concurrency().saturating_mul(2).max(16);
         // Reads that arrived before the look-ups did.
         let mut waiting: Vec<LiveBuild> = Vec::new();
         // Reads that need the template look-ups, made once every read is in.
@@ -281,20 +286,9 @@ pub async fn read_live_into(
                             update_time: brief.update_time,
                             ..BuildBrief::default()
                         };
-                        let client = client.clone();
-                        let project = project.clone();
-                        let mut mode = mode_rx.clone();
-                        reads_set.spawn(async move {
-                            let openapi_only = mode.wait_for(Option::is_some).await.ok().and_then(|m| *m);
-                            let read = match openapi_only {
-                                Some(openapi_only) => Some(
-                                    read_one(&client, &project, &brief.name, openapi_only, &order.compared).await,
-                                ),
-                                None => None,
-                            };
-                            (project, brief, read)
-                        });
+                        queue.push_back((project.clone(), brief, order.compared));
                     }
+                    spawn_reads(&mut queue, &mut reads_set, window, client, &mode_rx);
                     // The bar starts once every listing is in (its total known).
                     if lists.is_empty() && total > 0 && let Some(p) = &progress {
                         p(done, total);
@@ -303,6 +297,7 @@ pub async fn read_live_into(
                 Some(joined) = reads_set.join_next() => {
                     let (project, brief, read) = joined.context("a read task failed")?;
                     done += 1;
+                    spawn_reads(&mut queue, &mut reads_set, window, client, &mode_rx);
                     match read {
                         Some(Ok(read)) => {
                             let build = LiveBuild { project, brief, read };
@@ -397,6 +392,38 @@ pub async fn read_live_into(
     }
 
     Ok(LiveRest { elsewhere, catalog })
+}
+
+/// One read to make: project, listing entry, credentials compared.
+type ReadOrder = (String, BuildBrief, BTreeSet<String>);
+
+/// What a read task returns: `None` when the look-ups failed.
+type ReadDone = (String, BuildBrief, Option<Result<LiveRead, ApiError>>);
+
+/// Starts queued reads until `window` tasks exist.
+fn spawn_reads(
+    queue: &mut VecDeque<ReadOrder>,
+    reads: &mut JoinSet<ReadDone>,
+    window: usize,
+    client: &Client,
+    mode: &tokio::sync::watch::Receiver<Option<bool>>,
+) {
+    while reads.len() < window
+        && let Some((project, brief, compared)) = queue.pop_front()
+    {
+        let client = client.clone();
+        let mut mode = mode.clone();
+        reads.spawn(async move {
+            let openapi_only = mode.wait_for(Option::is_some).await.ok().and_then(|m| *m);
+            let read = match openapi_only {
+                Some(openapi_only) => {
+                    Some(read_one(&client, &project, &brief.name, openapi_only, &compared).await)
+                }
+                None => None,
+            };
+            (project, brief, read)
+        });
+    }
 }
 
 /// The current variables of every build template a live build or a

@@ -163,7 +163,7 @@ impl<'a> ReadPolicy<'a> {
         if self.ignored(project, name) {
             return ReadDecision::Ignored;
         }
-        let read_only = !brief.source.is_empty() && brief.source != "zadig";
+        let read_only = read_only_source(&brief.source);
         // A name the API cannot address is never read (the plan reports it).
         let addressable = unaddressable_name(name).is_none();
         let prune = self.projects.get(project).is_some_and(|r| r.prune);
@@ -199,6 +199,12 @@ impl<'a> ReadPolicy<'a> {
         }
         out
     }
+}
+
+/// Whether a listed `source` makes a build read-only for zadig-sync (other
+/// than `zadig`, e.g. Jenkins builds: a PUT would leave a hybrid, §5.10).
+pub fn read_only_source(source: &str) -> bool {
+    !source.is_empty() && source != "zadig"
 }
 
 /// The parameters whose value a plan compares: literal values (`from_env`

@@ -835,6 +835,11 @@ impl Client {
         .await
     }
 
+    /// The ceiling of requests in flight (`--concurrency`).
+    pub fn concurrency(&self) -> usize {
+        self.inner.concurrency
+    }
+
     /// Counters since the client was made.
     pub fn stats(&self) -> ClientStats {
         let s = &self.inner.stats;
