@@ -276,9 +276,7 @@ pub async fn read_live_into(
                     total += decided.reads.len();
                     sink.listed(&project, &decided.listed);
                     for order in decided.reads {
-                        let Some(brief) = decided.listed.iter().find(|b| b.name == order.name) else {
-                            continue;
-                        };
+                        let brief = &decided.listed[order.index];
                         // What the plan uses of the listing entry.
                         let brief = BuildBrief {
                             name: brief.name.clone(),

@@ -59,6 +59,8 @@ pub enum ReadDecision {
 pub struct BuildRead {
     /// Build name.
     pub name: String,
+    /// Its entry in [`ProjectReads::listed`].
+    pub index: usize,
     /// See [`ReadDecision::Read`].
     pub compared: BTreeSet<String>,
 }
@@ -192,6 +194,7 @@ impl<'a> ReadPolicy<'a> {
                 ReadDecision::ListOnly => {}
                 ReadDecision::Read { compared } => out.reads.push(BuildRead {
                     name: brief.name.clone(),
+                    index: out.listed.len(),
                     compared,
                 }),
             }
@@ -296,6 +299,7 @@ mod tests {
         assert_eq!(reads.ignored, vec!["tmp-1".to_owned()]);
         assert_eq!(reads.listed.len(), 1);
         assert_eq!(reads.reads.len(), 1, "prune: the undefined build is read");
+        assert_eq!(reads.listed[reads.reads[0].index].name, "api");
     }
 
     #[test]
