@@ -28,8 +28,10 @@ use crate::core::plan::{Plan, PlanOptions};
 use crate::core::secrets::SENSITIVE;
 
 /// Version of the saved-plan format. 2: self-contained (definitions,
-/// configuration, endpoint, file digests, the plan as shown).
-pub const FORMAT_VERSION: &str = "2";
+/// configuration, endpoint, file digests, the plan as shown). 3: the plan as
+/// shown holds typed messages (`warnings` and `unmanaged[].reason` are
+/// coded data, no longer text; issue 15).
+pub const FORMAT_VERSION: &str = "3";
 
 /// A saved plan.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -196,6 +198,13 @@ impl PlanFile {
             .and_then(|v| v.as_str())
             .unwrap_or_default()
             .to_owned();
+        if version == "2" {
+            bail!(
+                "{} was saved by an older zadig-sync (plan format 2; this one reads {FORMAT_VERSION}): \
+                 nothing was applied; re-run `zadig-sync plan --out` with this version and review that plan",
+                path.display()
+            );
+        }
         if version != FORMAT_VERSION {
             bail!(
                 "{} has plan format {}, this zadig-sync reads {FORMAT_VERSION}: re-run `zadig-sync plan --out`",
@@ -403,6 +412,53 @@ mod tests {
                 &ParamValue::FromEnv("B_VAR".into())
             ]
         );
+    }
+
+    /// A plan saved before typed messages (format 2) is refused with what
+    /// to do, not "not a plan file"; one saved now reads back whole.
+    #[test]
+    fn an_older_plan_format_is_refused_clearly_and_the_current_one_reads_back() {
+        use crate::core::notice::{UnmanagedReason, Warning};
+        use crate::core::plan::Unmanaged;
+        let dir = std::env::temp_dir().join(format!("zs-planfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("plan.json");
+        let plan = Plan {
+            warnings: vec![Warning::TargetUnknown {
+                target: "demo/x".into(),
+            }],
+            unmanaged: vec![Unmanaged {
+                project: "demo".into(),
+                name: "j".into(),
+                reason: UnmanagedReason::ReadOnly {
+                    source: "jenkins".into(),
+                },
+            }],
+            ..Plan::default()
+        };
+        let saved = PlanFile::new(Made {
+            plan: &plan,
+            opts: &PlanOptions::default(),
+            endpoint: "http://z".into(),
+            contents: &DirContents::default(),
+            config: &Config::default(),
+            builds: &[],
+        });
+        saved.write(&path).expect("written");
+        assert_eq!(PlanFile::read(&path).expect("reads back"), saved);
+
+        let mut old: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        old["format_version"] = "2".into();
+        old["plan"]["warnings"] = serde_json::json!(["--target demo/x matches nothing"]);
+        std::fs::write(&path, old.to_string()).expect("written");
+        let err = format!("{:#}", PlanFile::read(&path).expect_err("refused"));
+        assert!(
+            err.contains("older zadig-sync (plan format 2; this one reads 3)")
+                && err.contains("re-run `zadig-sync plan --out`"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

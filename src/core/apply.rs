@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::Kind;
+use super::notice::OutcomeReason;
 use super::plan::{Action, Change, Plan};
 use super::report::{Outcome, Status};
 
@@ -44,10 +45,7 @@ pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, 
                 .find(|s| s.project == c.project && s.name == c.name)
             {
                 None => {
-                    skipped.push(stale(
-                        c,
-                        "not in the saved plan (Zadig changed since it was made): re-plan",
-                    ));
+                    skipped.push(stale(c, OutcomeReason::NotInSavedPlan));
                     continue;
                 }
                 Some(s)
@@ -55,17 +53,14 @@ pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, 
                         || s.live_update_time != c.live_update_time
                         || s.live_fingerprint != c.live_fingerprint =>
                 {
-                    skipped.push(stale(
-                        c,
-                        "changed outside this plan since it was made: re-plan",
-                    ));
+                    skipped.push(stale(c, OutcomeReason::ChangedSincePlan));
                     continue;
                 }
                 Some(_) => {}
             }
         }
         match &c.blocked {
-            Some(b) => skipped.push(skip(c, &format!("blocked ({}): {}", b.guard(), b.reason()))),
+            Some(b) => skipped.push(skip(c, OutcomeReason::Blocked(b.clone()))),
             None => work.push(c.clone()),
         }
     }
@@ -73,23 +68,23 @@ pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, 
 }
 
 /// A `skipped` outcome (a guard blocked it, as the plan said).
-pub fn skip(c: &Change, reason: &str) -> Outcome {
+pub fn skip(c: &Change, reason: OutcomeReason) -> Outcome {
     outcome(c, Status::Skipped, reason)
 }
 
 /// A `stale` outcome: the live build changed since the plan was made.
-pub fn stale(c: &Change, reason: &str) -> Outcome {
+pub fn stale(c: &Change, reason: OutcomeReason) -> Outcome {
     outcome(c, Status::Stale, reason)
 }
 
-fn outcome(c: &Change, status: Status, reason: &str) -> Outcome {
+fn outcome(c: &Change, status: Status, reason: OutcomeReason) -> Outcome {
     Outcome {
         project: c.project.clone(),
         name: c.name.clone(),
         kind: c.kind,
         action: c.action,
         status,
-        reason: Some(reason.to_owned()),
+        reason: Some(reason),
         fields: Vec::new(),
         resolved_after_ambiguity: false,
     }
@@ -145,11 +140,9 @@ mod tests {
         };
         let (work, skipped) = select(&plan, None);
         assert_eq!(work.len(), 1);
-        assert!(
-            skipped[0]
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.contains("protect"))
+        assert_eq!(
+            skipped[0].reason,
+            Some(OutcomeReason::Blocked(Blocked::Protected))
         );
     }
 
@@ -173,12 +166,14 @@ mod tests {
             work.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
             ["same"]
         );
-        let reasons: Vec<&str> = skipped.iter().filter_map(|o| o.reason.as_deref()).collect();
-        assert!(reasons[0].contains("changed outside this plan"));
-        assert!(
-            reasons[1].contains("changed outside this plan"),
+        let reasons: Vec<&OutcomeReason> =
+            skipped.iter().filter_map(|o| o.reason.as_ref()).collect();
+        assert_eq!(reasons[0], &OutcomeReason::ChangedSincePlan);
+        assert_eq!(
+            reasons[1],
+            &OutcomeReason::ChangedSincePlan,
             "same second, other content"
         );
-        assert!(reasons[2].contains("not in the saved plan"));
+        assert_eq!(reasons[2], &OutcomeReason::NotInSavedPlan);
     }
 }

@@ -7,6 +7,7 @@ use super::catalog::Catalog;
 use super::live::LiveBuild;
 use super::model::{BuildDef, CacheDirType, Infrastructure, ParamValue};
 use super::normalize::{default_advanced_settings, is_no_strategy, normalize_live, template_input};
+use super::notice::NotImportedReason;
 
 /// How credential values are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +37,7 @@ pub struct Imported {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotImported {
     /// The reason.
-    pub reason: String,
+    pub reason: NotImportedReason,
 }
 
 /// The variable name for a credential: `ZADIG_SECRET_<BUILD>_<KEY>`, upper
@@ -124,13 +125,15 @@ pub fn import_build_with(
 ) -> Result<Imported, NotImported> {
     if live.is_read_only() {
         return Err(NotImported {
-            reason: format!("read-only build (source {})", live.brief.source),
+            reason: NotImportedReason::ReadOnly {
+                source: live.brief.source.clone(),
+            },
         });
     }
     let normalized = normalize_live(live, catalog);
     let Some(mut def) = normalized.def else {
         return Err(NotImported {
-            reason: "the build could not be read".to_owned(),
+            reason: NotImportedReason::NotRead,
         });
     };
     let mut env_vars = Vec::new();

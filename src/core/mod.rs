@@ -12,6 +12,7 @@ pub mod live;
 pub mod load;
 pub mod model;
 pub mod normalize;
+pub mod notice;
 pub mod plan;
 pub mod preserve;
 pub mod reads;

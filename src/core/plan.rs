@@ -13,6 +13,7 @@ use super::diff::{FieldChange, diff_values, unified_diff};
 use super::live::{LiveBuild, LiveRead};
 use super::model::{BuildDef, Config, Kind, ParamValue, ProjectConfig};
 use super::normalize::{align_to_desired, normalize_desired, normalize_live};
+use super::notice::{StrategyRef, UnmanagedReason, Warning};
 use super::preserve::preserving_body;
 use super::reads::ReadPolicy;
 use super::secrets::{adopt_live_values, mask_pair, wire_body};
@@ -71,29 +72,6 @@ pub enum WritePath {
     Openapi,
     /// `POST /openapi/build?source=template` or `PUT /openapi/build/:name/template`.
     Template,
-}
-
-impl WritePath {
-    /// The request alone (`PUT /api/aslan/build/build`).
-    pub fn request(self, action: Action) -> &'static str {
-        match self.describe(action).split_once(" (") {
-            Some((request, _)) => request,
-            None => self.describe(action),
-        }
-    }
-
-    /// The request, for people.
-    pub fn describe(self, action: Action) -> &'static str {
-        match (self, action) {
-            (WritePath::Preserving, _) => {
-                "PUT /api/aslan/build/build (keeps what the file does not say)"
-            }
-            (WritePath::Openapi, Action::Create) => "POST /openapi/build",
-            (WritePath::Openapi, _) => "PUT /openapi/build (a full replace)",
-            (WritePath::Template, Action::Create) => "POST /openapi/build?source=template",
-            (WritePath::Template, _) => "PUT /openapi/build/:name/template",
-        }
-    }
 }
 
 /// The declared projects that Zadig's project list does not have. Empty
@@ -176,46 +154,6 @@ impl Blocked {
             Blocked::UnknownTemplate { .. } => "unknown_template",
         }
     }
-
-    /// A sentence for people, with what to do.
-    pub fn reason(&self) -> String {
-        match self {
-            Blocked::Protected => {
-                "matches a `protect` glob: zadig-sync never changes or deletes it".to_owned()
-            }
-            Blocked::Erase { settings } => format!(
-                "the update would erase settings the OpenAPI cannot express ({}); re-run with --allow-erase to accept",
-                settings.join("; ")
-            ),
-            Blocked::MassDelete { count, max } => format!(
-                "{count} deletes exceed max_deletes ({max}); re-run with --allow-mass-delete if this is intended"
-            ),
-            Blocked::LoadErrors => {
-                "some definitions failed to load: no deletes until every file loads".to_owned()
-            }
-            Blocked::IncompleteListing => {
-                "a project could not be listed completely: no deletes from a partial listing"
-                    .to_owned()
-            }
-            Blocked::ReadOnly { source } => {
-                format!("the live build has source `{source}`: zadig-sync treats it as read-only")
-            }
-            Blocked::NameTaken { project } => format!(
-                "a build with this name exists in project `{project}` (Zadig build names are global): rename it, or delete it there first"
-            ),
-            Blocked::KeepOnCreate { paths } => format!(
-                "`keep: true` on a build that does not exist yet ({}): give a value or `from_env`",
-                paths.join(", ")
-            ),
-            Blocked::KeepWithoutValue { paths } => format!(
-                "`keep: true` where the live build has no credential under that key, so there is nothing to keep ({}): give a value or `from_env`",
-                paths.join(", ")
-            ),
-            Blocked::UnknownTemplate { template } => format!(
-                "build template `{template}` does not exist in Zadig: create it first, or fix `template_name`"
-            ),
-        }
-    }
 }
 
 /// One planned change.
@@ -286,8 +224,8 @@ pub struct Unmanaged {
     pub project: String,
     /// Build name.
     pub name: String,
-    /// Why it stays: `no definition (prune is off)`, `read-only (source jenkins)`.
-    pub reason: String,
+    /// Why it stays.
+    pub reason: UnmanagedReason,
 }
 
 /// Paths of one build that this server does not show, so they could not be
@@ -354,17 +292,6 @@ pub enum Gap {
     },
 }
 
-impl Gap {
-    /// A short phrase for headlines.
-    pub fn describe(&self) -> String {
-        match self {
-            Gap::LoadErrors => "some definition files failed to load".to_owned(),
-            Gap::ListingFailed { project } => format!("project `{project}` could not be listed"),
-            Gap::NotRead { project } => format!("project `{project}` was not read"),
-        }
-    }
-}
-
 /// The whole plan.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -380,7 +307,7 @@ pub struct Plan {
     #[serde(default)]
     pub not_compared: Vec<NotCompared>,
     /// Anything else worth knowing.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Some managed project could not be read: the plan covers only part of
     /// the directory (and deletes nothing).
     pub incomplete: bool,
@@ -505,7 +432,7 @@ pub struct BuildOutcome {
     /// Its credentials not compared.
     pub not_compared: Vec<NotCompared>,
     /// Warnings about it.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Its name cannot be addressed, so it was not read: its project's
     /// deletes are blocked.
     pub unreadable: bool,
@@ -797,10 +724,10 @@ impl<'a> Planner<'a> {
                     plan.gaps.push(Gap::ListingFailed {
                         project: pc.key.clone(),
                     });
-                    plan.warnings.push(format!(
-                        "project `{}` could not be listed ({err}): its builds were not planned",
-                        pc.key
-                    ));
+                    plan.warnings.push(Warning::ListingFailed {
+                        project: pc.key.clone(),
+                        error: err.clone(),
+                    });
                     continue;
                 }
                 None => {
@@ -808,10 +735,9 @@ impl<'a> Planner<'a> {
                     plan.gaps.push(Gap::NotRead {
                         project: pc.key.clone(),
                     });
-                    plan.warnings.push(format!(
-                        "project `{}` was not read: its builds were not planned",
-                        pc.key
-                    ));
+                    plan.warnings.push(Warning::ProjectNotRead {
+                        project: pc.key.clone(),
+                    });
                     continue;
                 }
             };
@@ -828,10 +754,11 @@ impl<'a> Planner<'a> {
             {
                 let name = d.def.name();
                 if self.policy.ignored(&pc.key, name) {
-                    plan.warnings.push(format!(
-                        "{}: `{name}` matches an `ignore` glob of project `{}`: the definition is skipped",
-                        d.origin, pc.key
-                    ));
+                    plan.warnings.push(Warning::DefinitionIgnored {
+                        file: d.origin.clone(),
+                        project: pc.key.clone(),
+                        name: name.to_owned(),
+                    });
                     continue;
                 }
                 defined.insert(name.to_owned());
@@ -932,9 +859,8 @@ impl<'a> Planner<'a> {
                     matches!(state, Listing::Listed(bs, _) if bs.iter().any(|b| format!("{p}/{}", b.brief.name) == *t))
                 });
             if !known {
-                plan.warnings.push(format!(
-                    "--target {t} matches no definition and no live build of a managed project"
-                ));
+                plan.warnings
+                    .push(Warning::TargetUnknown { target: t.clone() });
             }
         }
         plan.changes
@@ -994,23 +920,23 @@ fn plan_live_only(
     catalog: &Catalog,
 ) {
     let name = b.name();
-    if let Some(why) = super::validate::unaddressable_name(name) {
+    if super::validate::unaddressable_name(name).is_some() {
         // Never read, never deleted: the project's deletes wait until it
         // is renamed (a delete decided without reading it is a guess).
         plan.unreadable = true;
-        plan.warnings.push(format!(
-            "project `{}`: live build {} cannot be read (its name {why}): it is left \
-             alone and this project's deletes are blocked; rename it in the Zadig UI",
-            pc.key,
-            super::validate::shown_name(name)
-        ));
+        plan.warnings.push(Warning::NameUnaddressable {
+            project: pc.key.clone(),
+            name: name.to_owned(),
+        });
         return;
     }
     if b.is_read_only() {
         plan.unmanaged.push(Unmanaged {
             project: pc.key.clone(),
             name: name.to_owned(),
-            reason: format!("read-only (source {})", b.brief.source),
+            reason: UnmanagedReason::ReadOnly {
+                source: b.brief.source.clone(),
+            },
         });
     } else if pc.prune {
         let normalized = normalize_live(b, catalog);
@@ -1046,7 +972,7 @@ fn plan_live_only(
         plan.unmanaged.push(Unmanaged {
             project: pc.key.clone(),
             name: name.to_owned(),
-            reason: "no definition (prune is off)".to_owned(),
+            reason: UnmanagedReason::NoDefinition,
         });
     }
 }
@@ -1119,8 +1045,8 @@ fn plan_one(
         desired: Some(d.def.clone()),
         origin: Some(d.origin.clone()),
     };
-    if let Some(w) = strategy_warning(&d.def, catalog) {
-        plan.warnings.push(format!("{}: {w}", d.origin));
+    if let Some(w) = strategy_warning(d, catalog) {
+        plan.warnings.push(w);
     }
     let unknown_template = unknown_template(&desired, catalog);
 
@@ -1156,10 +1082,11 @@ fn plan_one(
                 a.cache_setting.dir_type == Some(super::model::CacheDirType::Workspace)
             })
         {
-            plan.warnings.push(format!(
-                "{}: the OpenAPI create cannot store a workspace cache (it stores a user-defined directory): apply sets it right after through the UI API (PUT /api/aslan/build/build, needs Build.Edit)",
-                d.origin
-            ));
+            plan.warnings.push(Warning::WorkspaceCacheOnCreate {
+                file: d.origin.clone(),
+                project: pc.key.clone(),
+                name: name.to_owned(),
+            });
         }
         plan.changes.push(Change {
             diff: unified_diff("", &to_yaml(&shown), 3),
@@ -1184,7 +1111,11 @@ fn plan_one(
     }
     let normalized = normalize_live(current, catalog);
     for p in &normalized.problems {
-        plan.warnings.push(format!("{}/{name}: {p}", pc.key));
+        plan.warnings.push(Warning::LiveProblem {
+            project: pc.key.clone(),
+            name: name.to_owned(),
+            problem: p.clone(),
+        });
     }
     let Some(live_def) = normalized.def else {
         return;
@@ -1292,15 +1223,14 @@ fn plan_one(
                 .iter()
                 .filter(|i| !lt.inputs.iter().any(|li| li.key == i.key))
             {
-                plan.warnings.push(format!(
-                    "{}/{}: input `{}` of {}/{} is not a variable of template `{}`: Zadig drops it, so it shows as a change on every plan; remove it",
-                    pc.key,
-                    d.name,
-                    i.key,
-                    dt.service_name,
-                    dt.service_module,
-                    d.template_name
-                ));
+                plan.warnings.push(Warning::InputNotInTemplate {
+                    project: pc.key.clone(),
+                    name: d.name.clone(),
+                    input: i.key.clone(),
+                    service: dt.service_name.clone(),
+                    module: dt.service_module.clone(),
+                    template: d.template_name.clone(),
+                });
             }
         }
     }
@@ -1347,10 +1277,11 @@ fn plan_one(
                     // that failed, a typo): the OpenAPI path, guarded, and
                     // Zadig's own answer if it is a typo.
                     Err(e) => {
-                        plan.warnings.push(format!(
-                            "{}/{name}: the preserving write cannot be made ({e}): the OpenAPI update is used instead",
-                            pc.key
-                        ));
+                        plan.warnings.push(Warning::PreservingWriteUnavailable {
+                            project: pc.key.clone(),
+                            name: name.to_owned(),
+                            cause: e,
+                        });
                         None
                     }
                 },
@@ -1444,8 +1375,8 @@ fn unknown_template(desired: &BuildDef, catalog: &Catalog) -> Option<Blocked> {
 
 /// A `strategy_name` the target cluster does not have: the OpenAPI stores
 /// "" for it, which runs with the cluster's default, without a word (§3).
-fn strategy_warning(def: &BuildDef, catalog: &Catalog) -> Option<String> {
-    let BuildDef::Build(b) = def else {
+fn strategy_warning(d: &DesiredBuild, catalog: &Catalog) -> Option<Warning> {
+    let BuildDef::Build(b) = &d.def else {
         return None;
     };
     let adv = b.advanced_settings.as_ref()?;
@@ -1457,27 +1388,20 @@ fn strategy_warning(def: &BuildDef, catalog: &Catalog) -> Option<String> {
     if strategies.iter().any(|s| s.name == adv.strategy_name) {
         return None;
     }
-    let names: Vec<String> = strategies
-        .iter()
-        .map(|s| {
-            if s.default {
-                format!("`{}` (default)", s.name)
-            } else {
-                format!("`{}`", s.name)
-            }
-        })
-        .collect();
-    Some(format!(
-        "`{}`: cluster `{}` has no scheduling strategy `{}`, so Zadig would use its default; its strategies: {}",
-        b.name,
-        cluster.name,
-        adv.strategy_name,
-        if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.join(", ")
-        }
-    ))
+    Some(Warning::StrategyUnknown {
+        file: d.origin.clone(),
+        project: b.project_key.clone(),
+        name: b.name.clone(),
+        cluster: cluster.name.clone(),
+        strategy: adv.strategy_name.clone(),
+        strategies: strategies
+            .iter()
+            .map(|s| StrategyRef {
+                name: s.name.clone(),
+                default: s.default,
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

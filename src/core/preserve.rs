@@ -34,13 +34,55 @@ use super::model::{
 };
 use super::normalize::{default_advanced_settings, effective_resources, resource_request_type};
 
-/// Why the body could not be made.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PreserveError(pub String);
+/// Why the body could not be made: a name of the definition that this run
+/// could not turn into an id (the words are `render::notice::preserve_error`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum PreserveError {
+    /// The stored model as read is not a JSON object.
+    NotAnObject,
+    /// No basic image has this label.
+    NoImage {
+        /// The `build_os` label.
+        label: String,
+    },
+    /// No cluster has this name.
+    NoCluster {
+        /// The cluster name.
+        name: String,
+    },
+    /// No dockerfile template has this name.
+    NoDockerfileTemplate {
+        /// The template name.
+        name: String,
+    },
+    /// No code host has this alias.
+    NoCodeHost {
+        /// The `codehost_name`.
+        alias: String,
+    },
+}
 
-impl std::fmt::Display for PreserveError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl PreserveError {
+    /// Every code (`cause.reason` of `preserving_write_unavailable`), in
+    /// declaration order.
+    pub const CODES: &'static [&'static str] = &[
+        "not_an_object",
+        "no_image",
+        "no_cluster",
+        "no_dockerfile_template",
+        "no_code_host",
+    ];
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PreserveError::NotAnObject => "not_an_object",
+            PreserveError::NoImage { .. } => "no_image",
+            PreserveError::NoCluster { .. } => "no_cluster",
+            PreserveError::NoDockerfileTemplate { .. } => "no_dockerfile_template",
+            PreserveError::NoCodeHost { .. } => "no_code_host",
+        }
     }
 }
 
@@ -59,9 +101,7 @@ pub fn preserving_body(
     catalog: &Catalog,
 ) -> Result<Value, PreserveError> {
     let Value::Object(src) = stored else {
-        return Err(PreserveError(
-            "the stored model is not a JSON object".into(),
-        ));
+        return Err(PreserveError::NotAnObject);
     };
     let mut m = src.clone();
     // What the read computed and the write does not take.
@@ -84,7 +124,9 @@ pub fn preserving_body(
         .images
         .iter()
         .find(|i| i.label == def.build_os)
-        .ok_or_else(|| PreserveError(format!("no basic image is labelled `{}`", def.build_os)))?;
+        .ok_or_else(|| PreserveError::NoImage {
+            label: def.build_os.clone(),
+        })?;
     set(&mut pre, "image_id", json!(image.id));
     if KODEROVER_LABELS.contains(&def.build_os.as_str()) {
         set(&mut pre, "image_from", json!("koderover"));
@@ -107,9 +149,12 @@ pub fn preserving_body(
 
     // Cluster and strategy by name; absent settings: the local cluster and
     // its default strategy, as the OpenAPI create does.
-    let cluster = catalog
-        .cluster_by_name(&adv.cluster_name)
-        .ok_or_else(|| PreserveError(format!("no cluster is named `{}`", adv.cluster_name)))?;
+    let cluster =
+        catalog
+            .cluster_by_name(&adv.cluster_name)
+            .ok_or_else(|| PreserveError::NoCluster {
+                name: adv.cluster_name.clone(),
+            })?;
     set(&mut pre, "cluster_id", json!(cluster.id));
     let strategies = cluster.strategies.as_deref().unwrap_or_default();
     let strategy_id = if def.advanced_settings.is_some() {
@@ -320,11 +365,8 @@ pub fn preserving_body(
                         .dockerfile_templates
                         .iter()
                         .find(|t| t.name == step.template_name)
-                        .ok_or_else(|| {
-                            PreserveError(format!(
-                                "no dockerfile template is named `{}`",
-                                step.template_name
-                            ))
+                        .ok_or_else(|| PreserveError::NoDockerfileTemplate {
+                            name: step.template_name.clone(),
                         })?;
                     set(&mut d, "source", json!("template"));
                     set(&mut d, "docker_file", json!(""));
@@ -494,8 +536,8 @@ fn repos(
             .code_hosts
             .as_ref()
             .and_then(|hs| hs.iter().find(|h| h.alias == r.codehost_name))
-            .ok_or_else(|| {
-                PreserveError(format!("no code host has the alias `{}`", r.codehost_name))
+            .ok_or_else(|| PreserveError::NoCodeHost {
+                alias: r.codehost_name.clone(),
             })?;
         let trim = |s: &str| {
             if host.host_type == "other" {

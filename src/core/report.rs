@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::diff::FieldChange;
 use super::model::Kind;
+use super::notice::OutcomeReason;
 use super::plan::Action;
 
 /// How one build ended.
@@ -27,7 +28,7 @@ pub enum Status {
 }
 
 /// One build's outcome.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// Project key.
     pub project: String,
@@ -39,8 +40,9 @@ pub struct Outcome {
     pub action: Action,
     /// How it ended.
     pub status: Status,
-    /// Why (server error, guard, staleness), for anything but `applied`.
-    pub reason: Option<String>,
+    /// Why (server error, guard, staleness), for anything but `applied`
+    /// (and for an `applied` through the OpenAPI fallback).
+    pub reason: Option<OutcomeReason>,
     /// For `not_converged`: the fields that still differ (values masked).
     pub fields: Vec<FieldChange>,
     /// The write's answer was ambiguous (timeout or 5xx after sending) and was
@@ -49,7 +51,7 @@ pub struct Outcome {
 }
 
 /// The whole report.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {
     /// One entry per planned change, in plan order.
     pub outcomes: Vec<Outcome>,

@@ -3,7 +3,8 @@
 //! without a Zadig, for tests and for benchmarks.
 //!
 //! It serves the build OpenAPI (`/openapi/build…`), the stored-model read and
-//! the look-ups of the UI API (`/api/aslan/…`) and the project endpoints, with
+//! the look-ups of the UI API (`/api/aslan/…`), the build-template library
+//! (`/api/aslan/template/build…`) and the project endpoints, with
 //! the gateway's token check, aslan's authorisation, Go-style JSON binding,
 //! the real error codes and texts, and the storage semantics of released
 //! v4.2–v5.0. Faults (latency, error statuses, dropped connections, writes
@@ -24,6 +25,7 @@ mod routes;
 mod seed;
 mod server;
 mod state;
+mod templates;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -40,6 +42,7 @@ pub use seed::{
     LOCAL_CLUSTER_ID, Seed, SeedBuild, SeedBuildTemplate, SeedCluster, SeedCodeHost, SeedImage,
     SeedNamed, SeedProject, SeedStrategy, VmServiceRef, ui_made_builds,
 };
+pub use templates::TemplatePerms;
 
 use crate::zadig::wire::StoredBuild;
 use faults::FaultState;
@@ -74,6 +77,9 @@ pub enum Role {
     Admin,
     /// Permissions per existing project; other projects answer 403.
     Project(HashMap<String, Perms>),
+    /// Permissions per project plus the system actions of the build-template
+    /// library (`Template.View/Create/Edit/Delete`); `Project` has none.
+    WithTemplates(HashMap<String, Perms>, TemplatePerms),
 }
 
 /// Build permissions in one project.
@@ -159,6 +165,9 @@ pub struct RequestStats {
     pub delete: u64,
     /// `PUT /api/aslan/build/build` (the UI's save).
     pub ui_update: u64,
+    /// `POST`, `PUT` and `DELETE /api/aslan/template/build…` (the build
+    /// template library).
+    pub template_writes: u64,
     /// Anything else (404, 405, redirects, other UI routes).
     pub other: u64,
     /// Answered 401 by the gateway.
@@ -172,7 +181,7 @@ pub struct RequestStats {
 impl RequestStats {
     /// Creates, updates and deletes.
     pub fn writes(&self) -> u64 {
-        self.create + self.update + self.delete + self.ui_update
+        self.create + self.update + self.delete + self.ui_update + self.template_writes
     }
 }
 
@@ -234,7 +243,11 @@ impl Shared {
                 | Route::CodeHosts
                 | Route::DockerfileTemplates
                 | Route::BuildTemplates
-                | Route::BuildTemplate => &mut stats.lookups,
+                | Route::BuildTemplate
+                | Route::TemplateReference => &mut stats.lookups,
+                Route::TemplateCreate | Route::TemplateUpdate | Route::TemplateDelete => {
+                    &mut stats.template_writes
+                }
             },
             _ => &mut stats.other,
         };
@@ -332,6 +345,35 @@ impl EmulatorHandle {
     pub fn put_stored_build(&self, b: StoredBuild) {
         self.shared.state_mut().put_stored(b, routes::now_unix());
         self.shared.persist();
+    }
+
+    /// A build template as `GET /api/aslan/template/build/:id` answers it.
+    pub fn build_template(&self, id: &str) -> Option<serde_json::Value> {
+        self.shared
+            .state_mut()
+            .catalog
+            .build_templates
+            .iter()
+            .find(|t| t.id == id)
+            .map(SeedBuildTemplate::model)
+    }
+
+    /// Inserts or replaces (by id, keeping its position) a whole build
+    /// template, as a UI edit would: `model` is in the answer's shape (the
+    /// seed form). Nothing is stamped. An error for a model that is not one.
+    pub fn put_build_template(&self, model: serde_json::Value) -> Result<(), String> {
+        let t: SeedBuildTemplate = serde_json::from_value(model).map_err(|e| e.to_string())?;
+        {
+            let mut state = self.shared.state_mut();
+            let templates = &mut state.catalog.build_templates;
+            match templates.iter().position(|x| x.id == t.id) {
+                Some(i) => templates[i] = t,
+                None => templates.push(t),
+            }
+            state.generation += 1;
+        }
+        self.shared.persist();
+        Ok(())
     }
 
     /// The builds of a project, in insertion order.

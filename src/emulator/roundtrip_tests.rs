@@ -25,10 +25,16 @@ pub(super) fn catalog(state: &State) -> Catalog {
     let mut cat = Catalog::from_lookups(&images, &clusters, Some(&hosts), &[], &[]);
     let dockerfiles: crate::zadig::wire::DockerfileTemplateList =
         serde_json::from_value(state.dockerfile_templates(1, 0)).expect("dockerfile templates");
-    let templates: crate::zadig::wire::BuildTemplateList =
-        serde_json::from_value(state.build_templates(1, 0)).expect("build templates");
     cat.dockerfile_templates = dockerfiles.dockerfile_template;
-    cat.build_templates = templates.build_templates;
+    cat.build_templates = state
+        .catalog
+        .build_templates
+        .iter()
+        .map(|t| crate::zadig::wire::NamedId {
+            id: t.id.clone(),
+            name: t.name.clone(),
+        })
+        .collect();
     cat
 }
 

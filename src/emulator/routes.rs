@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::binding::{Query, bind_create, bind_template, unescape};
 use super::faults::PreFault;
 use super::state::{ApiError, CODE_LICENCE, State, message_of};
+use super::templates::{TemplateCaller, TemplatePerms, TemplateRequest, TemplateRoute};
 use super::{Perms, Role, Shared, TokenPolicy};
 
 /// Largest body read (aslan has no limit; this only guards the emulator).
@@ -57,6 +58,14 @@ pub enum Route {
     BuildTemplates,
     /// `GET /api/aslan/template/build/:id`.
     BuildTemplate,
+    /// `POST /api/aslan/template/build`.
+    TemplateCreate,
+    /// `PUT /api/aslan/template/build/:id`.
+    TemplateUpdate,
+    /// `DELETE /api/aslan/template/build/:id`.
+    TemplateDelete,
+    /// `GET /api/aslan/template/build/:id/reference`.
+    TemplateReference,
     /// `PUT /api/aslan/build/build`: the UI's save (build-api-ui-made.md §9).
     UiUpdate,
 }
@@ -99,6 +108,15 @@ const ROUTES: &[(&str, &str, Route)] = &[
     ),
     ("GET", "/api/template/build", Route::BuildTemplates),
     ("GET", "/api/template/build/:name", Route::BuildTemplate),
+    // templatestore/handler/router.go (the build group).
+    ("POST", "/api/template/build", Route::TemplateCreate),
+    ("PUT", "/api/template/build/:name", Route::TemplateUpdate),
+    ("DELETE", "/api/template/build/:name", Route::TemplateDelete),
+    (
+        "GET",
+        "/api/template/build/:name/reference",
+        Route::TemplateReference,
+    ),
 ];
 
 /// What the router made of a method and path.
@@ -182,6 +200,8 @@ pub enum Reply {
 struct Caller {
     admin: bool,
     perms: HashMap<String, Perms>,
+    /// System actions of the template library.
+    templates: TemplatePerms,
     user: String,
 }
 
@@ -263,16 +283,19 @@ fn base64url_decode(s: &str) -> Option<Vec<u8>> {
 
 fn authenticate(tokens: &TokenPolicy, headers: &HeaderMap, query: &Query) -> Option<Caller> {
     let token = gateway_token(headers, query)?;
-    let (admin, perms) = match tokens {
-        TokenPolicy::AnyAdmin => (true, HashMap::new()),
+    let none = TemplatePerms::default();
+    let (admin, perms, templates) = match tokens {
+        TokenPolicy::AnyAdmin => (true, HashMap::new(), none),
         TokenPolicy::Tokens(map) => match map.get(token)? {
-            Role::Admin => (true, HashMap::new()),
-            Role::Project(perms) => (false, perms.clone()),
+            Role::Admin => (true, HashMap::new(), none),
+            Role::Project(perms) => (false, perms.clone(), none),
+            Role::WithTemplates(perms, templates) => (false, perms.clone(), *templates),
         },
     };
     Some(Caller {
         admin,
         perms,
+        templates,
         user: user_name(headers, query),
     })
 }
@@ -442,11 +465,23 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
 
     let is_write = matches!(
         route,
-        Route::Create | Route::Update | Route::UpdateTemplate | Route::Delete | Route::UiUpdate
+        Route::Create
+            | Route::Update
+            | Route::UpdateTemplate
+            | Route::Delete
+            | Route::UiUpdate
+            | Route::TemplateCreate
+            | Route::TemplateUpdate
+            | Route::TemplateDelete
     );
     let body = if matches!(
         route,
-        Route::Create | Route::Update | Route::UpdateTemplate | Route::UiUpdate
+        Route::Create
+            | Route::Update
+            | Route::UpdateTemplate
+            | Route::UiUpdate
+            | Route::TemplateCreate
+            | Route::TemplateUpdate
     ) {
         match axum::body::to_bytes(Body::new(req.into_body()), MAX_BODY).await {
             Ok(b) => b,
@@ -496,7 +531,10 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
                 description: format!("emulator: the change is not kept: {e:#}"),
             }));
         }
-        if shared.faults().after_commit(route == Route::Create) {
+        if shared
+            .faults()
+            .after_commit(matches!(route, Route::Create | Route::TemplateCreate))
+        {
             shared.stats_mut().faults += 1;
             return Reply::Response(shared.faults().response(500));
         }
@@ -636,7 +674,34 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
             state.ui_update(build, body.get("target_repos"), &caller.user, cx.now)?;
             Ok(success())
         }
-        Route::BuildTemplate => state.build_template(cx.name),
+        Route::BuildTemplates
+        | Route::BuildTemplate
+        | Route::TemplateCreate
+        | Route::TemplateUpdate
+        | Route::TemplateDelete
+        | Route::TemplateReference => {
+            let route = match cx.route {
+                Route::BuildTemplates => TemplateRoute::List,
+                Route::BuildTemplate => TemplateRoute::Get,
+                Route::TemplateCreate => TemplateRoute::Create,
+                Route::TemplateUpdate => TemplateRoute::Update,
+                Route::TemplateDelete => TemplateRoute::Delete,
+                _ => TemplateRoute::Reference,
+            };
+            state.template_request(
+                &TemplateCaller {
+                    admin: caller.admin,
+                    perms: caller.templates,
+                    user: &caller.user,
+                },
+                &TemplateRequest {
+                    route,
+                    id: cx.name,
+                    page: (q.find("page_num"), q.find("page_size")),
+                    body: cx.body,
+                },
+            )
+        }
         Route::Stored => {
             let project = q.get("projectName");
             if !may_view(state, project) {
@@ -669,16 +734,12 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
         Route::OpenApiClusters => Ok(state.openapi_clusters()),
         Route::CodeHosts => Ok(state.code_hosts()),
-        Route::DockerfileTemplates | Route::BuildTemplates => {
+        Route::DockerfileTemplates => {
             let page_num = q.int_or("page_num", 1).map_err(|_| ApiError::Status(400))?;
             let page_size = q
                 .int_or("page_size", 100)
                 .map_err(|_| ApiError::Status(400))?;
-            Ok(if cx.route == Route::BuildTemplates {
-                state.build_templates(page_num, page_size)
-            } else {
-                state.dockerfile_templates(page_num, page_size)
-            })
+            Ok(state.dockerfile_templates(page_num, page_size))
         }
         Route::Projects => {
             let page_num = q.int_or("pageNum", 1).map_err(|_| ApiError::Status(400))?;

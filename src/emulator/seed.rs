@@ -38,8 +38,9 @@ pub struct Seed {
     /// VM/PM services referencing builds (they block deletes, §5.4).
     #[serde(default)]
     pub vm_service_refs: Vec<VmServiceRef>,
-    /// A Professional/Enterprise licence; without it the template endpoints
-    /// answer 7050.
+    /// A Professional/Enterprise licence; without it the template-build
+    /// endpoints of the build OpenAPI answer 7050 (the build-template library
+    /// checks no licence).
     #[serde(default = "yes")]
     pub template_licence: bool,
     /// Builds, created in order.
@@ -127,18 +128,9 @@ fn system() -> String {
     "system".to_owned()
 }
 
-/// A build template.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedBuildTemplate {
-    /// 24-hex id.
-    pub id: String,
-    /// Name (the `template_name`).
-    pub name: String,
-    /// Template variables (`pre_build.envs`), in order.
-    #[serde(default)]
-    pub envs: Vec<KeyVal>,
-}
+/// A build template (the whole `models.BuildTemplate`, as the template
+/// library stores it).
+pub use super::templates::SeedBuildTemplate;
 
 /// Something with an id and a name (dockerfile templates).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,15 +304,17 @@ fn builtin_build_templates() -> Vec<SeedBuildTemplate> {
         description: description.to_owned(),
         ..KeyVal::default()
     };
-    vec![SeedBuildTemplate {
-        id: "65c000000000000000000001".to_owned(),
-        name: "go-service-template".to_owned(),
-        envs: vec![
-            env("GO_VERSION", "1.21", false, "Go toolchain version"),
-            env("LDFLAGS", "", false, "extra linker flags"),
-            env("REGISTRY_TOKEN", "", true, "registry push token"),
-        ],
-    }]
+    let envs = [
+        env("GO_VERSION", "1.21", false, "Go toolchain version"),
+        env("LDFLAGS", "", false, "extra linker flags"),
+        env("REGISTRY_TOKEN", "", true, "registry push token"),
+    ]
+    .iter()
+    .map(|kv| serde_json::to_value(kv).unwrap_or_default())
+    .collect();
+    SeedBuildTemplate::with_variables("65c000000000000000000001", "go-service-template", envs)
+        .map(|t| vec![t])
+        .unwrap_or_default()
 }
 
 fn builtin_dockerfile_templates() -> Vec<SeedNamed> {

@@ -99,6 +99,28 @@ struct TargetRepo {
     envs: Vec<KeyVal>,
 }
 
+/// A build template as the template-build code reads it.
+struct TemplateView {
+    id: String,
+    name: String,
+    /// `pre_build.envs`, in order.
+    envs: Vec<KeyVal>,
+}
+
+impl TemplateView {
+    fn of(t: &SeedBuildTemplate) -> TemplateView {
+        TemplateView {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            envs: t
+                .variables()
+                .into_iter()
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect(),
+        }
+    }
+}
+
 /// The emulated database.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -185,10 +207,59 @@ impl State {
         loop {
             self.next_id += 1;
             let id = format!("66{:022x}", self.next_id);
-            if !self.builds.iter().any(|b| b.id == id) {
+            if !self.builds.iter().any(|b| b.id == id)
+                && !self.catalog.build_templates.iter().any(|t| t.id == id)
+            {
                 return id;
             }
         }
+    }
+
+    /// A request to the build-template library (`/api/aslan/template/build…`,
+    /// [`super::templates`]): the templates are the catalog's, the builds
+    /// that use them are every stored build.
+    pub fn template_request(
+        &mut self,
+        caller: &super::templates::TemplateCaller<'_>,
+        req: &super::templates::TemplateRequest<'_>,
+    ) -> Result<Value, ApiError> {
+        use super::templates::{BuildRef, TemplateRoute, handle};
+        let State {
+            catalog,
+            builds,
+            next_id,
+            ..
+        } = self;
+        let refs: Vec<BuildRef<'_>> = builds
+            .iter()
+            .map(|b| BuildRef {
+                name: &b.name,
+                project: &b.product_name,
+                template_id: &b.template_id,
+                modules: b
+                    .targets
+                    .iter()
+                    .map(|t| t.service_module.as_str())
+                    .collect(),
+            })
+            .collect();
+        let result = handle(&mut catalog.build_templates, &refs, caller, req, |taken| {
+            loop {
+                *next_id += 1;
+                let id = format!("66{:022x}", *next_id);
+                if !taken.iter().any(|t| t.id == id) && !builds.iter().any(|b| b.id == id) {
+                    return id;
+                }
+            }
+        });
+        let writes = matches!(
+            req.route,
+            TemplateRoute::Create | TemplateRoute::Update | TemplateRoute::Delete
+        );
+        if writes && result.is_ok() {
+            self.touch();
+        }
+        result
     }
 
     fn touch(&mut self) {
@@ -223,12 +294,20 @@ impl State {
         self.catalog.clusters.iter().find(|c| c.id == id)
     }
 
-    fn template_by_id(&self, id: &str) -> Option<&SeedBuildTemplate> {
-        self.catalog.build_templates.iter().find(|t| t.id == id)
+    fn template_by_id(&self, id: &str) -> Option<TemplateView> {
+        self.catalog
+            .build_templates
+            .iter()
+            .find(|t| t.id == id)
+            .map(TemplateView::of)
     }
 
-    fn template_by_name(&self, name: &str) -> Option<&SeedBuildTemplate> {
-        self.catalog.build_templates.iter().find(|t| t.name == name)
+    fn template_by_name(&self, name: &str) -> Option<TemplateView> {
+        self.catalog
+            .build_templates
+            .iter()
+            .find(|t| t.name == name)
+            .map(TemplateView::of)
     }
 
     /// `ToBuildRepository`: resolves a system-level code host alias.
@@ -452,21 +531,6 @@ impl State {
             Some(out)
         };
         self.update_build(build, targets, user, now)
-    }
-
-    /// `GET /api/aslan/template/build/:id`: the whole template (a bad or
-    /// unknown id is a plain 500, as `GetBuildTemplateByID` answers).
-    pub fn build_template(&self, id: &str) -> Result<Value, ApiError> {
-        let Some(t) = self.template_by_id(id) else {
-            return Err(ApiError::Plain(format!(
-                "failed to find build template with id: {id}, err: {NO_DOCS}"
-            )));
-        };
-        Ok(json!({
-            "id": t.id,
-            "name": t.name,
-            "pre_build": {"envs": t.envs},
-        }))
     }
 
     /// Inserts or replaces a raw stored model (out-of-band change).
@@ -1036,7 +1100,7 @@ impl State {
                 for r in &mut t.repos {
                     fill_namespace(r);
                 }
-                let envs = match template {
+                let envs = match &template {
                     Some(template) => {
                         // MergeBuildEnvs writes through shared pointers: the
                         // target's own envs get the template's choices and
@@ -1213,24 +1277,6 @@ impl State {
             .collect();
         let total = all.len();
         json!({"dockerfile_template": paginate(all, page_num, page_size), "total": total})
-    }
-
-    /// `GET /api/aslan/template/build` (`total` omitted when 0).
-    pub fn build_templates(&self, page_num: i64, page_size: i64) -> Value {
-        let all: Vec<Value> = self
-            .catalog
-            .build_templates
-            .iter()
-            .map(|t| json!({"id": t.id, "name": t.name}))
-            .collect();
-        let total = all.len();
-        let mut v = json!({"build_templates": paginate(all, page_num, page_size)});
-        if total > 0
-            && let Value::Object(m) = &mut v
-        {
-            m.insert("total".to_owned(), json!(total));
-        }
-        v
     }
 
     /// `GET /openapi/projects/project`: the projects the caller may see.
@@ -1459,15 +1505,15 @@ pub fn resource_request_type(spec: &ResourceSpecWire) -> &'static str {
 
 /// `CheckDefineResourceParam`: only a `define` spec with a GPU is checked.
 fn check_define_resource(pre: &PreBuild) -> Result<(), String> {
-    if pre.res_req != "define" || pre.res_req_spec.gpu_limit.is_empty() {
+    check_define_resource_param(&pre.res_req, &pre.res_req_spec.gpu_limit)
+}
+
+/// `CheckDefineResourceParam(res_req, res_req_spec)` on the two fields it reads.
+pub(super) fn check_define_resource_param(res_req: &str, gpu_limit: &str) -> Result<(), String> {
+    if res_req != "define" || gpu_limit.is_empty() {
         return Ok(());
     }
-    let gpu: String = pre
-        .res_req_spec
-        .gpu_limit
-        .chars()
-        .filter(|c| *c != ' ')
-        .collect();
+    let gpu: String = gpu_limit.chars().filter(|c| *c != ' ').collect();
     let parts: Vec<&str> = gpu.split(':').collect();
     if parts.len() != 2 {
         return Err("format of gpu request is incorrect".to_owned());

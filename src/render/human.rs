@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use super::{
-    View, by_cause, cause_heading, cause_label, cause_meaning, field_value, summary_line,
+    View, by_cause, cause_heading, cause_label, cause_meaning, field_value, notice, summary_line,
     targeting_note, verb,
 };
 use crate::core::cause::Cause;
@@ -87,7 +87,13 @@ pub fn render(plan: &Plan, view: View, color: bool) -> String {
             st.bold.render_reset()
         );
         for u in &plan.unmanaged {
-            let _ = writeln!(out, "  {}/{}: {}", u.project, u.name, u.reason);
+            let _ = writeln!(
+                out,
+                "  {}/{}: {}",
+                u.project,
+                u.name,
+                notice::unmanaged(&u.reason)
+            );
         }
         out.push('\n');
     }
@@ -176,7 +182,7 @@ fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
             st.blocked,
             b.guard(),
             st.blocked.render_reset(),
-            b.reason()
+            notice::blocked_reason(b)
         );
     } else if !c.kept.is_empty() {
         let _ = writeln!(out, "    kept from live: {}", c.kept.join("; "));
@@ -209,7 +215,7 @@ fn change(out: &mut String, c: &Change, view: View, st: &Styles) {
             "    {}write:{} {}",
             st.dim,
             st.dim.render_reset(),
-            w.describe(c.action)
+            notice::write_path(w, c.action)
         );
     }
     let conflict = c.cause == Some(Cause::Both);

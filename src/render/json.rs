@@ -5,20 +5,24 @@
 //! `not_compared` added; an unset `{from_env}` variable is listed in
 //! `not_compared`, no longer in `not_verifiable`; the apply report has the
 //! status `stale` (was `skipped`) for builds changed since the saved plan.
+//!
+//! Still version 2 after issue 15 (typed messages): `warning_details` (each
+//! warning's `code`, `message` and data), `unmanaged[].code` and the apply
+//! report's `outcomes[].code` were added; no field changed meaning
+//! (`warnings` still lists the same texts).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::View;
+use super::{View, notice};
 use crate::core::cause::Cause;
 use crate::core::diagnostics::Diagnostic;
 use crate::core::diff::FieldChange;
 use crate::core::model::Kind;
-use crate::core::plan::{
-    Action, Gap, NotCompared, NotVerifiable, Plan, Summary, Unmanaged, WritePath,
-};
+use crate::core::notice::{UnmanagedReason, Warning};
+use crate::core::plan::{Action, Gap, NotCompared, NotVerifiable, Plan, Summary, WritePath};
 
 /// The version of this format; bumped only on incompatible changes.
 pub const FORMAT_VERSION: &str = "2";
@@ -30,10 +34,13 @@ struct PlanJson<'a> {
     headline: String,
     summary: Summary,
     changes: Vec<ChangeJson<'a>>,
-    unmanaged: &'a [Unmanaged],
+    unmanaged: Vec<UnmanagedJson<'a>>,
     not_verifiable: &'a [NotVerifiable],
     not_compared: &'a [NotCompared],
-    warnings: &'a [String],
+    /// The warnings' texts.
+    warnings: Vec<String>,
+    /// The same warnings, each with its code and data.
+    warning_details: Vec<Value>,
     incomplete: bool,
     gaps: &'a [Gap],
     targets: &'a [String],
@@ -67,6 +74,35 @@ pub fn diagnostics(diags: &[Diagnostic]) -> Vec<DiagnosticJson<'_>> {
             line: (d.line > 0).then_some(d.line),
             column: (d.column > 0).then_some(d.column),
             help: d.hint.as_deref(),
+        })
+        .collect()
+}
+
+/// An unmanaged build: why it stays, in words and as a code.
+#[derive(Serialize)]
+struct UnmanagedJson<'a> {
+    project: &'a str,
+    name: &'a str,
+    reason: String,
+    code: &'static str,
+    /// The build's `source`, for `read_only`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+}
+
+/// Warnings as JSON objects: `code`, `message` (the text of `warnings`), and
+/// the data the message is made from.
+pub fn warning_details(warnings: &[Warning]) -> Vec<Value> {
+    warnings
+        .iter()
+        .map(|w| {
+            let mut out = serde_json::Map::new();
+            out.insert("code".into(), Value::from(w.code()));
+            out.insert("message".into(), Value::from(notice::warning(w)));
+            if let Ok(Value::Object(data)) = serde_json::to_value(w) {
+                out.extend(data.into_iter().filter(|(k, _)| k != "code"));
+            }
+            Value::Object(out)
         })
         .collect()
 }
@@ -113,7 +149,7 @@ pub fn render(plan: &Plan, view: View, diags: &[Diagnostic]) -> String {
                 action: c.action,
                 fields: &c.fields,
                 blocked: c.blocked.as_ref().map(|b| b.guard()),
-                blocked_reason: c.blocked.as_ref().map(|b| b.reason()),
+                blocked_reason: c.blocked.as_ref().map(notice::blocked_reason),
                 live_update_time: c.live_update_time,
                 erases: &c.erases,
                 kept: &c.kept,
@@ -122,10 +158,24 @@ pub fn render(plan: &Plan, view: View, diags: &[Diagnostic]) -> String {
                 cause: c.cause,
             })
             .collect(),
-        unmanaged: &plan.unmanaged,
+        unmanaged: plan
+            .unmanaged
+            .iter()
+            .map(|u| UnmanagedJson {
+                project: &u.project,
+                name: &u.name,
+                reason: notice::unmanaged(&u.reason),
+                code: u.reason.code(),
+                source: match &u.reason {
+                    UnmanagedReason::ReadOnly { source } => Some(source),
+                    UnmanagedReason::NoDefinition => None,
+                },
+            })
+            .collect(),
         not_verifiable: &plan.not_verifiable,
         not_compared: &plan.not_compared,
-        warnings: &plan.warnings,
+        warnings: plan.warnings.iter().map(notice::warning).collect(),
+        warning_details: warning_details(&plan.warnings),
         incomplete: plan.is_partial(),
         gaps: &plan.gaps,
         targets: &plan.targets,

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{
-    View, by_cause, cause_heading, cause_label, cause_meaning, field_value, summary_line,
+    View, by_cause, cause_heading, cause_label, cause_meaning, field_value, notice, summary_line,
     targeting_note,
 };
 use crate::core::cause::Cause;
@@ -52,7 +52,7 @@ fn render_inner(plan: &Plan, view: View, dir: Option<&str>) -> String {
     };
     let _ = writeln!(out, "### {title}\n\n**{}**\n", summary_line(plan, view));
     if plan.is_partial() {
-        let why: Vec<String> = plan.gaps.iter().map(|g| g.describe()).collect();
+        let why: Vec<String> = plan.gaps.iter().map(notice::gap).collect();
         let _ = writeln!(
             out,
             "> [!WARNING]\n> This {} is incomplete ({}): it does not show every change, and no build is deleted until it is complete.\n",
@@ -115,7 +115,13 @@ fn render_inner(plan: &Plan, view: View, dir: Option<&str>) -> String {
             plan.unmanaged.len()
         );
         for u in &plan.unmanaged {
-            let _ = writeln!(out, "- `{}/{}`: {}", u.project, u.name, escape(&u.reason));
+            let _ = writeln!(
+                out,
+                "- `{}/{}`: {}",
+                u.project,
+                u.name,
+                escape(&notice::unmanaged(&u.reason))
+            );
         }
         out.push_str("\n</details>\n\n");
     }
@@ -148,7 +154,7 @@ fn render_inner(plan: &Plan, view: View, dir: Option<&str>) -> String {
         out.push_str("\n</details>\n\n");
     }
     for w in &plan.warnings {
-        let _ = writeln!(out, "> [!WARNING]\n> {}\n", escape(w));
+        let _ = writeln!(out, "> [!WARNING]\n> {}\n", escape(&notice::warning(w)));
     }
 
     // Diffs last, as long as the budget lasts; with a base, in the order of
@@ -221,7 +227,11 @@ fn table(out: &mut String, changes: &[&Change], field_causes: bool) -> usize {
     let mut cut_rows = 0;
     for c in changes {
         let details = match &c.blocked {
-            Some(b) => format!("**blocked** ({}): {}", b.guard(), escape(&b.reason())),
+            Some(b) => format!(
+                "**blocked** ({}): {}",
+                b.guard(),
+                escape(&notice::blocked_reason(b))
+            ),
             None if c.action == Action::Update => {
                 let paths: Vec<String> = c
                     .fields
@@ -240,7 +250,7 @@ fn table(out: &mut String, changes: &[&Change], field_causes: bool) -> usize {
                     let _ = write!(d, "; erases: {}", escape(&c.erases.join("; ")));
                 }
                 if let Some(w) = c.write_path {
-                    let _ = write!(d, "; write: `{}`", w.request(c.action));
+                    let _ = write!(d, "; write: `{}`", notice::write_request(w, c.action));
                 }
                 d
             }

@@ -1,10 +1,13 @@
 //! Renderers: plans, reports and diagnostics as text, JSON and Markdown.
 //! They take plain data and return strings; printing is the shell's job.
 
+pub mod apply;
 pub mod diagnostics;
 pub mod human;
+pub mod import;
 pub mod json;
 pub mod markdown;
+pub mod notice;
 
 use crate::core::cause::Cause;
 use crate::core::plan::{Change, Plan};
@@ -54,11 +57,7 @@ pub fn summary_line(plan: &Plan, view: View) -> String {
         )
     };
     if plan.is_partial() {
-        let mut why: Vec<String> = plan
-            .gaps
-            .iter()
-            .map(crate::core::plan::Gap::describe)
-            .collect();
+        let mut why: Vec<String> = plan.gaps.iter().map(notice::gap).collect();
         if why.is_empty() {
             why.push("some projects could not be read".to_owned());
         }

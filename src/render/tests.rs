@@ -53,8 +53,11 @@ fn sample() -> Plan {
         ..Config::default()
     };
     let mut p = plan(&config, &desired, &live_state, &PlanOptions::default());
-    p.warnings
-        .push("demo/svc-kept: a warning the plan carries".into());
+    p.warnings.push(crate::core::notice::Warning::LiveProblem {
+        project: "demo".into(),
+        name: "svc-kept".into(),
+        problem: "a warning the plan carries".into(),
+    });
     p.not_compared.push(NotCompared {
         project: "demo".into(),
         name: "svc-kept".into(),
@@ -173,4 +176,33 @@ fn a_targeted_plan_says_so_everywhere() {
         super::summary_line(&none, View::Plan),
         "No changes in the targeted builds (demo/x)."
     );
+}
+
+/// Issue 15: every warning reaches JSON twice, as the text of `warnings` and
+/// as `warning_details[i]` with its code and that same text; Markdown shows
+/// the same text.
+#[test]
+fn every_warning_has_its_code_and_text_in_json_and_markdown() {
+    use crate::core::notice::Warning;
+    let warnings = crate::core::notice::tests::every_warning();
+    let p = Plan {
+        warnings: warnings.clone(),
+        ..Plan::default()
+    };
+    let j: serde_json::Value =
+        serde_json::from_str(&json::render(&p, View::Plan, &[])).expect("json");
+    let md = markdown::render(&p, View::Plan);
+    assert_eq!(j["warnings"].as_array().map(Vec::len), Some(warnings.len()));
+    for (i, w) in warnings.iter().enumerate() {
+        let text = super::notice::warning(w);
+        assert_eq!(j["warnings"][i], text.as_str());
+        assert_eq!(j["warning_details"][i]["code"], Warning::CODES[i]);
+        assert_eq!(j["warning_details"][i]["message"], text.as_str());
+        assert!(
+            md.contains(&text.replace('<', "&lt;").replace('>', "&gt;")),
+            "{text}\n{md}"
+        );
+    }
+    assert_eq!(j["warning_details"][5]["cluster"], "c");
+    assert_eq!(j["warning_details"][9]["cause"]["reason"], "no_image");
 }

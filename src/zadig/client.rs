@@ -53,6 +53,11 @@ use crate::cli::settings::Connection;
 use crate::core::model::{BuildSpec, MASK, TemplateBuildSpec};
 use crate::core::scrub::Scrubber;
 
+// The build-template library's endpoints: a child module, so that they share
+// this transport.
+#[path = "templates.rs"]
+mod templates;
+
 /// Default page size for the build and project lists (Zadig's own default is 20).
 pub const PAGE_SIZE: u32 = 100;
 

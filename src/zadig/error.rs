@@ -381,18 +381,88 @@ pub enum ApiError {
         /// JSON path of the value.
         path: String,
     },
+
+    /// The build template does not exist: aslan answers a plain 500
+    /// `mongo: no documents in result` (build-api-ui-made.md §10).
+    #[error(
+        "build template {id} does not exist (Zadig answered {request} with HTTP 500: \
+         {description})"
+    )]
+    TemplateNotFound {
+        /// The request.
+        request: Box<RequestDesc>,
+        /// The template id asked for.
+        id: String,
+        /// Zadig's description (for display only).
+        description: String,
+    },
+
+    /// Template names are unique (index `name_1`): a create answers 6520, an
+    /// update a plain 500, both with MongoDB's E11000 text.
+    #[error(
+        "the build template name `{name}` is already taken by another template: template names \
+         are unique in Zadig; rename one of them"
+    )]
+    TemplateNameTaken {
+        /// The template name.
+        name: String,
+    },
+
+    /// A delete of a template that builds still use: a plain 500
+    /// `template build has beed used, can't be deleted`.
+    #[error(
+        "Zadig refused {request}: build template {id} is still used by template builds; \
+         convert or delete them first (the template's reference list names them)"
+    )]
+    TemplateInUse {
+        /// The request.
+        request: Box<RequestDesc>,
+        /// The template id.
+        id: String,
+    },
+
+    /// HTTP 403 on the template library: the token's user lacks a system
+    /// action (`Template.View`, `.Create`, `.Edit`, `.Delete`).
+    #[error(
+        "no permission for {request} (HTTP 403): the token's user needs the system action \
+         {action} (or to be a system admin)"
+    )]
+    TemplateForbidden {
+        /// The request.
+        request: Box<RequestDesc>,
+        /// `Template.View`, `Template.Create`, `Template.Edit` or `Template.Delete`.
+        action: &'static str,
+    },
+
+    /// A template read answered with another template than the one asked for.
+    #[error(
+        "Zadig answered {request} with build template `{got}` instead of `{asked}`: refusing to \
+         compare another template's content (a proxy or cache in front of Zadig?)"
+    )]
+    WrongTemplate {
+        /// The request.
+        request: Box<RequestDesc>,
+        /// The id asked for.
+        asked: String,
+        /// The id that came back (scrubbed, cut).
+        got: String,
+    },
 }
 
 impl ApiError {
     /// True when the build (or the referenced object) does not exist.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiError::NotFound { .. })
+        matches!(
+            self,
+            ApiError::NotFound { .. } | ApiError::TemplateNotFound { .. }
+        )
     }
 
     /// The business code of a JSON error answer (6520, 6523, 7050, 400, 500, …).
     pub fn code(&self) -> Option<i64> {
         match self {
             ApiError::NameTaken { .. } => Some(6520),
+            ApiError::TemplateNotFound { .. } | ApiError::TemplateInUse { .. } => Some(500),
             ApiError::NotFound { code, .. } | ApiError::Rejected { code, .. } => Some(*code),
             ApiError::Referenced { .. } => Some(6524),
             ApiError::LicenceRequired { .. } => Some(7050),
@@ -406,7 +476,8 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Unauthorized { .. } => Some(401),
-            ApiError::Forbidden { .. } => Some(403),
+            ApiError::Forbidden { .. } | ApiError::TemplateForbidden { .. } => Some(403),
+            ApiError::TemplateNotFound { .. } | ApiError::TemplateInUse { .. } => Some(500),
             ApiError::EmptyBadRequest { .. }
             | ApiError::NameTaken { .. }
             | ApiError::NotFound { .. }
@@ -443,7 +514,9 @@ impl ApiError {
     pub fn is_auth(&self) -> bool {
         matches!(
             self,
-            ApiError::Unauthorized { .. } | ApiError::Forbidden { .. }
+            ApiError::Unauthorized { .. }
+                | ApiError::Forbidden { .. }
+                | ApiError::TemplateForbidden { .. }
         )
     }
 
@@ -468,7 +541,11 @@ impl ApiError {
             | ApiError::NotABuild { request, .. }
             | ApiError::ResponseTooLarge { request, .. }
             | ApiError::WrongBuild { request, .. }
-            | ApiError::AmbiguousWrite { request, .. } => Some(request),
+            | ApiError::AmbiguousWrite { request, .. }
+            | ApiError::TemplateNotFound { request, .. }
+            | ApiError::TemplateInUse { request, .. }
+            | ApiError::TemplateForbidden { request, .. }
+            | ApiError::WrongTemplate { request, .. } => Some(request),
             _ => None,
         }
     }
@@ -501,7 +578,11 @@ impl ApiError {
             | ApiError::NotABuild { request, .. }
             | ApiError::ResponseTooLarge { request, .. }
             | ApiError::WrongBuild { request, .. }
-            | ApiError::AmbiguousWrite { request, .. } => Some(request),
+            | ApiError::AmbiguousWrite { request, .. }
+            | ApiError::TemplateNotFound { request, .. }
+            | ApiError::TemplateInUse { request, .. }
+            | ApiError::TemplateForbidden { request, .. }
+            | ApiError::WrongTemplate { request, .. } => Some(request),
             _ => None,
         }
     }

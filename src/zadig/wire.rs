@@ -9,6 +9,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub mod template;
+pub use template::{BuildTemplateModel, BuildTemplateReference};
+
 /// Deserialises `null` as the type's default (Go nil slices and maps).
 pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where

@@ -384,3 +384,34 @@ fn an_interrupted_apply_reports_what_it_did_and_did_not_do() {
     let updates = emu.handle().stats().writes();
     assert_eq!(updates, applied, "no write started after Ctrl-C");
 }
+
+/// Issue 15, typed messages: each outcome of the JSON report has the code of
+/// its reason next to the reason (a blocked change: its guard).
+#[test]
+fn json_outcomes_carry_their_codes() {
+    let emu = emulator(examples_seed());
+    let tmp = examples();
+    let dir = tmp.path().to_str().expect("utf-8");
+    let out = run(&emu, &["apply", dir, "--auto-approve", "-o", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = json(&out);
+    let outcomes = report["outcomes"].as_array().expect("outcomes");
+    let protected = outcomes
+        .iter()
+        .find(|o| o["name"] == "release-platform")
+        .expect("release-platform");
+    assert_eq!(protected["status"], "skipped");
+    assert_eq!(protected["code"], "protected");
+    assert!(
+        protected["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("blocked (protected): ")),
+        "{protected}"
+    );
+    let applied = outcomes
+        .iter()
+        .find(|o| o["status"] == "applied")
+        .expect("an applied build");
+    assert_eq!(applied["code"], serde_json::Value::Null);
+    assert_eq!(applied["reason"], serde_json::Value::Null);
+}

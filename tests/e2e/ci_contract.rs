@@ -102,7 +102,8 @@ fn f01_a_saved_plan_holds_the_definitions_and_no_secret() {
         "no resolved credential value"
     );
     let saved: serde_json::Value = serde_json::from_str(&text).expect("json");
-    assert_eq!(saved["format_version"], "2");
+    // 3 since issue 15: the plan as shown holds typed messages.
+    assert_eq!(saved["format_version"], "3");
     assert_eq!(saved["endpoint"], emu.base_url().trim_end_matches('/'));
     assert_eq!(saved["projects"], json!(["demo", "platform"]));
     let names: Vec<&str> = saved["definitions"]

@@ -464,3 +464,56 @@ fn without_the_ui_api_the_plan_lists_what_it_cannot_verify() {
     let plan = json(&run(&emu, &["plan", dir, "-o", "json"]));
     assert!(changes(&plan).iter().all(|(_, _, b)| b.is_some()), "{plan}");
 }
+
+/// Issue 15, typed messages: every message of the JSON plan has its stable
+/// code next to it, and the texts are those the human output prints.
+#[test]
+fn json_messages_carry_their_codes() {
+    let emu = emulator(examples_seed());
+    let dir = repo().join("examples");
+    let dir = dir.to_str().expect("utf-8");
+    let plan = json(&run(&emu, &["plan", dir, "-o", "json"]));
+    let unmanaged = plan["unmanaged"].as_array().expect("unmanaged");
+    let of = |name: &str| {
+        unmanaged
+            .iter()
+            .find(|u| u["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {unmanaged:?}"))
+    };
+    assert_eq!(of("platform-scratch")["code"], "no_definition");
+    assert_eq!(
+        of("platform-scratch")["reason"],
+        "no definition (prune is off)"
+    );
+    assert_eq!(of("platform-jenkins-deploy")["code"], "read_only");
+    assert_eq!(of("platform-jenkins-deploy")["source"], "jenkins");
+    assert_eq!(
+        of("platform-jenkins-deploy")["reason"],
+        "read-only (source jenkins)"
+    );
+    let protected = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["name"] == "release-platform")
+        .expect("release-platform");
+    assert_eq!(protected["blocked"], "protected");
+    assert!(
+        protected["blocked_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("`protect` glob")),
+        "{protected}"
+    );
+
+    let args = ["plan", dir, "--target", "demo/typo", "-o", "json"];
+    let out = run(&emu, &args);
+    let plan = json(&out);
+    let text = "--target demo/typo matches no definition and no live build of a managed project";
+    assert_eq!(plan["warnings"], serde_json::json!([text]), "{plan}");
+    assert_eq!(
+        plan["warning_details"],
+        serde_json::json!([{"code": "target_unknown", "message": text, "target": "demo/typo"}])
+    );
+    let human = run(&emu, &["plan", dir, "--target", "demo/typo"]);
+    assert!(human.stderr.contains(text), "{}", human.stderr);
+}

@@ -32,6 +32,7 @@ use crate::cli::settings::Connection;
 use crate::core::apply::{self as core_apply, select};
 use crate::core::load::LoadResult;
 use crate::core::model::BuildDef;
+use crate::core::notice::OutcomeReason;
 use crate::core::plan::{Action, Change, Plan, PlanOptions, WritePath};
 use crate::core::preserve::{wants_workspace_cache, with_workspace_cache};
 use crate::core::report::{self, Report, Status};
@@ -114,8 +115,8 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         Applied::Declined => return Ok(ExitStatus::Failure),
     };
     let text = match args.output {
-        ApplyOutputFormat::Human => render_report(&report, printer.color(), printer.quiet()),
-        ApplyOutputFormat::Json => render::json::to_pretty(&ReportJson::new(&report)),
+        ApplyOutputFormat::Human => render::apply::human(&report, printer.color(), printer.quiet()),
+        ApplyOutputFormat::Json => render::apply::json(&report),
     };
     printer.out(&text)?;
     Ok(if report.failed() {
@@ -283,7 +284,11 @@ async fn apply(
         // Say why here: the plan's warnings are not printed on this path.
         bail!(
             "some projects could not be read: nothing was applied\n  {}",
-            plan.warnings.join("\n  ")
+            plan.warnings
+                .iter()
+                .map(render::notice::warning)
+                .collect::<Vec<_>>()
+                .join("\n  ")
         );
     }
     let (work, skipped) = select(&plan, saved.map(|p| p.changes.as_slice()));
@@ -333,7 +338,7 @@ async fn apply(
     if saved.is_none() && !work.is_empty() {
         if args.output == ApplyOutputFormat::Human {
             for w in &plan.warnings {
-                printer.warn(w);
+                printer.warn(&render::notice::warning(w));
             }
             if !printer.quiet() {
                 printer.out(&render::human::render(&plan, View::Plan, printer.color()))?;
@@ -364,10 +369,9 @@ async fn apply(
     let mut writes = Vec::new();
     for c in work {
         if stale.contains(&(c.project.clone(), c.name.clone())) {
-            report.outcomes.push(core_apply::stale(
-                &c,
-                "changed in Zadig since it was read for this plan: re-plan",
-            ));
+            report
+                .outcomes
+                .push(core_apply::stale(&c, OutcomeReason::ChangedSinceRead));
         } else {
             writes.push(c);
         }
@@ -428,12 +432,9 @@ async fn apply(
         {
             o.status = Status::NotConverged;
             o.reason = Some(match left.action {
-                Action::Delete => {
-                    "Zadig accepted the delete, but the build is still there".to_owned()
-                }
-                Action::Create => "Zadig accepted the write, but the build is not there".to_owned(),
-                _ => "Zadig accepted the write, but the stored build differs from the definition"
-                    .to_owned(),
+                Action::Delete => OutcomeReason::StillExists,
+                Action::Create => OutcomeReason::NotCreated,
+                _ => OutcomeReason::StoredDiffers,
             });
             o.fields = left.fields.clone();
         }
@@ -607,7 +608,7 @@ async fn run_phase(
                 resolved_after_ambiguity: false,
             };
             if permit.is_err() || stop.load(Ordering::SeqCst) {
-                o.reason = Some("interrupted before this write started".to_owned());
+                o.reason = Some(OutcomeReason::Interrupted);
                 return (c, o);
             }
             in_flight.fetch_add(1, Ordering::SeqCst);
@@ -623,7 +624,9 @@ async fn run_phase(
                 }
                 Err(e) => {
                     o.status = Status::Failed;
-                    o.reason = Some(format!("{e:#}"));
+                    o.reason = Some(OutcomeReason::WriteFailed {
+                        error: format!("{e:#}"),
+                    });
                 }
             }
             (c, o)
@@ -643,7 +646,10 @@ async fn run_phase(
 /// or the complete desired body (the OpenAPI update is a full replace). A
 /// replace converts in place (§8): never a delete. With a note for the
 /// report when the preserving write fell back to the OpenAPI.
-async fn write(client: &Client, c: &Change) -> anyhow::Result<(WriteOutcome, Option<String>)> {
+async fn write(
+    client: &Client,
+    c: &Change,
+) -> anyhow::Result<(WriteOutcome, Option<OutcomeReason>)> {
     let body = || {
         c.desired
             .as_ref()
@@ -706,14 +712,10 @@ async fn write(client: &Client, c: &Change) -> anyhow::Result<(WriteOutcome, Opt
                     let o = client.update_build(&b).await?;
                     Ok((
                         o,
-                        Some(format!(
-                            "the UI API refused the preserving write ({e}): written through the OpenAPI fallback (PUT /openapi/build){}",
-                            if c.erases.is_empty() {
-                                String::new()
-                            } else {
-                                format!(", erasing: {}", c.erases.join("; "))
-                            }
-                        )),
+                        Some(OutcomeReason::OpenapiFallback {
+                            error: e.to_string(),
+                            erased: c.erases.clone(),
+                        }),
                     ))
                 }
                 Err(e) => Err(e.into()),
@@ -746,95 +748,4 @@ async fn create(client: &Client, def: &BuildDef) -> anyhow::Result<WriteOutcome>
         BuildDef::Build(b) => client.create_build(b).await?,
         BuildDef::Template(t) => client.create_template_build(t).await?,
     })
-}
-
-/// The apply report as text. `quiet` (`-q`) keeps the builds that did not
-/// end as planned (errors) and the summary line.
-fn render_report(report: &Report, color: bool, quiet: bool) -> String {
-    use anstyle::AnsiColor;
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    for o in report
-        .outcomes
-        .iter()
-        .filter(|o| !quiet || !matches!(o.status, Status::Applied | Status::Skipped))
-    {
-        let (style, label) = match o.status {
-            Status::Applied => (AnsiColor::Green.on_default(), "applied"),
-            Status::Failed => (AnsiColor::Red.on_default().bold(), "FAILED"),
-            Status::Skipped => (AnsiColor::Yellow.on_default(), "skipped"),
-            Status::Stale => (AnsiColor::Red.on_default().bold(), "STALE"),
-            Status::NotAttempted => (AnsiColor::Yellow.on_default(), "not attempted"),
-            Status::NotConverged => (AnsiColor::Red.on_default().bold(), "NOT CONVERGED"),
-        };
-        let style = if color { style } else { anstyle::Style::new() };
-        let _ = write!(
-            out,
-            "{style}{label:>13}{} {} {}/{} ({})",
-            style.render_reset(),
-            o.action.symbol(),
-            o.project,
-            o.name,
-            o.action.name()
-        );
-        if o.resolved_after_ambiguity {
-            out.push_str(" [confirmed by reading back after an ambiguous answer]");
-        }
-        out.push('\n');
-        if let Some(r) = &o.reason {
-            let _ = writeln!(out, "{:>15}{r}", "");
-        }
-        for f in &o.fields {
-            let _ = writeln!(
-                out,
-                "{:>15}{}: {} → {}",
-                "",
-                f.path,
-                render::field_value(f.before.as_ref()),
-                render::field_value(f.after.as_ref())
-            );
-        }
-    }
-    let s = report.summary();
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    let _ = writeln!(
-        out,
-        "Apply: {} applied, {} failed, {} stale, {} skipped (blocked), {} not attempted, {} not converged.{}",
-        s.applied,
-        s.failed,
-        s.stale,
-        s.skipped,
-        s.not_attempted,
-        s.not_converged,
-        if report.interrupted {
-            " Interrupted."
-        } else {
-            ""
-        }
-    );
-    out
-}
-
-/// The documented JSON apply report.
-#[derive(serde::Serialize)]
-struct ReportJson<'a> {
-    format_version: &'static str,
-    command: &'static str,
-    summary: report::ReportSummary,
-    outcomes: &'a [report::Outcome],
-    interrupted: bool,
-}
-
-impl<'a> ReportJson<'a> {
-    fn new(r: &'a Report) -> Self {
-        ReportJson {
-            format_version: render::json::FORMAT_VERSION,
-            command: "apply",
-            summary: r.summary(),
-            outcomes: &r.outcomes,
-            interrupted: r.interrupted,
-        }
-    }
 }

@@ -14,8 +14,10 @@ use crate::cli::session::Session;
 use crate::cli::settings::Connection;
 use crate::core::import::{Credentials, Names, file_stem, import_build_with};
 use crate::core::model::{Config, ProjectConfig};
+use crate::core::notice::NotImportedReason;
 use crate::core::plan::ProjectLive;
 use crate::core::validate::{shown_name, unaddressable_name};
+use crate::render::import::ImportSummary;
 
 /// Runs `import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> Outcome {
@@ -138,10 +140,10 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
             Ok(i) => i,
             Err(e) => {
                 let reason = match unaddressable_name(b.name()) {
-                    Some(why) => format!("its name {why}, so Zadig's API cannot read it"),
+                    Some(_) => NotImportedReason::NameUnaddressable,
                     None => e.reason,
                 };
-                not_imported.push(format!("{}: {reason}", shown_name(b.name())));
+                not_imported.push((b.name().to_owned(), reason));
                 continue;
             }
         };
@@ -151,10 +153,9 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         if let Some(origin) = defined.get(&(args.project.clone(), b.name().to_owned()))
             && origin.file != format!("{sub}/{file}")
         {
-            already.push(format!(
-                "{}: defined in {}",
-                shown_name(&format!("{}/{}", args.project, b.name())),
-                args.out.join(&origin.file).display()
+            already.push((
+                format!("{}/{}", args.project, b.name()),
+                args.out.join(&origin.file),
             ));
             continue;
         }
@@ -167,7 +168,7 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
         }
         written += 1;
         if !imported.erases.is_empty() {
-            with_erases.push(format!("{}: {}", b.name(), imported.erases.join("; ")));
+            with_erases.push((b.name().to_owned(), imported.erases));
         }
         env_vars.extend(imported.env_vars);
     }
@@ -186,64 +187,19 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> O
             .with_context(|| format!("cannot write {}", config_path.display()))?;
     }
 
-    let mut out = format!("Imported {written} build(s) into {}.\n", dir.display());
-    if !existing.is_empty() {
-        out.push_str(&format!(
-            "\nNot overwritten (pass --force to replace them):\n{}\n",
-            existing
-                .iter()
-                .map(|p| format!("  {}", p.display()))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ));
-    }
-    if config.is_none() {
-        out.push_str(&format!(
-            "Wrote {}, declaring project `{}` (prune: false).\n",
-            config_path.display(),
-            args.project
-        ));
-    }
-    if !already.is_empty() {
-        out.push_str(&format!(
-            "\nAlready defined in this directory, not imported again:\n{}\n",
-            already
-                .iter()
-                .map(|p| format!("  {p}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ));
-    }
-    if !env_vars.is_empty() {
-        out.push_str(&format!(
-            "\nCredential values were not written. Set these environment variables for plan and apply:\n{}\n",
-            env_vars.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
-        ));
-    }
-    if !not_imported.is_empty() {
-        out.push_str(&format!(
-            "\nNot imported (zadig-sync does not manage them):\n{}\n",
-            not_imported
-                .iter()
-                .map(|v| format!("  {v}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ));
-    }
-    if !with_erases.is_empty() {
-        out.push_str(&format!(
-            "\nImported with settings the OpenAPI cannot express (an update would erase them):\n{}\n",
-            with_erases.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
-        ));
-    }
-    if !declared && config.is_some() {
-        out.push_str(&format!(
-            "\nProject `{}` is not declared in {}. Add it (prune stays off until you choose):\n\nprojects:\n  - key: {}\n    prune: false\n",
-            args.project,
-            args.out.join("zadig-sync.yaml").display(),
-            args.project
-        ));
-    }
+    let summary = ImportSummary {
+        project: args.project.clone(),
+        written,
+        dir,
+        existing,
+        wrote_config: config.is_none().then_some(config_path),
+        already,
+        env_vars,
+        not_imported,
+        with_erases,
+        undeclared_in: (!declared && config.is_some()).then(|| args.out.join("zadig-sync.yaml")),
+    };
+    let out = crate::render::import::human(&summary);
     printer.out(&out)?;
     Ok(ExitStatus::Success)
 }

@@ -100,7 +100,7 @@ pub(crate) fn print(
     let text = match format {
         OutputFormat::Human => {
             for w in &plan.warnings {
-                printer.warn(w);
+                printer.warn(&render::notice::warning(w));
             }
             if printer.quiet() {
                 format!("{}\n", render::summary_line(plan, view))

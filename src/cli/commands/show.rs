@@ -13,7 +13,7 @@ pub fn run(args: &ShowArgs, printer: &Printer) -> Outcome {
     let text = match args.output {
         OutputFormat::Human => {
             for w in &plan.warnings {
-                printer.warn(w);
+                printer.warn(&render::notice::warning(w));
             }
             let head = format!(
                 "Saved plan {} (zadig-sync {}), made against {} for {}.\n\n",
