@@ -82,7 +82,7 @@ pub fn resolved(
     projects: &[String],
 ) -> Prepared {
     let lookup = |var: &str| std::env::var(var).ok();
-    let mut desired = Vec::new();
+    let mut desired = Vec::with_capacity(defs.len());
     let mut missing_env = Vec::new();
     for (def, origin) in defs {
         if !projects.is_empty() && !projects.iter().any(|p| p == def.project_key()) {
