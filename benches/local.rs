@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use secrecy::SecretString;
 use support::{Fleet, SECRET_VALUE, SECRET_VAR, TOKEN, machine, peak_rss_mib, secs};
 use zadig_sync::cli::live::{ReadScope, read_live};
-use zadig_sync::core::load::{SourceFile, load};
+use zadig_sync::cli::settings::cores;
+use zadig_sync::core::load::{SourceFile, load_on};
 use zadig_sync::core::normalize::{normalize_desired, normalize_live};
 use zadig_sync::core::plan::{DesiredBuild, LiveState, PlanOptions, ProjectLive, plan};
 use zadig_sync::core::secrets::resolve_env;
@@ -52,7 +53,7 @@ fn read_live_state(files: &[SourceFile], config: &SourceFile) -> LiveState {
         )
         .await
         .expect("emulator starts");
-        let loaded = load(Some(config), files);
+        let loaded = load_on(Some(config), files, cores());
         let defs: Vec<DesiredBuild> = loaded
             .builds
             .iter()
@@ -134,7 +135,7 @@ fn main() {
     for run in 1..=3 {
         // 1. Load and validate, then resolve {from_env} (as `plan` does).
         let t = Instant::now();
-        let loaded = load(Some(&config), &files);
+        let loaded = load_on(Some(&config), &files, cores());
         assert!(
             !loaded.has_errors(),
             "the generated definitions are valid: {:?}",

@@ -158,7 +158,11 @@ fn main() {
         let t = Instant::now();
         let contents = zadig_sync::cli::fs::read_dir(dir).expect("reads");
         let read = t.elapsed();
-        let result = zadig_sync::core::load::load(contents.config.as_ref(), &contents.files);
+        let result = zadig_sync::core::load::load_on(
+            contents.config.as_ref(),
+            &contents.files,
+            zadig_sync::cli::settings::cores(),
+        );
         let elapsed = t.elapsed();
         assert_eq!(contents.files.len(), FILES);
         assert_eq!(result.builds.len(), builds);
@@ -225,7 +229,8 @@ fn many_errors_in_one_file() -> bool {
         bytes: b"projects:\n  - key: demo\n".to_vec(),
     };
     let t = Instant::now();
-    let result = zadig_sync::core::load::load(Some(&config), &files);
+    let result =
+        zadig_sync::core::load::load_on(Some(&config), &files, zadig_sync::cli::settings::cores());
     let loaded = t.elapsed();
     let errors = result.errors().count();
     let t = Instant::now();

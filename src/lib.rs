@@ -6,11 +6,15 @@
 //! - [`emulator`]: a local Zadig look-alike;
 //! - [`render`]: human, JSON and Markdown views;
 //! - [`cli`]: the command-line shell, one module per subcommand;
-//! - [`fuzzing`]: entry points of the fuzz targets.
+//! - [`fuzzing`]: entry points of the fuzz targets;
+//! - [`scrub`] and [`names`]: leaves every layer uses (the one scrubber; how
+//!   names are shown and which ones Zadig's URLs can address).
 
 pub mod cli;
 pub mod core;
 pub mod emulator;
 pub mod fuzzing;
+pub mod names;
 pub mod render;
+pub mod scrub;
 pub mod zadig;

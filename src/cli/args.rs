@@ -31,8 +31,9 @@ pub struct Cli {
 /// Flags accepted by every command.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Zadig URL (overrides `endpoint` in zadig-sync.yaml).
-    #[arg(long, global = true, env = "ZADIG_ENDPOINT", value_name = "URL")]
+    /// Zadig URL (beats ZADIG_ENDPOINT, which beats `endpoint` in
+    /// zadig-sync.yaml).
+    #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// Read the API token from this file instead of ZADIG_TOKEN.
@@ -60,22 +61,22 @@ pub struct GlobalArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
-    /// Time one request may spend on retries, in seconds (0: no retries).
-    /// Covers a Zadig restart: 503, 429 and dropped connections for a while.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 60,
-          env = "ZADIG_SYNC_RETRY_BUDGET",
+    /// Time one request may spend on retries, in seconds (0: no retries;
+    /// default 60, or ZADIG_SYNC_RETRY_BUDGET). Covers a Zadig restart: 503,
+    /// 429 and dropped connections for a while.
+    #[arg(long, global = true, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(0..=3600))]
-    pub retry_budget: u64,
+    pub retry_budget: Option<u64>,
 
     /// Extra CA certificate (PEM) to trust for HTTPS.
     #[arg(long, global = true, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
     /// Largest answer read from Zadig, in MiB: a bigger one is an error,
-    /// checked while it streams.
-    #[arg(long, global = true, value_name = "MIB", env = "ZADIG_SYNC_MAX_RESPONSE_MIB",
-          default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    pub max_response_mib: u64,
+    /// checked while it streams (default 32, or ZADIG_SYNC_MAX_RESPONSE_MIB).
+    #[arg(long, global = true, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_response_mib: Option<u64>,
 
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -93,7 +94,7 @@ pub struct GlobalArgs {
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// Colour when writing to a terminal and NO_COLOR is unset.
+    /// Colour when writing to a terminal and NO_COLOR is unset (or empty).
     Auto,
     /// Always colour.
     Always,

@@ -293,7 +293,11 @@ pub fn content_hash(contents: &DirContents) -> String {
 /// in the files are diagnostics in the [`LoadResult`].
 pub fn load_dir(dir: &Path) -> anyhow::Result<(DirContents, LoadResult)> {
     let contents = read_dir(dir)?;
-    let mut result = load::load(contents.config.as_ref(), &contents.files);
+    let mut result = load::load_on(
+        contents.config.as_ref(),
+        &contents.files,
+        super::settings::cores(),
+    );
     if !contents.problems.is_empty() {
         result.diagnostics.extend(contents.problems.iter().cloned());
         crate::core::diagnostics::sort(&mut result.diagnostics);

@@ -8,15 +8,17 @@ pub mod exit;
 pub mod fs;
 pub mod git;
 pub mod live;
+pub mod output;
 pub mod pipeline;
 pub mod planfile;
 pub mod printer;
 pub mod progress;
 pub mod redact;
+pub mod schemas;
 pub mod session;
 pub mod settings;
 
-pub use exit::{ExitStatus, Outcome};
+pub use exit::{CommandResult, ExitStatus};
 
 /// Parses the process arguments and runs the command. Returns the exit code.
 pub fn main() -> std::process::ExitCode {
@@ -31,8 +33,14 @@ pub fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(err) => return exit::usage(&err),
     };
-    let printer = printer::Printer::init(&cli.global);
-    settings::init_logging(&cli.global);
+    // Colour, logging and progress are decided here, once.
+    let output = settings::OutputSettings::resolve(
+        &cli.global,
+        &settings::Env::process(),
+        settings::Terminals::detect(),
+    );
+    let printer = printer::Printer::new(&output);
+    settings::init_logging(&output);
     let outcome = commands::dispatch(cli, &printer);
     exit::report(outcome, &printer)
 }

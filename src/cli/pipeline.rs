@@ -47,7 +47,7 @@ impl Prepared {
 /// errors are returned in `load` (the plan then blocks every delete).
 pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Result<Prepared> {
     let (contents, load) = load_dir(dir)?;
-    super::commands::validate::show_diagnostics(&load, &contents, printer);
+    super::output::show_diagnostics(&load, &contents, printer);
     if contents.config.is_none() {
         bail!(
             "{} has no zadig-sync.yaml: it declares the projects this directory manages",
@@ -81,7 +81,7 @@ pub fn resolved(
     defs: Vec<(BuildDef, String)>,
     projects: &[String],
 ) -> Prepared {
-    let lookup = |var: &str| std::env::var(var).ok();
+    let lookup = super::settings::env_var;
     let mut desired = Vec::with_capacity(defs.len());
     let mut missing_env = Vec::new();
     for (def, origin) in defs {

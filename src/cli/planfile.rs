@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cli::fs::DirContents;
-use crate::cli::settings::{Connection, Target};
+use crate::cli::settings::{Connection, Destination};
 pub use crate::core::apply::PlannedChange;
 use crate::core::load::Loaded;
 use crate::core::model::{BuildDef, BuildSpec, Config, Kind, ParamValue, TemplateBuildSpec};
@@ -244,10 +244,10 @@ impl PlanFile {
 /// Identifies where a connection writes, for binding a plan to it: the
 /// normalised URL, or the emulator (with its absolute state file).
 pub fn endpoint_id(conn: &Connection) -> String {
-    match &conn.target {
-        Target::Server { endpoint, .. } => normalize_url(endpoint),
-        Target::Emulator { state: None } => "emulator".to_owned(),
-        Target::Emulator { state: Some(p) } => {
+    match &conn.destination {
+        Destination::Server { endpoint, .. } => normalize_url(endpoint),
+        Destination::Emulator { state: None } => "emulator".to_owned(),
+        Destination::Emulator { state: Some(p) } => {
             let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
             format!("emulator:{}", abs.display())
         }

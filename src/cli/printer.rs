@@ -1,20 +1,22 @@
 //! All terminal output goes through the [`Printer`]: results to stdout, notes,
-//! warnings and errors to stderr, colour stripped where it is not wanted
-//! (`--color`, `NO_COLOR`, not a terminal) by anstream, and every text
-//! through the run's scrubber ([`super::redact`]).
+//! warnings and errors to stderr, colour stripped where it is not wanted (as
+//! [`OutputSettings`] decided, once, per stream), and every text through the
+//! run's scrubber ([`super::redact`]).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::args::{ColorChoice, GlobalArgs};
 use super::redact::scrub;
+use super::settings::OutputSettings;
 
 /// Where and how output is written.
 #[derive(Debug, Clone)]
 pub struct Printer {
     quiet: bool,
     color: bool,
+    color_stderr: bool,
+    progress: bool,
 }
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
@@ -22,25 +24,13 @@ const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 const NOTE: Style = AnsiColor::Cyan.on_default().bold();
 
 impl Printer {
-    /// Sets the process-wide colour choice from the flags and returns a printer.
-    pub fn init(global: &GlobalArgs) -> Self {
-        let choice = match global.color {
-            ColorChoice::Auto => anstream::ColorChoice::Auto,
-            ColorChoice::Always => anstream::ColorChoice::Always,
-            ColorChoice::Never => anstream::ColorChoice::Never,
-        };
-        choice.write_global();
-        let color = match global.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
-        };
+    /// A printer that writes as `out` decided.
+    pub fn new(out: &OutputSettings) -> Self {
         Printer {
-            quiet: global.quiet,
-            color,
+            quiet: out.quiet,
+            color: out.color_stdout,
+            color_stderr: out.color_stderr,
+            progress: out.progress,
         }
     }
 
@@ -49,6 +39,8 @@ impl Printer {
         Printer {
             quiet: false,
             color: false,
+            color_stderr: false,
+            progress: false,
         }
     }
 
@@ -64,12 +56,12 @@ impl Printer {
 
     /// Whether a progress bar may be drawn (stderr is a terminal, not quiet).
     pub fn progress(&self) -> bool {
-        !self.quiet && std::io::stderr().is_terminal()
+        self.progress
     }
 
     /// Writes a command's result to stdout.
     pub fn out(&self, text: &str) -> std::io::Result<()> {
-        let mut out = anstream::stdout().lock();
+        let mut out = self.stdout();
         out.write_all(scrub(text).as_bytes())?;
         out.flush()
     }
@@ -91,7 +83,7 @@ impl Printer {
     /// Plain text on stderr (hidden by `-q`), e.g. rendered diagnostics.
     pub fn status(&self, text: &str) {
         if !self.quiet {
-            let mut err = anstream::stderr().lock();
+            let mut err = self.stderr();
             let _ = err.write_all(scrub(text).as_bytes());
             let _ = err.flush();
         }
@@ -100,7 +92,7 @@ impl Printer {
     /// Rendered diagnostics on stderr. Shown even with `-q`: they explain a
     /// failure.
     pub fn diagnostics(&self, text: &str) {
-        let mut err = anstream::stderr().lock();
+        let mut err = self.stderr();
         let _ = err.write_all(scrub(text).as_bytes());
         let _ = err.flush();
     }
@@ -114,8 +106,26 @@ impl Printer {
         self.stderr_line(ERROR, "error", &text);
     }
 
+    /// stdout, styles stripped unless colour is on there.
+    fn stdout(&self) -> anstream::AutoStream<std::io::StdoutLock<'static>> {
+        anstream::AutoStream::new(std::io::stdout().lock(), choice(self.color))
+    }
+
+    /// stderr, styles stripped unless colour is on there.
+    fn stderr(&self) -> anstream::AutoStream<std::io::StderrLock<'static>> {
+        anstream::AutoStream::new(std::io::stderr().lock(), choice(self.color_stderr))
+    }
+
     fn stderr_line(&self, style: Style, label: &str, text: &str) {
-        let mut err = anstream::stderr().lock();
+        let mut err = self.stderr();
         let _ = writeln!(err, "{style}{label}{style:#}: {}", scrub(text));
+    }
+}
+
+fn choice(color: bool) -> anstream::ColorChoice {
+    if color {
+        anstream::ColorChoice::Always
+    } else {
+        anstream::ColorChoice::Never
     }
 }

@@ -6,9 +6,10 @@ use std::path::Path;
 use anyhow::Context as _;
 use secrecy::SecretString;
 
-use super::settings::{Connection, Target};
+use super::settings::{Connection, Destination};
 use crate::emulator::{self, EmulatorConfig, RunningEmulator, Seed};
 use crate::zadig::client::{Client, ClientConfig};
+use crate::zadig::retry::RetryPolicy;
 
 /// The seed an in-process emulator starts from when the definition directory
 /// ships one (examples/ does).
@@ -26,9 +27,9 @@ pub struct Session {
 impl Session {
     /// Connects. `dir` is the definition directory (for the emulator's seed).
     pub async fn open(conn: &Connection, dir: Option<&Path>) -> anyhow::Result<Session> {
-        let (base_url, token, emulator) = match &conn.target {
-            Target::Server { endpoint, token } => (endpoint.clone(), token.clone(), None),
-            Target::Emulator { state } => {
+        let (base_url, token, emulator) = match &conn.destination {
+            Destination::Server { endpoint, token } => (endpoint.clone(), token.clone(), None),
+            Destination::Emulator { state } => {
                 let seed_file = dir.map(|d| d.join(DIR_SEED)).filter(|p| p.is_file());
                 let seed = match &seed_file {
                     Some(path) => Seed::from_file(path).with_context(|| {
@@ -48,7 +49,7 @@ impl Session {
                 (running.base_url(), emulator_token(), Some(running))
             }
         };
-        let client = Client::new(ClientConfig::new(base_url, token).with_connection(conn)?)?;
+        let client = Client::new(client_config(base_url, token, conn)?)?;
         Ok(Session { client, emulator })
     }
 
@@ -59,6 +60,27 @@ impl Session {
             e.shutdown().await;
         }
     }
+}
+
+/// The client's configuration from the resolved settings: concurrency,
+/// timeout, answer cap, retry budget and the CA file (read now). Built here,
+/// in the shell: the client knows nothing of flags or files.
+pub fn client_config(
+    base_url: String,
+    token: SecretString,
+    conn: &Connection,
+) -> anyhow::Result<ClientConfig> {
+    let mut cfg = ClientConfig::new(base_url, token);
+    cfg.concurrency = conn.concurrency;
+    cfg.timeout = conn.timeout;
+    cfg.max_response_bytes = conn.max_response_bytes;
+    cfg.retry = RetryPolicy::with_budget(conn.retry_budget);
+    if let Some(path) = &conn.ca_cert {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read the CA certificate file {}", path.display()))?;
+        cfg.ca_cert = Some(pem);
+    }
+    Ok(cfg)
 }
 
 /// A JWT-shaped token whose `name` claim (`zadig-sync`) the emulator records

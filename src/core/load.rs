@@ -32,6 +32,8 @@ use crate::core::diagnostics::{self, Diagnostic, Severity};
 use crate::core::model::{BuildDef, BuildSpec, Config, Kind, TemplateBuildSpec};
 use crate::core::validate::{self, Finding, Seg, Target};
 
+mod fast;
+
 /// The name of the directory's configuration file.
 pub const CONFIG_FILE: &str = "zadig-sync.yaml";
 
@@ -104,8 +106,15 @@ impl LoadResult {
 }
 
 /// Loads and validates a definition directory: `config` is `zadig-sync.yaml`
-/// (`None`: it is missing, an error), `files` the definition files.
+/// (`None`: it is missing, an error), `files` the definition files. On one
+/// thread: the shell, which knows the machine, calls [`load_on`].
 pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
+    load_on(config, files, 1)
+}
+
+/// [`load`], on up to `threads` threads (the shell's choice): the result is
+/// the same as one thread's.
+pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize) -> LoadResult {
     let mut diags = Vec::new();
     let mut config_ok = false;
     let cfg = match config {
@@ -140,7 +149,7 @@ pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
         .filter(|f| !(exclude.is_match(&f.path) || skip_yml && f.path == "zadig-sync.yml"))
         .collect();
     let definition_files = files.len();
-    let (builds, name_spans) = load_files(&files, project_check, &mut diags);
+    let (builds, name_spans) = load_files(&files, project_check, threads, &mut diags);
 
     check_unique_names(&builds, &name_spans, &mut diags);
     if definition_files == 0 {
@@ -202,6 +211,7 @@ struct Part {
 fn load_files(
     files: &[&SourceFile],
     config: Option<&Config>,
+    threads: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> (Vec<Loaded>, Vec<Range<usize>>) {
     const PER_THREAD: usize = 256;
@@ -218,10 +228,7 @@ fn load_files(
         }
         part
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(files.len().div_ceil(PER_THREAD))
-        .clamp(1, 16);
+    let threads = threads.min(files.len().div_ceil(PER_THREAD)).clamp(1, 16);
     let parts: Vec<Part> = if threads == 1 {
         vec![load_run(files)]
     } else {
@@ -406,6 +413,10 @@ struct Doc<'a> {
     /// Where the document starts (its `---` or first token), for diagnostics
     /// about the whole document.
     start: usize,
+    /// No tag, anchor, alias or `%YAML` directive, and small and shallow:
+    /// the typed pass may read the tree itself ([`fast`]) instead of parsing
+    /// the text again.
+    simple: bool,
 }
 
 /// A syntax error found by the event pass.
@@ -625,6 +636,9 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
     let mut doc_begin = 0;
     let mut doc_start = 0;
     let mut index = 0;
+    // See `Doc::simple`.
+    let mut simple = true;
+    let mut nodes = 0usize;
     let off = |m: &serde_saphyr::granit_parser::Marker| m.byte_offset().unwrap_or(m.index());
 
     loop {
@@ -648,12 +662,26 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
         };
         let start = off(&span.start);
         let end = off(&span.end);
+        match &event {
+            Event::Scalar(_, _, anchor, tag)
+            | Event::SequenceStart(_, anchor, tag)
+            | Event::MappingStart(_, anchor, tag) => {
+                nodes += 1;
+                if *anchor != 0 || tag.is_some() || stack.len() >= fast::MAX_DEPTH {
+                    simple = false;
+                }
+            }
+            Event::Alias(..) | Event::Anchor(..) | Event::UnresolvedAlias(..) => simple = false,
+            _ => {}
+        }
         let node = match event {
-            Event::DocumentStart(..) => {
+            Event::DocumentStart(_, version) => {
                 doc_begin = cursor.unwrap_or(start);
                 doc_start = start;
                 stack.clear();
                 root = None;
+                simple = version.is_none();
+                nodes = 0;
                 continue;
             }
             Event::DocumentEnd => {
@@ -663,6 +691,9 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
                         range: doc_begin..end,
                         root: node,
                         start: doc_start,
+                        simple: simple
+                            && nodes <= fast::MAX_NODES
+                            && end - doc_begin <= fast::MAX_BYTES,
                     });
                 }
                 index += 1;
@@ -891,6 +922,11 @@ fn parse_doc<T: DeserializeOwned>(
     root: &Node<'_>,
     ctx: Context,
 ) -> Result<T, Box<Diagnostic>> {
+    if doc.simple
+        && let Some(value) = fast::from_tree(root)
+    {
+        return Ok(value);
+    }
     let src = &text.text[doc.range.clone()];
     serde_saphyr::from_str_with_options::<T>(src, options())
         .map_err(|e| Box::new(serde_diag(text, doc, Some(root), &e, ctx)))
@@ -1237,6 +1273,15 @@ fn missing_field_hint(field: &str, ctx: Context) -> String {
 
 // ---------------------------------------------------------------------------
 // zadig-sync.yaml
+
+/// `zadig-sync.yaml` alone, by the rules [`load`] applies to it: the
+/// configuration when it has no error, and every finding (for commands, like
+/// `import`, that need the configuration but no definition).
+pub fn load_config_file(file: &SourceFile) -> (Option<Config>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let config = load_config(file, &mut diags).filter(|_| !diags.iter().any(Diagnostic::is_error));
+    (config, diags)
+}
 
 fn load_config(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Config> {
     let src = decode(file, diags)?;
@@ -1975,6 +2020,7 @@ target_services:
 
         fn round_trip(def: BuildDef) -> Result<(), TestCaseError> {
             let yaml = to_yaml(&def);
+            fast::agree(&yaml);
             let r = load(Some(&config()), &[file("a.yaml", &yaml)]);
             // Semantic findings do not matter here; loading does.
             let loaded: Vec<_> = r.builds.iter().map(|b| &b.def).collect();
@@ -2001,6 +2047,7 @@ target_services:
                 ]), 0..80)
             ) {
                 let text: String = parts.concat();
+                fast::agree(&text);
                 let _ = load(Some(&config()), &[file("a.yaml", &text)]);
                 let _ = load(Some(&file(CONFIG_FILE, &text)), &[file("a.yaml", API)]);
             }
@@ -2013,6 +2060,36 @@ target_services:
             #[test]
             fn template_builds_survive_a_yaml_round_trip(t in template()) {
                 round_trip(BuildDef::Template(t))?;
+            }
+
+            /// The tree pass reads what serde-saphyr reads, also where a
+            /// value turns into something YAML reinterprets.
+            #[test]
+            fn the_tree_pass_agrees_with_serde_saphyr_on_mutated_documents(
+                b in plain(),
+                t in template(),
+                edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(vec![
+                    "~", "", "null", "\"\"", "true", "False", "yes", "0", "0755", "-1", "+1",
+                    "1.5", ".inf", "1e3", "0x10", "x", "'x'", "[]", "[x, 1]", "{}", "{from_env: X}",
+                    "{keep: true}", "{keep: false}", "!!str 1", "!!int 1", "&a x", "*a", "|\n  x",
+                    "<<: {}", "é", "x: y", "- x",
+                ])), 1..4),
+            ) {
+                for def in [BuildDef::Build(b), BuildDef::Template(t)] {
+                    let yaml = to_yaml(&def);
+                    let mut lines: Vec<String> = yaml.lines().map(str::to_owned).collect();
+                    for (at, value) in &edits {
+                        let n = at.index(lines.len());
+                        let line = &mut lines[n];
+                        if let Some(colon) = line.find(": ") {
+                            line.truncate(colon + 2);
+                            line.push_str(value);
+                        } else {
+                            line.push_str(value);
+                        }
+                    }
+                    fast::agree(&(lines.join("\n") + "\n"));
+                }
             }
         }
     }

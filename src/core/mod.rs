@@ -17,6 +17,8 @@ pub mod plan;
 pub mod preserve;
 pub mod reads;
 pub mod report;
-pub mod scrub;
 pub mod secrets;
 pub mod validate;
+
+/// The one scrubber, a leaf every layer uses (see [`crate::scrub`]).
+pub use crate::scrub;

@@ -233,39 +233,8 @@ fn check_name(f: &mut Findings, name: &str) {
     }
 }
 
-/// Why Zadig's API cannot address a build of this name in a URL path (`.` and
-/// `..` are path steps, `/` and `\` separators, control characters and
-/// surrounding spaces do not survive), or `None` when it can.
-pub fn unaddressable_name(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("is empty")
-    } else if name == "." || name == ".." {
-        Some("is a path step (`.` or `..`)")
-    } else if name.contains('/') || name.contains('\\') {
-        Some("contains a path separator (`/` or `\\`)")
-    } else if name.chars().any(char::is_control) {
-        Some("contains control characters")
-    } else if name.trim() != name {
-        Some("has leading or trailing whitespace")
-    } else {
-        None
-    }
-}
-
-/// A name for a message: as is when it is plain, else quoted with its control
-/// characters escaped (a newline in a name must not start a new line of
-/// output).
-pub fn shown_name(name: &str) -> String {
-    if name
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() && c != ' ')
-        || name.is_empty()
-    {
-        format!("{:?}", name)
-    } else {
-        format!("`{name}`")
-    }
-}
+// The rule is shared with the client: one leaf holds it.
+pub use crate::names::{shown_name, unaddressable_name};
 
 fn check_project_key(f: &mut Findings, key: &str, config: Option<&Config>) {
     if key.trim().is_empty() {

@@ -1,4 +1,10 @@
-//! The Zadig HTTP client: every request zadig-sync makes goes through here.
+//! The Zadig HTTP client's transport: every request zadig-sync makes goes
+//! through here. The endpoints are in [`super::builds`] and
+//! [`super::lookups`], `impl Client` blocks over the methods below.
+//!
+//! The client depends on the wire types and the two leaves ([`crate::scrub`],
+//! [`crate::names`]) only: its configuration is built by the shell, its write
+//! bodies are anything that serialises as the OpenAPI build.
 //!
 //! What it guarantees (build-api.md, build-api-one-read.md):
 //! - it sends exactly what the server reads: the project of a write comes from
@@ -44,14 +50,8 @@ use super::adaptive::{Limiter, LimiterStats};
 use super::error::{ApiError, RequestDesc, TransportKind};
 pub use super::retry::RetryPolicy;
 use super::retry::{Outage, Pacer, REFUSED_TRIES, Symptom, retry_after};
-use super::wire::{
-    BasicImage, BuildBrief, BuildDetail, BuildListResp, BuildTemplate, BuildTemplateList, Cluster,
-    CodeHost, DockerfileTemplateList, ErrorBody, NamedId, OpenApiCluster, ProjectBrief,
-    ProjectList, StoredBuild,
-};
-use crate::cli::settings::Connection;
-use crate::core::model::{BuildSpec, MASK, TemplateBuildSpec};
-use crate::core::scrub::Scrubber;
+use super::wire::{BasicImage, Cluster, CodeHost, ErrorBody, NamedId, OpenApiCluster};
+use crate::scrub::Scrubber;
 
 // The build-template library's endpoints: a child module, so that they share
 // this transport.
@@ -118,25 +118,6 @@ impl ClientConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_pages: MAX_PAGES,
         }
-    }
-
-    /// Takes concurrency, timeout, the retry budget and the CA file (read now)
-    /// from the CLI settings.
-    pub fn with_connection(mut self, conn: &Connection) -> Result<Self, ApiError> {
-        self.concurrency = conn.concurrency;
-        self.timeout = conn.timeout;
-        self.max_response_bytes = conn.max_response_bytes;
-        self.retry = RetryPolicy::with_budget(conn.retry_budget);
-        if let Some(path) = &conn.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| ApiError::Config {
-                message: format!(
-                    "cannot read the CA certificate file {}: {e}",
-                    path.display()
-                ),
-            })?;
-            self.ca_cert = Some(pem);
-        }
-        Ok(self)
     }
 }
 
@@ -294,18 +275,18 @@ impl Drop for InFlight<'_> {
 /// A client for one Zadig server, shared by the whole run (cheap to clone).
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     http: reqwest::Client,
     base: Url,
     token: SecretString,
     /// Knows the token in all its forms.
-    scrubber: Scrubber,
+    pub(super) scrubber: Scrubber,
     timeout: Duration,
     retry: RetryPolicy,
-    page_size: u32,
+    pub(super) page_size: u32,
     max_response_bytes: u64,
     max_pages: u32,
     /// The run-wide bound: `concurrency` is its ceiling (AIMD on 429/503).
@@ -318,12 +299,12 @@ struct Inner {
     /// an outage to wait out, not a wrong endpoint.
     answered: AtomicBool,
     stats: Stats,
-    basic_images: OnceCell<Arc<Vec<BasicImage>>>,
-    clusters: OnceCell<Arc<Vec<Cluster>>>,
-    openapi_clusters: OnceCell<Arc<Vec<OpenApiCluster>>>,
-    code_hosts: OnceCell<Arc<Vec<CodeHost>>>,
-    dockerfile_templates: OnceCell<Arc<Vec<NamedId>>>,
-    build_templates: OnceCell<Arc<Vec<NamedId>>>,
+    pub(super) basic_images: OnceCell<Arc<Vec<BasicImage>>>,
+    pub(super) clusters: OnceCell<Arc<Vec<Cluster>>>,
+    pub(super) openapi_clusters: OnceCell<Arc<Vec<OpenApiCluster>>>,
+    pub(super) code_hosts: OnceCell<Arc<Vec<CodeHost>>>,
+    pub(super) dockerfile_templates: OnceCell<Arc<Vec<NamedId>>>,
+    pub(super) build_templates: OnceCell<Arc<Vec<NamedId>>>,
 }
 
 impl fmt::Debug for Client {
@@ -337,19 +318,19 @@ impl fmt::Debug for Client {
 }
 
 /// One request, ready to send (and re-send).
-struct Req {
+pub(super) struct Req {
     method: Method,
     url: Url,
     body: Option<Vec<u8>>,
     kind: RequestKind,
-    desc: RequestDesc,
+    pub(super) desc: RequestDesc,
 }
 
 /// A complete answer (or its first `max_response_bytes`, `too_large` set).
-struct Raw {
+pub(super) struct Raw {
     status: StatusCode,
     headers: HeaderMap,
-    body: Vec<u8>,
+    pub(super) body: Vec<u8>,
     too_large: bool,
 }
 
@@ -449,397 +430,6 @@ impl Client {
         self.inner.base.as_str().trim_end_matches('/').to_owned()
     }
 
-    // ---------------------------------------------------------------- builds
-
-    /// Every build of a project (`GET /openapi/build?projectKey=`), all pages,
-    /// de-duplicated by name, in no particular order. An error if the list
-    /// cannot be read completely and consistently: never a partial list.
-    pub async fn list_builds(&self, project: &str) -> Result<Vec<BuildBrief>, ApiError> {
-        non_empty("project", project)?;
-        let what = format!("the builds of project `{project}`");
-        self.read_all_pages(
-            &what,
-            RequestKind::List,
-            |b: &BuildBrief| b.name.clone(),
-            |page| {
-                let url = self.url(
-                    &["openapi", "build"],
-                    &[
-                        ("projectKey", project),
-                        ("pageNum", &page.to_string()),
-                        ("pageSize", &self.inner.page_size.to_string()),
-                    ],
-                );
-                async move {
-                    let (resp, size): (BuildListResp, usize) = self
-                        .get_json_sized(RequestKind::List, url, None, Some(project))
-                        .await?;
-                    Ok((resp.total, resp.builds, size))
-                }
-            },
-        )
-        .await
-    }
-
-    /// The OpenAPI detail (`GET /openapi/build/<name>/detail?projectKey=`); with
-    /// `target = Some((service, module))`, the per-target view of a template
-    /// build.
-    pub async fn build_detail(
-        &self,
-        project: &str,
-        name: &str,
-        target: Option<(&str, &str)>,
-    ) -> Result<BuildDetail, ApiError> {
-        non_empty("project", project)?;
-        non_empty("build name", name)?;
-        let mut query = vec![("projectKey", project)];
-        if let Some((service, module)) = target {
-            query.push(("serviceName", service));
-            query.push(("serviceModule", module));
-        }
-        addressable(name)?;
-        let url = self.url(&["openapi", "build", name, "detail"], &query);
-        let req = self.request(
-            Method::GET,
-            url,
-            None,
-            RequestKind::Detail,
-            Some(name),
-            Some(project),
-        );
-        let raw = self.send(&req).await?;
-        let detail: BuildDetail = decode(&raw.body, &req.desc, &self.inner.scrubber)?;
-        // A detail for another build would show as a rename: refuse it.
-        if detail.name.trim() != name.trim()
-            || (!detail.project_key.is_empty() && detail.project_key.trim() != project.trim())
-        {
-            return Err(ApiError::WrongBuild {
-                request: Box::new(req.desc),
-                asked: name.to_owned(),
-                got: self.excerpt(&format!("{}/{}", detail.project_key, detail.name)),
-            });
-        }
-        Ok(detail)
-    }
-
-    /// The stored model (`GET /api/aslan/build/build/<name>?projectName=&ifPassFilter=true`).
-    ///
-    /// [`ApiError::StoredModelUnavailable`] for names this route cannot address
-    /// (`serviceModule`, names with `/`): read [`Client::build_detail`] instead.
-    /// [`ApiError::NotABuild`] for a 200 answer that is not the build (the
-    /// collaboration-mode middleware answered).
-    pub async fn stored_build(&self, project: &str, name: &str) -> Result<StoredBuild, ApiError> {
-        self.stored_build_raw(project, name).await.map(|(b, _)| b)
-    }
-
-    /// [`Client::stored_build`], with the model exactly as read (unknown
-    /// fields included): the base of the preserving write.
-    pub async fn stored_build_raw(
-        &self,
-        project: &str,
-        name: &str,
-    ) -> Result<(StoredBuild, Box<str>), ApiError> {
-        non_empty("project", project)?;
-        non_empty("build name", name)?;
-        if name == "serviceModule" {
-            return Err(ApiError::StoredModelUnavailable {
-                name: name.to_owned(),
-                reason:
-                    "the UI API has a static route `/build/serviceModule` that shadows this name"
-                        .to_owned(),
-            });
-        }
-        if name.contains('/') {
-            return Err(ApiError::StoredModelUnavailable {
-                name: name.to_owned(),
-                reason: "the UI API cannot address a name containing `/`".to_owned(),
-            });
-        }
-        addressable(name)?;
-        let url = self.url(
-            &["api", "aslan", "build", "build", name],
-            &[("projectName", project), ("ifPassFilter", "true")],
-        );
-        let req = self.request(
-            Method::GET,
-            url,
-            None,
-            RequestKind::Stored,
-            Some(name),
-            Some(project),
-        );
-        let raw = self.send(&req).await?;
-        let stored: StoredBuild = decode(&raw.body, &req.desc, &self.inner.scrubber)?;
-        if stored.name.trim() != name.trim() {
-            return Err(ApiError::NotABuild {
-                request: Box::new(req.desc),
-                name: name.to_owned(),
-            });
-        }
-        // The text as read (it parsed as JSON, so it is UTF-8): decoded
-        // into a value only when a write needs it.
-        let text = match String::from_utf8(raw.body) {
-            Ok(text) => text,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
-        Ok((stored, text.into_boxed_str()))
-    }
-
-    /// The UI's own update (`PUT /api/aslan/build/build`, build-api-ui-made.md
-    /// §9): `model` is a whole stored model. Needs `Build.Edit`; answers 404
-    /// or 405 behind a gateway that routes only the OpenAPI.
-    pub async fn update_stored_build(
-        &self,
-        project: &str,
-        name: &str,
-        model: &serde_json::Value,
-    ) -> Result<WriteOutcome, ApiError> {
-        non_empty("project", project)?;
-        non_empty("build name", name)?;
-        let bytes = to_bytes(model, name)?;
-        let url = self.url(&["api", "aslan", "build", "build"], &[]);
-        let req = self.request(
-            Method::PUT,
-            url,
-            Some(bytes),
-            RequestKind::Write,
-            Some(name),
-            Some(project),
-        );
-        self.send(&req).await.map(|_| WriteOutcome::Done)
-    }
-
-    /// One build template with its variables (`GET /api/aslan/template/build/:id`;
-    /// needs the system action `Template.View`).
-    pub async fn build_template(&self, id: &str) -> Result<BuildTemplate, ApiError> {
-        non_empty("template id", id)?;
-        let url = self.url(&["api", "aslan", "template", "build", id], &[]);
-        self.get_json(RequestKind::Lookup, url, None, None).await
-    }
-
-    /// Creates a plain build (`POST /openapi/build`). Never blindly repeated:
-    /// see [`WriteOutcome::ResolvedAfterAmbiguity`].
-    pub async fn create_build(&self, body: &BuildSpec) -> Result<WriteOutcome, ApiError> {
-        let bytes = plain_body(body)?;
-        let url = self.url(&["openapi", "build"], &[("projectKey", &body.project_key)]);
-        let req = self.request(
-            Method::POST,
-            url,
-            Some(bytes),
-            RequestKind::Write,
-            Some(&body.name),
-            Some(&body.project_key),
-        );
-        self.create(req, &body.project_key, &body.name).await
-    }
-
-    /// Replaces a plain build (`PUT /openapi/build`): a full replace (§5.2).
-    pub async fn update_build(&self, body: &BuildSpec) -> Result<WriteOutcome, ApiError> {
-        let bytes = plain_body(body)?;
-        let url = self.url(&["openapi", "build"], &[("projectKey", &body.project_key)]);
-        let req = self.request(
-            Method::PUT,
-            url,
-            Some(bytes),
-            RequestKind::Write,
-            Some(&body.name),
-            Some(&body.project_key),
-        );
-        self.send(&req).await.map(|_| WriteOutcome::Done)
-    }
-
-    /// Creates a template build (`POST /openapi/build?source=template`).
-    pub async fn create_template_build(
-        &self,
-        body: &TemplateBuildSpec,
-    ) -> Result<WriteOutcome, ApiError> {
-        let bytes = template_body(body)?;
-        let url = self.url(
-            &["openapi", "build"],
-            &[("source", "template"), ("projectKey", &body.project_key)],
-        );
-        let req = self.request(
-            Method::POST,
-            url,
-            Some(bytes),
-            RequestKind::Write,
-            Some(&body.name),
-            Some(&body.project_key),
-        );
-        self.create(req, &body.project_key, &body.name).await
-    }
-
-    /// Updates a template build (`PUT /openapi/build/<name>/template`; never
-    /// `PUT ?source=template`, which creates).
-    pub async fn update_template_build(
-        &self,
-        body: &TemplateBuildSpec,
-    ) -> Result<WriteOutcome, ApiError> {
-        non_empty("build name", &body.name)?;
-        addressable(&body.name)?;
-        let bytes = template_body(body)?;
-        let url = self.url(
-            &["openapi", "build", &body.name, "template"],
-            &[("projectKey", &body.project_key)],
-        );
-        let req = self.request(
-            Method::PUT,
-            url,
-            Some(bytes),
-            RequestKind::Write,
-            Some(&body.name),
-            Some(&body.project_key),
-        );
-        self.send(&req).await.map(|_| WriteOutcome::Done)
-    }
-
-    /// Deletes a build (`DELETE /openapi/build?name=&buildName=&projectKey=`).
-    /// Zadig answers 200 when there was nothing to delete.
-    pub async fn delete_build(&self, project: &str, name: &str) -> Result<WriteOutcome, ApiError> {
-        // Without projectKey an admin deletes the name in whatever project holds it.
-        non_empty("project", project)?;
-        non_empty("build name", name)?;
-        let url = self.url(
-            &["openapi", "build"],
-            &[("name", name), ("buildName", name), ("projectKey", project)],
-        );
-        let req = self.request(
-            Method::DELETE,
-            url,
-            None,
-            RequestKind::Write,
-            Some(name),
-            Some(project),
-        );
-        self.send(&req).await.map(|_| WriteOutcome::Done)
-    }
-
-    // --------------------------------------------------------------- look-ups
-
-    /// Basic images, sonar included (`GET /api/aslan/system/basicImages?image_type=sonar`).
-    /// Fetched once per client.
-    pub async fn basic_images(&self) -> Result<Arc<Vec<BasicImage>>, ApiError> {
-        self.inner
-            .basic_images
-            .get_or_try_init(|| async {
-                let url = self.url(
-                    &["api", "aslan", "system", "basicImages"],
-                    &[("image_type", "sonar")],
-                );
-                self.lookup_array(url).await.map(Arc::new)
-            })
-            .await
-            .cloned()
-    }
-
-    /// Clusters with their scheduling strategies (`GET /api/aslan/cluster/clusters`,
-    /// no `projectName`, no `Resources` header). Secrets in the answer are not
-    /// kept. Fetched once per client.
-    pub async fn clusters(&self) -> Result<Arc<Vec<Cluster>>, ApiError> {
-        self.inner
-            .clusters
-            .get_or_try_init(|| async {
-                let url = self.url(&["api", "aslan", "cluster", "clusters"], &[]);
-                self.lookup_array(url).await.map(Arc::new)
-            })
-            .await
-            .cloned()
-    }
-
-    /// Clusters as the OpenAPI lists them (`GET /openapi/system/cluster`).
-    /// Fetched once per client.
-    pub async fn openapi_clusters(&self) -> Result<Arc<Vec<OpenApiCluster>>, ApiError> {
-        self.inner
-            .openapi_clusters
-            .get_or_try_init(|| async {
-                let url = self.url(&["openapi", "system", "cluster"], &[]);
-                self.lookup_array(url).await.map(Arc::new)
-            })
-            .await
-            .cloned()
-    }
-
-    /// Code hosts, id/alias/type/address only (`GET /api/aslan/code/codehost`;
-    /// the secrets in the answer are never kept). Fetched once per client.
-    pub async fn code_hosts(&self) -> Result<Arc<Vec<CodeHost>>, ApiError> {
-        self.inner
-            .code_hosts
-            .get_or_try_init(|| async {
-                let url = self.url(&["api", "aslan", "code", "codehost"], &[]);
-                self.lookup_array(url).await.map(Arc::new)
-            })
-            .await
-            .cloned()
-    }
-
-    /// Dockerfile templates (`GET /api/aslan/template/dockerfile?page_num=1&page_size=9999`).
-    /// Fetched once per client.
-    pub async fn dockerfile_templates(&self) -> Result<Arc<Vec<NamedId>>, ApiError> {
-        self.inner
-            .dockerfile_templates
-            .get_or_try_init(|| async {
-                let url = self.url(
-                    &["api", "aslan", "template", "dockerfile"],
-                    &[("page_num", "1"), ("page_size", "9999")],
-                );
-                let list: DockerfileTemplateList =
-                    self.get_json(RequestKind::Lookup, url, None, None).await?;
-                check_count(
-                    "dockerfile templates",
-                    list.total,
-                    list.dockerfile_template.len(),
-                )?;
-                Ok(Arc::new(list.dockerfile_template))
-            })
-            .await
-            .cloned()
-    }
-
-    /// Build templates (`GET /api/aslan/template/build?page_num=1&page_size=9999`).
-    /// Fetched once per client.
-    pub async fn build_templates(&self) -> Result<Arc<Vec<NamedId>>, ApiError> {
-        self.inner
-            .build_templates
-            .get_or_try_init(|| async {
-                let url = self.url(
-                    &["api", "aslan", "template", "build"],
-                    &[("page_num", "1"), ("page_size", "9999")],
-                );
-                let list: BuildTemplateList =
-                    self.get_json(RequestKind::Lookup, url, None, None).await?;
-                check_count("build templates", list.total, list.build_templates.len())?;
-                Ok(Arc::new(list.build_templates))
-            })
-            .await
-            .cloned()
-    }
-
-    /// Every project the token can see (`GET /openapi/projects/project`, all
-    /// pages, de-duplicated by key). Not memoised.
-    pub async fn projects(&self) -> Result<Vec<ProjectBrief>, ApiError> {
-        self.read_all_pages(
-            "the projects",
-            RequestKind::Lookup,
-            |p: &ProjectBrief| p.project_key.clone(),
-            |page| {
-                let url = self.url(
-                    &["openapi", "projects", "project"],
-                    &[
-                        ("pageNum", &page.to_string()),
-                        ("pageSize", &self.inner.page_size.to_string()),
-                    ],
-                );
-                async move {
-                    let (resp, size): (ProjectList, usize) = self
-                        .get_json_sized(RequestKind::Lookup, url, None, None)
-                        .await?;
-                    Ok((resp.total, resp.projects, size))
-                }
-            },
-        )
-        .await
-    }
-
     /// The ceiling of requests in flight (`--concurrency`).
     pub fn concurrency(&self) -> usize {
         self.inner.concurrency
@@ -874,7 +464,7 @@ impl Client {
     // ------------------------------------------------------------- machinery
 
     /// `base` + escaped path segments + query; never a trailing slash.
-    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+    pub(super) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.inner.base.clone();
         // `parse_endpoint` rejected cannot-be-a-base URLs, so this always applies.
         if let Ok(mut path) = url.path_segments_mut() {
@@ -886,7 +476,7 @@ impl Client {
         url
     }
 
-    fn request(
+    pub(super) fn request(
         &self,
         method: Method,
         url: Url,
@@ -914,7 +504,7 @@ impl Client {
         }
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    pub(super) async fn get_json<T: DeserializeOwned>(
         &self,
         kind: RequestKind,
         url: Url,
@@ -927,7 +517,7 @@ impl Client {
     }
 
     /// [`Client::get_json`], with the size of the body read.
-    async fn get_json_sized<T: DeserializeOwned>(
+    pub(super) async fn get_json_sized<T: DeserializeOwned>(
         &self,
         kind: RequestKind,
         url: Url,
@@ -941,7 +531,10 @@ impl Client {
     }
 
     /// A look-up answering a JSON array (`null` read as empty).
-    async fn lookup_array<T: DeserializeOwned>(&self, url: Url) -> Result<Vec<T>, ApiError> {
+    pub(super) async fn lookup_array<T: DeserializeOwned>(
+        &self,
+        url: Url,
+    ) -> Result<Vec<T>, ApiError> {
         let v: Option<Vec<T>> = self.get_json(RequestKind::Lookup, url, None, None).await?;
         Ok(v.unwrap_or_default())
     }
@@ -1064,7 +657,7 @@ impl Client {
 
     /// Sends an idempotent request (GET, PUT, DELETE) with retries; `Ok` only
     /// for a 2xx answer.
-    async fn send(&self, req: &Req) -> Result<Raw, ApiError> {
+    pub(super) async fn send(&self, req: &Req) -> Result<Raw, ApiError> {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -1100,7 +693,12 @@ impl Client {
 
     /// A create: never blindly repeated. After an ambiguous failure the build
     /// is read back; it is re-sent only if it does not exist.
-    async fn create(&self, req: Req, project: &str, name: &str) -> Result<WriteOutcome, ApiError> {
+    pub(super) async fn create(
+        &self,
+        req: Req,
+        project: &str,
+        name: &str,
+    ) -> Result<WriteOutcome, ApiError> {
         let started = Instant::now();
         let mut attempt = 0;
         let mut ambiguous = false;
@@ -1233,21 +831,6 @@ impl Client {
                     read_back: Box::new(read_back),
                 })
             }
-        }
-    }
-
-    /// Read-back after an ambiguous create: the detail, or the list when the
-    /// detail cannot say.
-    async fn build_exists(&self, project: &str, name: &str) -> Result<bool, ApiError> {
-        match self.build_detail(project, name, None).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
-            Err(e) if e.is_auth() => Err(e),
-            Err(_) => Ok(self
-                .list_builds(project)
-                .await?
-                .iter()
-                .any(|b| b.name == name)),
         }
     }
 
@@ -1475,7 +1058,7 @@ impl Client {
 
     /// The start of a text from the server, on one line, token removed
     /// first, then cut to 200 characters.
-    fn excerpt(&self, text: &str) -> String {
+    pub(super) fn excerpt(&self, text: &str) -> String {
         self.inner.scrubber.excerpt(text, 200)
     }
 
@@ -1508,7 +1091,7 @@ impl Client {
     /// Reads every page of a paginated list until all `total` entries are seen
     /// (de-duplicated by `key`), re-reading from the start when the list
     /// changes under us; an error rather than a partial list.
-    async fn read_all_pages<T, K, F, Fut>(
+    pub(super) async fn read_all_pages<T, K, F, Fut>(
         &self,
         what: &str,
         kind: RequestKind,
@@ -1668,7 +1251,14 @@ fn is_loopback(url: &Url) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn non_empty(what: &str, value: &str) -> Result<(), ApiError> {
+/// A JSON body as bytes (an error names the build or template).
+pub(super) fn to_bytes(v: &Value, name: &str) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(v).map_err(|e| ApiError::InvalidArgument {
+        message: format!("build `{name}` cannot be encoded as JSON: {e}"),
+    })
+}
+
+pub(super) fn non_empty(what: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() {
         return Err(ApiError::InvalidArgument {
             message: format!("the {what} is empty"),
@@ -1691,7 +1281,7 @@ fn name_taken(description: &str) -> Option<Option<String>> {
     None
 }
 
-fn check_count(what: &str, total: i64, got: usize) -> Result<(), ApiError> {
+pub(super) fn check_count(what: &str, total: i64, got: usize) -> Result<(), ApiError> {
     if usize::try_from(total).is_ok_and(|t| t > got) {
         return Err(ApiError::IncompleteListing {
             what: format!("the {what}"),
@@ -1725,11 +1315,41 @@ pub fn error_object(body: &[u8]) -> Option<ErrorBody> {
     if *first != b'{' {
         return None;
     }
-    let map: serde_json::Map<String, Value> = serde_json::from_slice(body).ok()?;
+    const KNOWN: [&str; 6] = ["code", "message", "description", "extra", "type", "reason"];
+    /// The top-level fields, read only while they are error fields: every
+    /// 2xx answer passes here, and a build's answer is given up at its first
+    /// key instead of being parsed whole into a tree of values.
+    struct Fields(serde_json::Map<String, Value>);
+    impl<'de> serde::Deserialize<'de> for Fields {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Fields;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an error object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut access: A,
+                ) -> Result<Fields, A::Error> {
+                    let mut map = serde_json::Map::new();
+                    while let Some(key) = access.next_key::<String>()? {
+                        if !KNOWN.contains(&key.as_str()) {
+                            return Err(serde::de::Error::custom("not an error field"));
+                        }
+                        let value: Value = access.next_value()?;
+                        map.insert(key, value);
+                    }
+                    Ok(Fields(map))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    let map = serde_json::from_slice::<Fields>(body).ok()?.0;
     let code = map.get("code")?.as_i64()?;
-    let known = ["code", "message", "description", "extra", "type", "reason"];
     let has_text = map.contains_key("message") || map.contains_key("description");
-    if code == 0 || !has_text || map.keys().any(|k| !known.contains(&k.as_str())) {
+    if code == 0 || !has_text {
         return None;
     }
     serde_json::from_value(Value::Object(map)).ok()
@@ -1738,11 +1358,11 @@ pub fn error_object(body: &[u8]) -> Option<ErrorBody> {
 /// Refuses a name Zadig's API cannot address in a URL path (`.`, `..`, `\`,
 /// control characters, surrounding spaces): such a request would reach
 /// another route, or another build.
-fn addressable(name: &str) -> Result<(), ApiError> {
-    match crate::core::validate::unaddressable_name(name) {
+pub(super) fn addressable(name: &str) -> Result<(), ApiError> {
+    match crate::names::unaddressable_name(name) {
         None => Ok(()),
         Some(why) => Err(ApiError::Unaddressable {
-            name: crate::core::validate::shown_name(name),
+            name: crate::names::shown_name(name),
             why: why.to_owned(),
         }),
     }
@@ -1808,73 +1428,6 @@ fn refused(e: &reqwest::Error) -> bool {
     false
 }
 
-/// The body of a plain create/update. `{keep: true}` credentials become
-/// `********` (Zadig keeps the stored value); an unresolved `{from_env}` is an
-/// error rather than a body Zadig would reject without a word.
-fn plain_body(spec: &BuildSpec) -> Result<Vec<u8>, ApiError> {
-    non_empty("build name", &spec.name)?;
-    non_empty("project", &spec.project_key)?;
-    let mut v = to_value(spec, &spec.name)?;
-    // The OpenAPI has no cache mode (build-api-ui-made.md §2): the file
-    // format's `dir_type` is written only by the preserving write.
-    if let Some(cache) = v
-        .pointer_mut("/advanced_settings/cache_setting")
-        .and_then(Value::as_object_mut)
-    {
-        cache.remove("dir_type");
-    }
-    if let Some(params) = v.get_mut("parameters").and_then(Value::as_array_mut) {
-        for (i, p) in params.iter_mut().enumerate() {
-            let Some(value) = p.get_mut("default_value") else {
-                continue;
-            };
-            if value.get("keep").and_then(Value::as_bool) == Some(true) {
-                *value = Value::String(MASK.to_owned());
-            } else if !value.is_string() {
-                return Err(ApiError::UnresolvedValue {
-                    build: spec.name.clone(),
-                    path: format!("parameters[{i}].default_value"),
-                });
-            }
-        }
-    }
-    to_bytes(&v, &spec.name)
-}
-
-/// The body of a template create/update: every input value must be a string
-/// (template builds have no keep-the-stored-value).
-fn template_body(spec: &TemplateBuildSpec) -> Result<Vec<u8>, ApiError> {
-    non_empty("build name", &spec.name)?;
-    non_empty("project", &spec.project_key)?;
-    let v = to_value(spec, &spec.name)?;
-    if let Some(targets) = v.get("target_services").and_then(Value::as_array) {
-        for (t, target) in targets.iter().enumerate() {
-            let inputs = target.get("inputs").and_then(Value::as_array);
-            for (i, input) in inputs.into_iter().flatten().enumerate() {
-                if input.get("value").is_some_and(|v| !v.is_string()) {
-                    return Err(ApiError::UnresolvedValue {
-                        build: spec.name.clone(),
-                        path: format!("target_services[{t}].inputs[{i}].value"),
-                    });
-                }
-            }
-        }
-    }
-    to_bytes(&v, &spec.name)
-}
-
-fn to_value<T: serde::Serialize>(spec: &T, name: &str) -> Result<Value, ApiError> {
-    serde_json::to_value(spec).map_err(|e| ApiError::InvalidArgument {
-        message: format!("build `{name}` cannot be encoded as JSON: {e}"),
-    })
-}
-
-fn to_bytes(v: &Value, name: &str) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(v).map_err(|e| ApiError::InvalidArgument {
-        message: format!("build `{name}` cannot be encoded as JSON: {e}"),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1914,8 +1467,18 @@ mod tests {
         let e = error_object(br#"{"code":6521,"description":"gone","message":"x"}"#)
             .expect("an error object");
         assert_eq!(e.code, 6521);
+        // Every error field may be there; a repeated one counts last, as in a map.
+        let e = error_object(
+            br#" {"code":1,"code":6520,"message":"m","extra":{},"type":"error","reason":"r"}"#,
+        )
+        .expect("an error object");
+        assert_eq!((e.code, e.message.as_str()), (6520, "m"));
+        assert_eq!(e.error_type.as_deref(), Some("error"));
         for not in [
             &br#"{"total":0,"builds":[]}"#[..],
+            br#"{"name":"b","code":6521,"message":"x"}"#,
+            br#"{"code":6521,"message":"x"} trailing"#,
+            br#"{"code":6521,"message":"x""#,
             br#"{"code":0,"message":"success"}"#,
             br#"{"code":6521,"message":"x","builds":[]}"#,
             br#"{"code":6521}"#,
@@ -1944,8 +1507,12 @@ mod tests {
             r#"{{"total":"auth was Bearer {token}{}"}}"#,
             "y".repeat(5000)
         );
-        let err = decode::<BuildListResp>(body.as_bytes(), &desc, &Scrubber::with(token))
-            .expect_err("a string total");
+        let err = decode::<super::super::wire::BuildListResp>(
+            body.as_bytes(),
+            &desc,
+            &Scrubber::with(token),
+        )
+        .expect_err("a string total");
         let text = err.to_string();
         assert!(!text.contains("0123456789"), "{text}");
         assert!(text.contains("[redacted]"), "{text}");

@@ -4,13 +4,19 @@
 //! These types are shared by the client (which reads them tolerantly: unknown
 //! fields ignored, missing fields defaulted, `null` accepted for lists) and by
 //! the emulator (which writes them the way aslan does: every list present, `[]`
-//! for empty ones). Request bodies are the definition types of
-//! [`crate::core::model`], sent as they serialise.
+//! for empty ones). Request bodies are whatever serialises as the OpenAPI
+//! build: the shell sends the core's definition types as they serialise.
+//!
+//! A leaf: this module imports nothing of the crate.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub mod template;
 pub use template::{BuildTemplateModel, BuildTemplateReference};
+
+/// The value Zadig sends back in place of a credential it keeps, and reads
+/// as "keep the stored value" in a non-template update (build-api.md §5.2).
+pub const MASK: &str = "********";
 
 /// Deserialises `null` as the type's default (Go nil slices and maps).
 pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>

@@ -13,5 +13,6 @@ mod import;
 mod network;
 mod plan;
 mod pull_request;
+mod settings;
 mod terminal;
 mod ui_made;

@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::cli::args::{ApplyArgs, ApplyOutputFormat, GlobalArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::pipeline::{check_targets, compute, connection, prepare, resolved};
 use crate::cli::planfile::{PlanFile, endpoint_id};
 use crate::cli::printer::Printer;
@@ -41,7 +41,7 @@ use crate::render::{self, View};
 use crate::zadig::client::{Client, WriteOutcome};
 
 /// Runs `apply`.
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Outcome {
+pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> CommandResult {
     let (plan_path, dir) = locate(args)?;
     let saved = plan_path.as_deref().map(PlanFile::read).transpose()?;
     if saved.is_some()
@@ -84,7 +84,8 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Ou
         .clone()
         .or_else(|| saved.is_none().then(|| PathBuf::from(".")));
     let session = Session::open(&conn, seed_dir.as_deref()).await?;
-    let concurrency = usize::from(global.concurrency);
+    // One source: the resolved connection (the client's ceiling too).
+    let concurrency = conn.concurrency;
     // Named in the confirmation prompt: where the writes will go.
     let target = match (&session.emulator, &global.emulator) {
         (Some(_), Some(Some(state))) => {
@@ -175,7 +176,7 @@ fn from_saved(
                 changed.join("\n  ")
             );
         }
-        crate::cli::commands::validate::show_diagnostics(&load, &contents, printer);
+        crate::cli::output::show_diagnostics(&load, &contents, printer);
         if load.has_errors() {
             bail!("the definition files have errors (shown above): nothing was applied");
         }
@@ -481,8 +482,8 @@ async fn watch_interrupts(
              to see what was applied",
             if n == 1 { "" } else { "s" }
         ));
-        // Not through the exit-code mapping: the user asked to leave now.
-        std::process::exit(1);
+        // No report: the user asked to leave now.
+        crate::cli::exit::quit(crate::cli::exit::ExitStatus::Failure);
     }
 }
 

@@ -4,11 +4,11 @@
 use clap::CommandFactory;
 
 use crate::cli::args::{Cli, CompletionsArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::printer::Printer;
 
 /// Prints the script for `args.shell` on stdout.
-pub fn run(args: &CompletionsArgs, printer: &Printer) -> Outcome {
+pub fn run(args: &CompletionsArgs, printer: &Printer) -> CommandResult {
     let mut cmd = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "zadig-sync", &mut script);

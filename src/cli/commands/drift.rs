@@ -2,15 +2,15 @@
 //! whenever Zadig differs from the files. Read-only: it never writes.
 
 use crate::cli::args::{DriftArgs, GlobalArgs};
-use crate::cli::commands::plan::print;
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
+use crate::cli::output::print_plan;
 use crate::cli::pipeline::{check_targets, compute, connect, prepare};
 use crate::cli::printer::Printer;
 use crate::core::plan::PlanOptions;
 use crate::render::View;
 
 /// Runs `drift`.
-pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Outcome {
+pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> CommandResult {
     let prepared = prepare(&args.dir, &args.projects, printer)?;
     let opts = PlanOptions {
         projects: args.projects.clone(),
@@ -23,7 +23,7 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Ou
     let plan = compute(&session.client, &prepared, &opts, printer).await;
     session.close().await;
     let plan = plan?;
-    print(
+    print_plan(
         &plan,
         View::Drift,
         args.output,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::cli::args::{EmulatorArgs, GlobalArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::printer::Printer;
 use crate::emulator::{EmulatorConfig, Role, Seed, TokenPolicy, spawn};
 
@@ -35,7 +35,7 @@ pub fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
 }
 
 /// Runs `emulator`.
-pub async fn run(_global: &GlobalArgs, args: &EmulatorArgs, printer: &Printer) -> Outcome {
+pub async fn run(_global: &GlobalArgs, args: &EmulatorArgs, printer: &Printer) -> CommandResult {
     let config = config(args)?;
     if !args.listen.ip().is_loopback() {
         printer.warn(&format!(

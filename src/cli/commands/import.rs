@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::cli::args::{CredentialMode, GlobalArgs, ImportArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::fs::{Written, write_inside};
 use crate::cli::live::{ReadScope, read_live};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
 use crate::core::import::{Credentials, Names, file_stem, import_build_with};
+use crate::core::load::{CONFIG_FILE, SourceFile, load_config_file};
 use crate::core::model::{Config, ProjectConfig};
 use crate::core::notice::NotImportedReason;
 use crate::core::plan::ProjectLive;
@@ -20,8 +21,8 @@ use crate::core::validate::{shown_name, unaddressable_name};
 use crate::render::import::ImportSummary;
 
 /// Runs `import`.
-pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> Outcome {
-    let config = read_config(&args.out)?;
+pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> CommandResult {
+    let config = read_config(&args.out, printer)?;
     let declared = config
         .as_ref()
         .is_some_and(|c| c.project(&args.project).is_some());
@@ -269,24 +270,61 @@ fn defined_builds(
         .collect()
 }
 
-/// The directory's configuration, if it has one that parses.
-fn read_config(dir: &Path) -> anyhow::Result<Option<Config>> {
-    let path = dir.join("zadig-sync.yaml");
+/// The directory's configuration, if it has one, loaded by the rules every
+/// command applies ([`crate::core::load::load_config_file`]): an error shows
+/// at file:line:column, and nothing is imported.
+fn read_config(dir: &Path, printer: &Printer) -> anyhow::Result<Option<Config>> {
+    let path = dir.join(CONFIG_FILE);
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let config: Config =
-        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(Some(config))
+    // As for every definition directory: never read through a link that
+    // leaves it.
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let inside = match (std::fs::canonicalize(&path), std::fs::canonicalize(dir)) {
+            (Ok(target), Ok(root)) => target.starts_with(root),
+            _ => false,
+        };
+        if !inside {
+            bail!(
+                "{} is a symbolic link to a place outside the directory: it is not read, and nothing was imported",
+                path.display()
+            );
+        }
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = SourceFile {
+        path: CONFIG_FILE.to_owned(),
+        bytes,
+    };
+    let (config, diags) = load_config_file(&file);
+    // `-q` hides notes and warnings, never errors (as `validate`).
+    let shown: Vec<_> = diags
+        .into_iter()
+        .filter(|d| !printer.quiet() || d.is_error())
+        .collect();
+    if !shown.is_empty() {
+        let files = [file];
+        printer.diagnostics(&crate::render::diagnostics::render(
+            &shown,
+            &files[..],
+            true,
+        ));
+    }
+    match config {
+        Some(config) => Ok(Some(config)),
+        None => bail!(
+            "{} has errors (shown above): nothing was imported",
+            path.display()
+        ),
+    }
 }
 
 /// Writes the JSON Schemas next to the imported files, so editors check them.
 fn write_schemas(out: &Path) -> anyhow::Result<()> {
     let dir: PathBuf = out.join("schemas");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, text) in crate::cli::commands::schema::schema_files() {
+    for (name, text) in crate::cli::schemas::schema_files() {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&path, text)

@@ -4,11 +4,11 @@
 use clap::CommandFactory;
 
 use crate::cli::args::{Cli, ManArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::printer::Printer;
 
 /// Prints `zadig-sync(1)` on stdout.
-pub fn run(_args: &ManArgs, printer: &Printer) -> Outcome {
+pub fn run(_args: &ManArgs, printer: &Printer) -> CommandResult {
     printer.out(&render()?)?;
     Ok(ExitStatus::Success)
 }

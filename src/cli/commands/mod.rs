@@ -13,12 +13,12 @@ pub mod validate;
 
 use super::args::{Cli, Command};
 use super::discover;
-use super::exit::Outcome;
+use super::exit::CommandResult;
 use super::printer::Printer;
 use super::progress::until_interrupted;
 
 /// Runs the parsed command line.
-pub fn dispatch(cli: Cli, printer: &Printer) -> Outcome {
+pub fn dispatch(cli: Cli, printer: &Printer) -> CommandResult {
     let global = cli.global;
     let mut command = cli.command;
     // zadig-sync.yaml is searched for from DIR upwards, once, for every

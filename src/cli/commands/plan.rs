@@ -3,19 +3,19 @@
 use anyhow::bail;
 
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
+use crate::cli::output::print_plan;
 use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connection, prepare};
 use crate::cli::planfile::{Made, PlanFile, endpoint_id, shell_word};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
-use crate::core::diagnostics::Diagnostic;
 use crate::core::load;
-use crate::core::plan::{DesiredBuild, Plan, PlanOptions};
+use crate::core::plan::{DesiredBuild, PlanOptions};
 use crate::core::secrets::resolve_env;
 use crate::render::{self, View};
 
 /// Runs `plan`.
-pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Outcome {
+pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> CommandResult {
     let prepared = prepare(&args.dir, &args.projects, printer)?;
     let opts = PlanOptions {
         allow_erase: args.allow_erase,
@@ -39,7 +39,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
         let text = render::markdown::render_comment(&plan, View::Plan, &marker_label(&args.dir));
         printer.out(&text)?;
     } else {
-        print(
+        print_plan(
             &plan,
             View::Plan,
             args.output,
@@ -88,33 +88,6 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Out
     })
 }
 
-/// Writes a plan to stdout in the chosen format. In human form its warnings
-/// go to stderr, and `-q` leaves only the summary line.
-pub(crate) fn print(
-    plan: &Plan,
-    view: View,
-    format: OutputFormat,
-    diagnostics: &[Diagnostic],
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    let text = match format {
-        OutputFormat::Human => {
-            for w in &plan.warnings {
-                printer.warn(&render::notice::warning(w));
-            }
-            if printer.quiet() {
-                format!("{}\n", render::summary_line(plan, view))
-            } else {
-                render::human::render(plan, view, printer.color())
-            }
-        }
-        OutputFormat::Json => render::json::render(plan, view, diagnostics),
-        OutputFormat::Markdown => render::markdown::render(plan, view),
-    };
-    printer.out(&text)?;
-    Ok(())
-}
-
 /// The definitions at `rev`, loaded as the directory is, in the same scope.
 fn read_base(
     dir: &std::path::Path,
@@ -130,14 +103,18 @@ fn read_base(
             complete: true,
         });
     }
-    let result = load::load(at.contents.config.as_ref(), &at.contents.files);
+    let result = load::load_on(
+        at.contents.config.as_ref(),
+        &at.contents.files,
+        crate::cli::settings::cores(),
+    );
     if result.has_errors() {
         printer.warn(&format!(
             "the definitions at {rev} ({}) do not all load: changes to builds missing there are shown as conflicts",
             &at.commit[..at.commit.len().min(12)]
         ));
     }
-    let lookup = |var: &str| std::env::var(var).ok();
+    let lookup = crate::cli::settings::env_var;
     let desired = result
         .builds
         .iter()

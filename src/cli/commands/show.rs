@@ -1,13 +1,13 @@
 //! `show`: render a saved plan again, as `plan` showed it when it was made.
 
 use crate::cli::args::{OutputFormat, ShowArgs};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
 use crate::render::{self, View};
 
 /// Runs `show`: reads no directory and makes no request.
-pub fn run(args: &ShowArgs, printer: &Printer) -> Outcome {
+pub fn run(args: &ShowArgs, printer: &Printer) -> CommandResult {
     let saved = PlanFile::read(&args.plan)?;
     let plan = &saved.plan;
     let text = match args.output {

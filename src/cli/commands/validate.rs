@@ -3,16 +3,17 @@
 use std::collections::BTreeSet;
 
 use crate::cli::args::{ValidateArgs, ValidateOutputFormat};
-use crate::cli::exit::{ExitStatus, Outcome};
+use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::fs;
+use crate::cli::output::show_diagnostics;
 use crate::cli::printer::Printer;
 use crate::core::load::LoadResult;
-use crate::render::{diagnostics, json};
+use crate::render::json;
 
 /// Runs `validate`: diagnostics (warnings too) on stderr, a one-line summary
 /// on stdout when there is no error; with `-o json`, the result and every
 /// diagnostic on stdout instead. Exit 1 when there is an error.
-pub fn run(args: &ValidateArgs, printer: &Printer) -> Outcome {
+pub fn run(args: &ValidateArgs, printer: &Printer) -> CommandResult {
     let (contents, result) = fs::load_dir(&args.dir)?;
     if args.output == ValidateOutputFormat::Json {
         let projects: BTreeSet<&str> = result.builds.iter().map(|b| b.def.project_key()).collect();
@@ -49,26 +50,6 @@ pub fn run(args: &ValidateArgs, printer: &Printer) -> Outcome {
         .count();
     printer.out(&format!("{}\n", summary(&result, files)))?;
     Ok(ExitStatus::Success)
-}
-
-/// Prints a load's diagnostics on stderr: everything, or only errors with
-/// `-q` (which hides notes and warnings, never errors).
-pub(crate) fn show_diagnostics(result: &LoadResult, contents: &fs::DirContents, printer: &Printer) {
-    // Colour is decided per stream by anstream (`--color`, NO_COLOR, a
-    // terminal or not): render styled and let it strip.
-    // Literal credential values never show in a snippet, on any line.
-    let secrets: Vec<String> = result
-        .builds
-        .iter()
-        .flat_map(|b| crate::core::secrets::credential_values(&b.def))
-        .collect();
-    let text = if printer.quiet() {
-        let errors: Vec<_> = result.errors().cloned().collect();
-        diagnostics::render_masked(&errors, contents, true, &secrets)
-    } else {
-        diagnostics::render_masked(&result.diagnostics, contents, true, &secrets)
-    };
-    printer.diagnostics(&text);
 }
 
 /// `Valid: 7 builds in 6 files (2 projects).`

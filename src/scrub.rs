@@ -56,7 +56,7 @@ impl Scrubber {
     /// Adds a secret (the token, a credential value), in all its forms.
     /// Empty and blank values, and Zadig's own mask `********`, are ignored.
     pub fn add(&mut self, secret: &str) {
-        if secret.trim().is_empty() || secret == crate::core::model::MASK {
+        if secret.trim().is_empty() || secret == crate::zadig::wire::MASK {
             return;
         }
         for form in forms(secret) {

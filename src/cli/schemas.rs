@@ -1,0 +1,92 @@
+//! The JSON Schemas of `zadig-sync.yaml` and of a definition document,
+//! generated from the Rust types so they cannot drift. Shared by `schema`
+//! and `import` (which writes them next to the files it makes).
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Value, json};
+
+use crate::core::model::{BuildSpec, Config, TemplateBuildSpec};
+
+/// File name of the schema of `zadig-sync.yaml`.
+pub const CONFIG_SCHEMA: &str = "zadig-sync.schema.json";
+/// File name of the schema of one definition document.
+pub const DEFINITION_SCHEMA: &str = "definition.schema.json";
+
+/// The schema of `zadig-sync.yaml` (draft-07).
+pub fn config_schema() -> Value {
+    let schema = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<Config>();
+    let mut v = schema.to_value();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("title".into(), json!("zadig-sync.yaml"));
+    }
+    v
+}
+
+/// The schema of one definition document (draft-07): a plain build or a
+/// template build. A document without `kind` is a plain build, so the template
+/// branch requires `kind: TemplateBuild`.
+pub fn definition_schema() -> Value {
+    let mut generator = SchemaSettings::draft07().into_generator();
+    let build = generator.subschema_for::<BuildSpec>().to_value();
+    let template = generator.subschema_for::<TemplateBuildSpec>().to_value();
+    let mut definitions = generator.take_definitions(true);
+    for spec in ["BuildSpec", "TemplateBuildSpec"] {
+        // `kind` is read, never written back, which schemars marks
+        // `writeOnly`; editors would grey it out in files that need it.
+        if let Some(kind) = definitions
+            .get_mut(spec)
+            .and_then(|s| s.pointer_mut("/properties/kind"))
+            .and_then(Value::as_object_mut)
+        {
+            kind.remove("writeOnly");
+        }
+    }
+    if let Some(required) = definitions
+        .get_mut("TemplateBuildSpec")
+        .and_then(|t| t.get_mut("required"))
+        .and_then(Value::as_array_mut)
+    {
+        required.insert(0, json!("kind"));
+    }
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "zadig-sync definition document",
+        "description": "One build definition: a plain build (kind: Build, the default) or a build made from a build template (kind: TemplateBuild). Several documents may share a file, separated by `---`.",
+        "oneOf": [build, template],
+        "definitions": definitions,
+    })
+}
+
+/// The schema files: name and content (pretty JSON with a final newline).
+pub fn schema_files() -> Vec<(&'static str, String)> {
+    [
+        (CONFIG_SCHEMA, config_schema()),
+        (DEFINITION_SCHEMA, definition_schema()),
+    ]
+    .into_iter()
+    .map(|(name, v)| {
+        // Serialising a JSON value cannot fail.
+        let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+        (name, format!("{text}\n"))
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_branch_requires_its_kind() {
+        let v = definition_schema();
+        let required = &v["definitions"]["TemplateBuildSpec"]["required"];
+        assert_eq!(required[0], "kind");
+        let kind = &v["definitions"]["BuildSpec"]["properties"]["kind"];
+        assert_eq!(kind["enum"], json!(["Build"]));
+        assert!(kind.get("writeOnly").is_none());
+        assert_eq!(v["oneOf"].as_array().map(Vec::len), Some(2));
+        assert_eq!(config_schema()["title"], "zadig-sync.yaml");
+    }
+}

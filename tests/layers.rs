@@ -1,0 +1,193 @@
+//! The layers (issue 15, item 3), checked on the source: the wire types and
+//! the crate's leaves import nothing above them, the client depends on the
+//! wire only, the core has no I/O, clock, environment or thread-count calls,
+//! commands never import each other, and the environment is read in one
+//! place of the shell.
+
+use std::path::{Path, PathBuf};
+
+/// The `.rs` files under `src/<dir>`, recursively.
+fn files(dir: &str) -> Vec<PathBuf> {
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(p) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let mut out = Vec::new();
+    if root.is_file() {
+        out.push(root);
+    } else {
+        walk(&root, &mut out);
+    }
+    out.sort();
+    assert!(!out.is_empty(), "no source under src/{dir}");
+    out
+}
+
+/// `(file:line, line)` of every code line (comments left out) holding one of
+/// `needles`. Unit tests are left out too: a `tests.rs` file, and a file's
+/// `#[cfg(test)] mod …` (by the crate's convention the last item of a file),
+/// may read fixtures from disk; the rules are about what the product does.
+fn uses(dir: &str, needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in files(dir) {
+        if file.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("#[cfg(test)]")
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|next| next.trim_start().starts_with("mod "))
+            {
+                break;
+            }
+            if code.starts_with("//") {
+                continue;
+            }
+            if needles.iter().any(|n| code.contains(n)) {
+                let rel = file
+                    .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
+                found.push(format!("{rel}:{}: {}", i + 1, code));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_client_depends_on_the_wire_and_the_leaves_only() {
+    let up = uses(
+        "zadig",
+        &[
+            "crate::core",
+            "crate::cli",
+            "crate::render",
+            "crate::emulator",
+        ],
+    );
+    assert!(up.is_empty(), "zadig/ imports upwards:\n{}", up.join("\n"));
+}
+
+#[test]
+fn the_wire_types_and_the_leaves_are_leaves() {
+    for leaf in ["zadig/wire.rs", "names.rs"] {
+        let up = uses(leaf, &["crate::", "super::"]);
+        assert!(up.is_empty(), "{leaf} imports:\n{}", up.join("\n"));
+    }
+    // The wire's submodules use the wire only.
+    if Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/zadig/wire")
+        .is_dir()
+    {
+        let up: Vec<String> = uses("zadig/wire", &["crate::"])
+            .into_iter()
+            .filter(|l| !l.contains("crate::zadig::wire"))
+            .collect();
+        assert!(up.is_empty(), "zadig/wire/ imports:\n{}", up.join("\n"));
+    }
+    // The scrubber knows Zadig's mask from the wire, nothing else.
+    let up: Vec<String> = uses("scrub.rs", &["crate::"])
+        .into_iter()
+        .filter(|l| !l.contains("crate::zadig::wire::MASK"))
+        .collect();
+    assert!(up.is_empty(), "scrub.rs imports:\n{}", up.join("\n"));
+}
+
+#[test]
+fn the_core_has_no_io_clock_environment_or_thread_count() {
+    let impure = uses(
+        "core",
+        &[
+            "crate::cli",
+            "crate::render",
+            "crate::emulator",
+            "std::env",
+            "std::fs",
+            "std::io::std",
+            "available_parallelism",
+            "Instant::now",
+            "SystemTime",
+            "println!",
+            "eprintln!",
+            "tokio::",
+            "reqwest",
+        ],
+    );
+    assert!(
+        impure.is_empty(),
+        "the core is not pure:\n{}",
+        impure.join("\n")
+    );
+}
+
+#[test]
+fn commands_never_import_each_other() {
+    let commands: Vec<String> = files("cli/commands")
+        .iter()
+        .filter_map(|p| p.file_stem()?.to_str().map(str::to_owned))
+        .filter(|c| c != "mod")
+        .collect();
+    let mut found = Vec::new();
+    for file in files("cli/commands") {
+        let me = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if me == "mod" {
+            continue;
+        }
+        let dir = format!("cli/commands/{me}.rs");
+        for other in commands.iter().filter(|c| c.as_str() != me) {
+            found.extend(uses(
+                &dir,
+                &[
+                    &format!("commands::{other}::"),
+                    &format!("super::{other}::"),
+                    &format!("commands::{other};"),
+                ],
+            ));
+        }
+    }
+    // The shared steps never call into a command either.
+    for shared in [
+        "cli/pipeline.rs",
+        "cli/live.rs",
+        "cli/output.rs",
+        "cli/session.rs",
+    ] {
+        found.extend(uses(shared, &["commands::"]));
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn the_environment_is_read_in_one_place() {
+    let reads: Vec<String> = uses("cli", &["std::env::var", "env::var_os", "is_terminal()"])
+        .into_iter()
+        .filter(|l| !l.starts_with("src/cli/settings.rs:"))
+        // The confirmation prompt asks whether stdin is a terminal, at the
+        // moment it would ask.
+        .filter(|l| !(l.starts_with("src/cli/commands/apply.rs:") && l.contains("stdin()")))
+        .collect();
+    assert!(
+        reads.is_empty(),
+        "the environment or the terminals are read outside cli/settings.rs:\n{}",
+        reads.join("\n")
+    );
+}
