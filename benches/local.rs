@@ -25,7 +25,6 @@ use support::{Fleet, SECRET_VALUE, SECRET_VAR, TOKEN, machine, peak_rss_mib, sec
 use zadig_sync::cli::live::{ReadScope, read_live};
 use zadig_sync::cli::settings::cores;
 use zadig_sync::core::load::{SourceFile, load_on};
-use zadig_sync::core::model::BuildDef;
 use zadig_sync::core::normalize::{normalize_desired, normalize_live};
 use zadig_sync::core::plan::{DesiredBuild, LiveState, PlanOptions, ProjectLive, plan};
 use zadig_sync::core::secrets::resolve_env;
@@ -55,7 +54,14 @@ fn read_live_state(files: &[SourceFile], config: &SourceFile) -> LiveState {
         .await
         .expect("emulator starts");
         let loaded = load_on(Some(config), files, cores());
-        let defs: Vec<BuildDef> = loaded.builds.iter().map(|l| l.def.clone()).collect();
+        let defs: Vec<DesiredBuild> = loaded
+            .builds
+            .iter()
+            .map(|l| DesiredBuild {
+                def: l.def.clone(),
+                origin: String::new(),
+            })
+            .collect();
         let scope = ReadScope {
             projects: loaded
                 .config

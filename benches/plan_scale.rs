@@ -22,6 +22,10 @@
 //! limited to that many requests/s (adaptive concurrency, issue 13): ideal =
 //! requests handled / rate; target ratio ≤ 1.2.
 //!
+//! `BENCH_DUMP=DIR` writes the first size's fleet (`DIR/dir`) and emulator
+//! seed (`DIR/seed.json`) and stops: for profiling the binary by hand
+//! against `zadig-sync emulator --seed DIR/seed.json`.
+//!
 //! `BENCH_SERIAL=1` adds the serial baseline for the first size: what a
 //! user's script does with the documented OpenAPI, one request at a time
 //! (list each project, then GET each build's detail), over one connection.
@@ -35,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde_json::Value;
-use support::{BinaryRun, Fleet, TOKEN, machine, mib, run_binary, secs};
+use support::{BinaryRun, Fleet, SECRET_VALUE, SECRET_VAR, TOKEN, machine, mib, run_binary, secs};
 use zadig_sync::emulator::{EmulatorConfig, EmulatorHandle, Faults, RequestStats, spawn_in_thread};
 use zadig_sync::zadig::client::{Client, ClientConfig};
 
@@ -176,6 +180,23 @@ fn main() {
         LATENCY.as_millis()
     );
 
+    // For profiling the tool by hand (heaptrack, valgrind): the fleet's
+    // directory and the emulator's seed, then nothing else.
+    if let Ok(out) = std::env::var("BENCH_DUMP") {
+        let builds = sizes()[0];
+        let fleet = fleet(builds);
+        let out = std::path::Path::new(&out);
+        std::fs::create_dir_all(out.join("dir")).expect("mkdir");
+        fleet.write_dir(&out.join("dir"));
+        let seed = serde_json::to_string(&fleet.seed()).expect("seed as JSON");
+        std::fs::write(out.join("seed.json"), seed).expect("writes the seed");
+        println!(
+            "{builds} builds: {}/dir and {}/seed.json (token {TOKEN}, {SECRET_VAR}={SECRET_VALUE})",
+            out.display(),
+            out.display()
+        );
+        return;
+    }
     for (n, builds) in sizes().into_iter().enumerate() {
         let fleet = fleet(builds);
         let tmp = tempfile::tempdir().expect("tempdir");

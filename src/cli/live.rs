@@ -13,17 +13,17 @@
 //! look-ups), each build is read through the OpenAPI detail instead, and the
 //! plan lists the fields that detail cannot show.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
-use globset::{Glob, GlobSetBuilder};
 use tokio::task::JoinSet;
 
 use crate::core::catalog::Catalog;
 use crate::core::live::{LiveBuild, LiveRead};
-use crate::core::model::{BuildDef, Config, DockerfileSource, MASK, ParamValue};
-use crate::core::plan::{LiveState, ProjectLive};
+use crate::core::model::{BuildDef, Config, DockerfileSource, MASK};
+use crate::core::plan::{DesiredBuild, LiveState, ProjectLive};
+use crate::core::reads::{ReadPolicy, live_uses_templates};
 use crate::zadig::client::Client;
 use crate::zadig::error::ApiError;
 use crate::zadig::wire::{BuildBrief, StoredBuild};
@@ -34,7 +34,7 @@ pub struct ReadScope<'a> {
     pub projects: Vec<String>,
     /// The definitions (to know which builds to read fully and which names to
     /// look for elsewhere).
-    pub desired: &'a [BuildDef],
+    pub desired: &'a [DesiredBuild],
     /// `project/name` filter (empty: all).
     pub targets: &'a [String],
     /// Look for the names of new builds in projects this directory does not
@@ -47,18 +47,112 @@ pub struct ReadScope<'a> {
 /// Progress callback: (done, total) of the per-build reads.
 pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
 
-/// Reads everything a plan needs.
+/// Where the live state goes as it is read: the streaming planner, or a
+/// collection of it ([`read_live`]).
+pub trait LiveSink {
+    /// A project's listing, the builds an `ignore` glob hides left out.
+    fn listed(&mut self, project: &str, builds: &[BuildBrief]);
+    /// A project whose listing failed.
+    fn listing_failed(&mut self, project: &str, error: String);
+    /// Whether planning this build needs the template look-ups (its read then
+    /// waits for them).
+    fn needs_templates(&self, project: &str, name: &str) -> bool;
+    /// One build read, with the look-ups it is planned against. Dropped
+    /// afterwards, unless the sink keeps it.
+    fn read(&mut self, build: LiveBuild, catalog: &Catalog);
+}
+
+/// What is known once every read was handed to the sink.
+pub struct LiveRest {
+    /// Build name → project, for names taken outside the builds read here.
+    pub elsewhere: BTreeMap<String, String>,
+    /// The look-ups, complete.
+    pub catalog: Catalog,
+}
+
+/// Collects everything read (import, tests).
+struct Collect {
+    projects: BTreeMap<String, ProjectLive>,
+    /// Keep the stored model's text (the base of a preserving write); import
+    /// writes from the typed model, so it does not keep a second copy.
+    keep_raw: bool,
+}
+
+impl LiveSink for Collect {
+    fn listed(&mut self, project: &str, builds: &[BuildBrief]) {
+        let live = builds
+            .iter()
+            .map(|brief| LiveBuild {
+                project: project.to_owned(),
+                brief: brief.clone(),
+                read: LiveRead::NotRead,
+            })
+            .collect();
+        self.projects
+            .insert(project.to_owned(), ProjectLive::Listed(live));
+    }
+
+    fn listing_failed(&mut self, project: &str, error: String) {
+        self.projects
+            .insert(project.to_owned(), ProjectLive::Failed(error));
+    }
+
+    fn needs_templates(&self, _: &str, _: &str) -> bool {
+        false
+    }
+
+    fn read(&mut self, mut build: LiveBuild, _: &Catalog) {
+        if !self.keep_raw
+            && let LiveRead::Stored { raw, .. } = &mut build.read
+        {
+            *raw = None;
+        }
+        if let Some(ProjectLive::Listed(builds)) = self.projects.get_mut(&build.project) {
+            for b in builds
+                .iter_mut()
+                .filter(|b| b.brief.name == build.brief.name)
+            {
+                b.read = build.read.clone();
+            }
+        }
+    }
+}
+
+/// Reads everything a plan needs, and keeps it.
 pub async fn read_live(
     client: &Client,
     config: &Config,
     scope: &ReadScope<'_>,
     progress: Option<Progress>,
 ) -> anyhow::Result<LiveState> {
+    let mut sink = Collect {
+        projects: BTreeMap::new(),
+        keep_raw: !scope.read_all,
+    };
+    let rest = read_live_into(client, config, scope, progress, &mut sink).await?;
+    Ok(LiveState {
+        projects: sink.projects,
+        elsewhere: rest.elsewhere,
+        catalog: rest.catalog,
+    })
+}
+
+/// Reads everything a plan needs and hands each build to `sink` as its read
+/// arrives (issue 13: a plan holds O(concurrency + changes) live builds, not
+/// the fleet). What to read is [`ReadPolicy`]'s decision; this executes it.
+pub async fn read_live_into(
+    client: &Client,
+    config: &Config,
+    scope: &ReadScope<'_>,
+    progress: Option<Progress>,
+    sink: &mut dyn LiveSink,
+) -> anyhow::Result<LiveRest> {
+    let policy = ReadPolicy::new(config, scope.desired, scope.targets, scope.read_all);
     // Whether builds are read through the OpenAPI detail only, once the
     // look-ups say so; the per-build reads wait for it (a dropped sender: the
     // look-ups failed, and so does the run).
     let (mode_tx, mode_rx) = tokio::sync::watch::channel(None::<bool>);
-    // Look-ups, listings and the reads of each listed project at once.
+    // The look-ups: the catalog, and whether only the OpenAPI answers.
     let lookups = async move {
         let (images, clusters, hosts) = tokio::join!(
             client.basic_images(),
@@ -70,14 +164,14 @@ pub async fn read_live(
                 let _ = mode_tx.send(Some(false));
                 let hosts = hosts.ok();
                 Ok::<_, ApiError>((
-                    Some(Catalog::from_lookups(
+                    Catalog::from_lookups(
                         &images,
                         &clusters,
                         hosts.as_deref().map(|h| h.as_slice()),
                         &[],
                         &[],
-                    )),
-                    None,
+                    ),
+                    false,
                 ))
             }
             (Err(e), _) | (_, Err(e)) if ui_api_unavailable(&e) => {
@@ -86,47 +180,32 @@ pub async fn read_live(
                 );
                 let _ = mode_tx.send(Some(true));
                 let clusters = client.openapi_clusters().await?;
-                Ok((None, Some(Catalog::from_openapi_clusters(&clusters))))
+                Ok((Catalog::from_openapi_clusters(&clusters), true))
             }
             (Err(e), _) | (_, Err(e)) => Err(e),
         }
     };
-    // Which builds to read fully: those with a definition or subject to prune,
-    // never ignored ones or read-only ones. The targets are a set: the
-    // verification after a large apply targets every written build, and a
-    // scan of the list per build would be quadratic.
-    let targets: HashSet<&str> = scope.targets.iter().map(String::as_str).collect();
-    let wanted = |project: &str, name: &str| {
-        targets.is_empty() || targets.contains(format!("{project}/{name}").as_str())
-    };
-    let desired_names: BTreeSet<(&str, &str)> = scope
+    // Names of new builds in scope (only a definition in the projects read
+    // here, and targeted, is new): those no listing shows are looked for
+    // elsewhere.
+    let mut new_names: BTreeSet<&str> = scope
         .desired
         .iter()
-        .map(|d| (d.project_key(), d.name()))
-        .collect();
-    // Parameters whose value a plan compares (literal values, `from_env`
-    // already resolved): only for those is a masked credential worth a
-    // second read. `{keep: true}`, unset variables, deletes and imports never
-    // compare the plain value.
-    let compared: HashMap<(String, String), Arc<BTreeSet<String>>> = scope
-        .desired
-        .iter()
-        .filter_map(|d| match d {
-            BuildDef::Build(b) => Some((
-                (b.project_key.clone(), b.name.clone()),
-                Arc::new(
-                    b.parameters
-                        .iter()
-                        .filter(|p| matches!(p.default_value, ParamValue::Literal(_)))
-                        .map(|p| p.key.clone())
-                        .collect(),
-                ),
-            )),
-            BuildDef::Template(_) => None,
+        .map(|d| &d.def)
+        .filter(|d| {
+            scope.projects.iter().any(|p| p == d.project_key())
+                && policy.wanted(d.project_key(), d.name())
         })
+        .map(BuildDef::name)
         .collect();
-    // Each project's reads start as soon as its listing arrives.
+    // Every project listed this run, or tried.
+    let mut tried: BTreeSet<String> = BTreeSet::new();
+    // Look-ups, listings and the reads of each listed project at once; each
+    // project's reads start as soon as its listing arrives, and each build is
+    // planned as soon as its read arrives.
     let reading = async {
+        let mut lookups = std::pin::pin!(lookups);
+        let mut base: Option<(Catalog, bool)> = None;
         let mut lists = JoinSet::new();
         for p in &scope.projects {
             let client = client.clone();
@@ -137,74 +216,107 @@ pub async fn read_live(
             });
         }
         let mut reads_set = JoinSet::new();
-        let mut projects = BTreeMap::new();
-        let mut reads: BTreeMap<(String, String), LiveRead> = BTreeMap::new();
+        // Reads to make, in listing order: at most `window` tasks exist at a
+        // time, so a large fleet is a queue of names, not of read futures and
+        // answers waiting to be planned.
+        let mut queue: VecDeque<ReadOrder> = VecDeque::new();
+        let window = client.concurrency().saturating_mul(2).max(16);
+        // Reads that arrived before the look-ups did.
+        let mut waiting: Vec<LiveBuild> = Vec::new();
+        // Reads that need the template look-ups, made once every read is in.
+        let mut parked: Vec<LiveBuild> = Vec::new();
         let mut failures = Vec::new();
         // Names hidden by `ignore`: never planned, but still taken (names are
         // global), so the name check sees them.
         let mut ignored: BTreeMap<String, String> = BTreeMap::new();
         let mut total = 0;
+        let mut done = 0;
+        let route = |build: LiveBuild,
+                     base: &Option<(Catalog, bool)>,
+                     waiting: &mut Vec<LiveBuild>,
+                     parked: &mut Vec<LiveBuild>,
+                     sink: &mut dyn LiveSink| match base {
+            None => waiting.push(build),
+            Some((catalog, openapi_only)) => {
+                if !openapi_only
+                    && (live_uses_templates(&build)
+                        || sink.needs_templates(&build.project, build.name()))
+                {
+                    parked.push(build);
+                } else {
+                    sink.read(build, catalog);
+                }
+            }
+        };
         loop {
             tokio::select! {
+                r = &mut lookups, if base.is_none() => {
+                    base = Some(r.context("cannot read Zadig's look-ups")?);
+                    for build in std::mem::take(&mut waiting) {
+                        route(build, &base, &mut waiting, &mut parked, &mut *sink);
+                    }
+                }
                 Some(joined) = lists.join_next() => {
                     let (project, listing) = joined.context("a listing task failed")?;
+                    tried.insert(project.clone());
                     let briefs = match listing {
                         Ok(b) => b,
                         Err(e) => {
-                            projects.insert(project, ProjectLive::Failed(e.to_string()));
+                            sink.listing_failed(&project, e.to_string());
                             continue;
                         }
                     };
-                    let (live, to_read) = select_reads(config, scope, &project, briefs, &wanted, &desired_names, &mut ignored);
-                    total += to_read.len();
-                    for brief in to_read {
-                        let client = client.clone();
-                        let project = project.clone();
-                        let compared = compared
-                            .get(&(project.clone(), brief.name.clone()))
-                            .cloned()
-                            .unwrap_or_default();
-                        let mut mode = mode_rx.clone();
-                        reads_set.spawn(async move {
-                            let openapi_only = mode.wait_for(Option::is_some).await.ok().and_then(|m| *m);
-                            let read = match openapi_only {
-                                Some(openapi_only) => Some(
-                                    read_one(&client, &project, &brief.name, openapi_only, &compared).await,
-                                ),
-                                None => None,
-                            };
-                            (project, brief.name, read)
-                        });
+                    let decided = policy.select(&project, briefs);
+                    for name in decided.ignored {
+                        ignored.insert(name, project.clone());
                     }
-                    projects.insert(project, ProjectLive::Listed(live));
+                    for b in &decided.listed {
+                        new_names.remove(b.name.as_str());
+                    }
+                    total += decided.reads.len();
+                    sink.listed(&project, &decided.listed);
+                    for order in decided.reads {
+                        let brief = &decided.listed[order.index];
+                        // What the plan uses of the listing entry.
+                        let brief = BuildBrief {
+                            name: brief.name.clone(),
+                            source: brief.source.clone(),
+                            update_time: brief.update_time,
+                            ..BuildBrief::default()
+                        };
+                        queue.push_back((project.clone(), brief, order.compared));
+                    }
+                    spawn_reads(&mut queue, &mut reads_set, window, client, &mode_rx);
                     // The bar starts once every listing is in (its total known).
                     if lists.is_empty() && total > 0 && let Some(p) = &progress {
-                        p(reads.len() + failures.len(), total);
+                        p(done, total);
                     }
                 }
                 Some(joined) = reads_set.join_next() => {
-                    let (project, name, read) = joined.context("a read task failed")?;
+                    let (project, brief, read) = joined.context("a read task failed")?;
+                    done += 1;
+                    spawn_reads(&mut queue, &mut reads_set, window, client, &mode_rx);
                     match read {
-                        Some(Ok(r)) => {
-                            reads.insert((project, name), r);
+                        Some(Ok(read)) => {
+                            let build = LiveBuild { project, brief, read };
+                            route(build, &base, &mut waiting, &mut parked, &mut *sink);
                         }
-                        Some(Err(e)) => failures.push(format!("{project}/{name}: {e}")),
-                        None => failures.push(format!("{project}/{name}: not read (the look-ups failed)")),
+                        Some(Err(e)) => failures.push(format!("{project}/{}: {e}", brief.name)),
+                        None => failures.push(format!("{project}/{}: not read (the look-ups failed)", brief.name)),
                     }
                     if lists.is_empty() && let Some(p) = &progress {
-                        p(reads.len() + failures.len(), total);
+                        p(done, total);
                     }
                 }
                 else => break,
             }
         }
-        Ok::<_, anyhow::Error>((projects, reads, failures, ignored))
+        Ok::<_, anyhow::Error>((base, parked, failures, ignored))
     };
     // Zadig's project list: declared projects must exist (one listing).
     let project_list = client.projects();
-    let (lookups, reading, project_list) = tokio::join!(lookups, reading, project_list);
-    let (full_catalog, openapi_catalog) = lookups.context("cannot read Zadig's look-ups")?;
-    let (mut projects, mut reads, failures, ignored) = reading?;
+    let (reading, project_list) = tokio::join!(reading, project_list);
+    let (base, parked, failures, ignored) = reading?;
     // A token may lack the right to list projects (or a gateway may not route
     // the list): then the check is skipped with a warning. Any other failure
     // (nothing answers, a broken answer) is an error like any other read.
@@ -218,8 +330,8 @@ pub async fn read_live(
         }
         Err(e) => return Err(anyhow!(e).context("cannot list Zadig's projects")),
     };
-    let openapi_only = full_catalog.is_none();
-    let mut catalog = full_catalog.or(openapi_catalog).unwrap_or_default();
+    let (mut catalog, openapi_only) =
+        base.ok_or_else(|| anyhow!("cannot read Zadig's look-ups"))?;
     catalog.projects = project_list
         .as_ref()
         .map(|ps| ps.iter().map(|p| p.project_key.clone()).collect());
@@ -231,139 +343,85 @@ pub async fn read_live(
             failures.join("\n  ")
         ));
     }
-    for (project, state) in &mut projects {
-        if let ProjectLive::Listed(builds) = state {
-            for b in builds {
-                if let Some(r) = reads.remove(&(project.clone(), b.brief.name.clone())) {
-                    b.read = r;
-                }
-            }
-        }
-    }
 
-    // Template look-ups only when something uses a template.
+    // Template look-ups only when something uses a template (every read that
+    // does is parked).
     if !openapi_only {
-        let uses_build_template = projects.values().any(|p| {
-            matches!(p, ProjectLive::Listed(bs) if bs.iter().any(|b| matches!(&b.read, LiveRead::Stored { model, .. } if !model.template_id.is_empty())))
-        });
-        let uses_docker_template = projects.values().any(|p| {
-            matches!(p, ProjectLive::Listed(bs) if bs.iter().any(|b| matches!(&b.read, LiveRead::Stored { model, .. }
-                if model.post_build.as_ref().and_then(|p| p.docker_build.as_ref()).is_some_and(|d| d.source == "template"))))
-        });
+        let uses_build_template = parked.iter().any(
+            |b| matches!(&b.read, LiveRead::Stored { model, .. } if !model.template_id.is_empty()),
+        );
+        let uses_docker_template = parked.iter().any(|b| matches!(&b.read, LiveRead::Stored { model, .. }
+                if model.post_build.as_ref().and_then(|p| p.docker_build.as_ref()).is_some_and(|d| d.source == "template")));
         // The definitions count too: a template that does not exist is found
         // at plan time, and the preserving write needs dockerfile template ids.
         let desires_build_template = scope
             .desired
             .iter()
-            .any(|d| matches!(d, BuildDef::Template(_)));
+            .any(|d| matches!(d.def, BuildDef::Template(_)));
         let desires_docker_template = scope.desired.iter().any(|d| {
-            matches!(d, BuildDef::Build(b) if b.docker_build_step.as_ref().is_some_and(|s| s.dockerfile_source == DockerfileSource::Template))
+            matches!(&d.def, BuildDef::Build(b) if b.docker_build_step.as_ref().is_some_and(|s| s.dockerfile_source == DockerfileSource::Template))
         });
         let uses_build_template = uses_build_template || desires_build_template;
         let uses_docker_template = uses_docker_template || desires_docker_template;
         if uses_build_template {
             catalog.build_templates = client.build_templates().await?.as_ref().clone();
-            catalog.build_template_vars = template_vars(client, &catalog, &projects, scope).await;
+            catalog.build_template_vars = template_vars(client, &catalog, &parked, scope).await;
         }
         if uses_docker_template {
             catalog.dockerfile_templates = client.dockerfile_templates().await?.as_ref().clone();
         }
     }
+    for build in parked {
+        sink.read(build, &catalog);
+    }
 
     // Names of new builds taken in projects this directory does not manage.
     let mut elsewhere = BTreeMap::new();
-    if scope.check_elsewhere {
-        let live_names: BTreeSet<&str> = projects
-            .values()
-            .filter_map(|p| match p {
-                ProjectLive::Listed(bs) => Some(bs.iter().map(|b| b.name())),
-                ProjectLive::Failed(_) => None,
-            })
-            .flatten()
-            .collect();
-        // Only new builds in scope: a definition outside the projects read
-        // here (or not targeted) is not new, merely not read this time.
-        let new_names: BTreeSet<&str> = scope
-            .desired
-            .iter()
-            .filter(|d| {
-                scope.projects.iter().any(|p| p == d.project_key())
-                    && wanted(d.project_key(), d.name())
-            })
-            .map(BuildDef::name)
-            .filter(|n| !live_names.contains(n))
-            .collect();
-        if !new_names.is_empty() {
-            // Every project listed this run, or tried: a failed listing is
-            // not tried twice.
-            let listed: BTreeSet<&str> = projects.keys().map(String::as_str).collect();
-            elsewhere = find_elsewhere(client, &listed, &new_names, project_list).await;
-            for n in &new_names {
-                if let Some(project) = ignored.get(*n) {
-                    elsewhere.insert((*n).to_owned(), project.clone());
-                }
+    if scope.check_elsewhere && !new_names.is_empty() {
+        // Every project listed this run, or tried: a failed listing is not
+        // tried twice.
+        let listed: BTreeSet<&str> = tried.iter().map(String::as_str).collect();
+        elsewhere = find_elsewhere(client, &listed, &new_names, project_list).await;
+        for n in &new_names {
+            if let Some(project) = ignored.get(*n) {
+                elsewhere.insert((*n).to_owned(), project.clone());
             }
         }
     }
 
-    Ok(LiveState {
-        projects,
-        elsewhere,
-        catalog,
-    })
+    Ok(LiveRest { elsewhere, catalog })
 }
 
-/// Which builds of a listed project to keep and which to read fully: those
-/// with a definition or subject to prune, never ignored ones or read-only ones.
-fn select_reads(
-    config: &Config,
-    scope: &ReadScope<'_>,
-    project: &str,
-    briefs: Vec<BuildBrief>,
-    wanted: &dyn Fn(&str, &str) -> bool,
-    desired_names: &BTreeSet<(&str, &str)>,
-    ignored: &mut BTreeMap<String, String>,
-) -> (Vec<LiveBuild>, Vec<BuildBrief>) {
-    let pc = config.project(project);
-    let ignore = {
-        let mut b = GlobSetBuilder::new();
-        for g in pc.map(|p| p.ignore.as_slice()).unwrap_or_default() {
-            if let Ok(g) = Glob::new(g) {
-                b.add(g);
-            }
-        }
-        b.build().unwrap_or_else(|_| globset::GlobSet::empty())
-    };
-    let prune = pc.is_some_and(|p| p.prune);
-    let mut to_read = Vec::new();
-    let mut kept = Vec::new();
-    for brief in briefs {
-        if ignore.is_match(&brief.name) {
-            // Never read, never reported; only its name is kept.
-            ignored.insert(brief.name.clone(), project.to_owned());
-            continue;
-        }
-        let read_only = !brief.source.is_empty() && brief.source != "zadig";
-        // A name the API cannot address is never read (the plan reports it).
-        let addressable = crate::core::validate::unaddressable_name(&brief.name).is_none();
-        let needed = !read_only
-            && addressable
-            && wanted(project, &brief.name)
-            && (scope.read_all || prune || desired_names.contains(&(project, brief.name.as_str())));
-        if needed {
-            to_read.push(brief.clone());
-        }
-        kept.push(brief);
+/// One read to make: project, listing entry, credentials compared.
+type ReadOrder = (String, BuildBrief, BTreeSet<String>);
+
+/// What a read task returns: `None` when the look-ups failed.
+type ReadDone = (String, BuildBrief, Option<Result<LiveRead, ApiError>>);
+
+/// Starts queued reads until `window` tasks exist.
+fn spawn_reads(
+    queue: &mut VecDeque<ReadOrder>,
+    reads: &mut JoinSet<ReadDone>,
+    window: usize,
+    client: &Client,
+    mode: &tokio::sync::watch::Receiver<Option<bool>>,
+) {
+    while reads.len() < window
+        && let Some((project, brief, compared)) = queue.pop_front()
+    {
+        let client = client.clone();
+        let mut mode = mode.clone();
+        reads.spawn(async move {
+            let openapi_only = mode.wait_for(Option::is_some).await.ok().and_then(|m| *m);
+            let read = match openapi_only {
+                Some(openapi_only) => {
+                    Some(read_one(&client, &project, &brief.name, openapi_only, &compared).await)
+                }
+                None => None,
+            };
+            (project, brief, read)
+        });
     }
-    let live = kept
-        .into_iter()
-        .map(|brief| LiveBuild {
-            project: project.to_owned(),
-            brief,
-            read: LiveRead::NotRead,
-        })
-        .collect();
-    (live, to_read)
 }
 
 /// The current variables of every build template a live build or a
@@ -374,23 +432,19 @@ fn select_reads(
 async fn template_vars(
     client: &Client,
     catalog: &Catalog,
-    projects: &BTreeMap<String, ProjectLive>,
+    builds: &[LiveBuild],
     scope: &ReadScope<'_>,
 ) -> BTreeMap<String, Vec<crate::zadig::wire::KeyVal>> {
     let mut ids: BTreeSet<String> = BTreeSet::new();
-    for p in projects.values() {
-        if let ProjectLive::Listed(bs) = p {
-            for b in bs {
-                if let LiveRead::Stored { model, .. } = &b.read
-                    && !model.template_id.is_empty()
-                {
-                    ids.insert(model.template_id.clone());
-                }
-            }
+    for b in builds {
+        if let LiveRead::Stored { model, .. } = &b.read
+            && !model.template_id.is_empty()
+        {
+            ids.insert(model.template_id.clone());
         }
     }
     for d in scope.desired {
-        if let BuildDef::Template(t) = d
+        if let BuildDef::Template(t) = &d.def
             && let Some(id) = catalog.build_template_id(&t.template_name)
         {
             ids.insert(id.to_owned());

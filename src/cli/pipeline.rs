@@ -8,17 +8,20 @@ use anyhow::bail;
 
 use super::args::GlobalArgs;
 use super::fs::{DirContents, load_dir};
-use super::live::{ReadScope, read_live};
+use super::live::{LiveSink, ReadScope, read_live_into};
 use super::printer::Printer;
 use super::progress::Progress;
 use super::session::Session;
 use super::settings::Connection;
+use crate::core::catalog::Catalog;
 use crate::core::cause::{BaseSide, annotate};
+use crate::core::live::LiveBuild;
 use crate::core::load::LoadResult;
 use crate::core::model::{BuildDef, Config};
-use crate::core::plan::{DesiredBuild, Plan, PlanOptions, plan, unknown_projects};
+use crate::core::plan::{DesiredBuild, Plan, PlanOptions, Planner, unknown_projects};
 use crate::core::secrets::{MissingEnv, credential_values, resolve_env};
 use crate::zadig::client::Client;
+use crate::zadig::wire::BuildBrief;
 
 /// A loaded directory with credentials resolved.
 pub struct Prepared {
@@ -79,7 +82,7 @@ pub fn resolved(
     projects: &[String],
 ) -> Prepared {
     let lookup = super::settings::env_var;
-    let mut desired = Vec::new();
+    let mut desired = Vec::with_capacity(defs.len());
     let mut missing_env = Vec::new();
     for (def, origin) in defs {
         if !projects.is_empty() && !projects.iter().any(|p| p == def.project_key()) {
@@ -154,6 +157,43 @@ pub async fn compute(
     compute_with_base(client, prepared, None, opts, printer).await
 }
 
+/// The planners a run feeds: the definitions', and the base's.
+struct Planners<'a> {
+    current: Planner<'a>,
+    base: Option<Planner<'a>>,
+}
+
+impl LiveSink for Planners<'_> {
+    fn listed(&mut self, project: &str, builds: &[BuildBrief]) {
+        self.current.listed(project, builds);
+        if let Some(b) = &mut self.base {
+            b.listed(project, builds);
+        }
+    }
+
+    fn listing_failed(&mut self, project: &str, error: String) {
+        if let Some(b) = &mut self.base {
+            b.listing_failed(project, error.clone());
+        }
+        self.current.listing_failed(project, error);
+    }
+
+    fn needs_templates(&self, project: &str, name: &str) -> bool {
+        self.current.needs_templates(project, name)
+            || self
+                .base
+                .as_ref()
+                .is_some_and(|b| b.needs_templates(project, name))
+    }
+
+    fn read(&mut self, build: LiveBuild, catalog: &Catalog) {
+        self.current.read(&build, catalog);
+        if let Some(b) = &mut self.base {
+            b.read(&build, catalog);
+        }
+    }
+}
+
 /// The definitions at a base revision (`plan --base`).
 pub struct BaseDefs {
     /// In scope, `{from_env}` resolved as for the current definitions.
@@ -178,10 +218,9 @@ pub async fn compute_with_base(
         .map(|p| p.key.clone())
         .filter(|k| opts.projects.is_empty() || opts.projects.contains(k))
         .collect();
-    let defs: Vec<_> = prepared.desired.iter().map(|d| d.def.clone()).collect();
     let scope = ReadScope {
         projects,
-        desired: &defs,
+        desired: &prepared.desired,
         targets: &opts.targets,
         check_elsewhere: true,
         read_all: false,
@@ -195,10 +234,16 @@ pub async fn compute_with_base(
                 as super::live::Progress,
         )
     };
-    let live = read_live(client, config, &scope, progress).await;
+    // Each build is planned as its read arrives, against the definitions
+    // and, with `--base`, against the base's too.
+    let mut planners = Planners {
+        current: Planner::new(config, &prepared.desired, opts),
+        base: base.map(|b| Planner::new(config, &b.desired, opts)),
+    };
+    let rest = read_live_into(client, config, &scope, progress, &mut planners).await;
     drop(bar);
-    let live = live?;
-    let unknown: Vec<String> = unknown_projects(config, &live.catalog)
+    let rest = rest?;
+    let unknown: Vec<String> = unknown_projects(config, &rest.catalog)
         .into_iter()
         .filter(|p| opts.projects.is_empty() || opts.projects.contains(p))
         .collect();
@@ -217,15 +262,15 @@ pub async fn compute_with_base(
                 .join(", ")
         );
     }
-    let mut plan = plan(config, &prepared.desired, &live, opts);
-    if let Some(base) = base {
-        let base_plan = crate::core::plan::plan(config, &base.desired, &live, opts);
+    let mut plan = planners.current.finish(&rest.elsewhere, &rest.catalog);
+    if let (Some(base), Some(planner)) = (base, planners.base) {
+        let base_plan = planner.finish(&rest.elsewhere, &rest.catalog);
         let side = BaseSide {
             desired: &base.desired,
             plan: &base_plan,
             complete: base.complete,
         };
-        annotate(&mut plan, &side, &prepared.desired, &live.catalog);
+        annotate(&mut plan, &side, &prepared.desired, &rest.catalog);
     }
     // Unset `{from_env}` variables are in the plan's `not_compared`.
     Ok(plan)

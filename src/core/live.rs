@@ -25,7 +25,7 @@ impl LiveBuild {
     /// Whether zadig-sync treats this build as read-only (`source` other than
     /// `zadig`, e.g. Jenkins builds: a PUT would leave a hybrid, §5.10).
     pub fn is_read_only(&self) -> bool {
-        !self.brief.source.is_empty() && self.brief.source != "zadig"
+        super::reads::read_only_source(&self.brief.source)
     }
 }
 

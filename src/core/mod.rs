@@ -16,6 +16,7 @@ pub mod normalize;
 pub mod notice;
 pub mod plan;
 pub mod preserve;
+pub mod reads;
 pub mod report;
 pub mod secrets;
 pub mod validate;

@@ -2,9 +2,9 @@
 //! every guard applied. Pure: it takes what was loaded and what was read, and
 //! returns plain data that the renderers show and `apply` executes.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use serde::{Deserialize, Serialize};
 
 use super::canonical::to_yaml;
@@ -15,6 +15,7 @@ use super::model::{BuildDef, Config, Kind, ParamValue, ProjectConfig};
 use super::normalize::{align_to_desired, normalize_desired, normalize_live};
 use super::notice::{StrategyRef, UnmanagedReason, Warning};
 use super::preserve::preserving_body;
+use super::reads::ReadPolicy;
 use super::secrets::{adopt_live_values, mask_pair, wire_body};
 
 /// What happens to one build.
@@ -415,219 +416,569 @@ pub fn fingerprint(live: &BuildDef) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Compiles the `protect` and `ignore` globs of a project. Invalid globs are
-/// reported by validation; here they match nothing.
-fn globs(patterns: &[String]) -> GlobSet {
-    let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        if let Ok(g) = Glob::new(p) {
-            b.add(g);
-        }
-    }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
+/// What planning one build produced: the parts of a [`Plan`] it adds to.
+/// The per-build step of the streaming plan ([`Planner`]); [`plan`] is the
+/// fold of it.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOutcome {
+    /// Its change, if any.
+    pub changes: Vec<Change>,
+    /// It already matches.
+    pub unchanged: Vec<BuildRef>,
+    /// It stays without a definition.
+    pub unmanaged: Vec<Unmanaged>,
+    /// What this server does not show of it.
+    pub not_verifiable: Vec<NotVerifiable>,
+    /// Its credentials not compared.
+    pub not_compared: Vec<NotCompared>,
+    /// Warnings about it.
+    pub warnings: Vec<Warning>,
+    /// Its name cannot be addressed, so it was not read: its project's
+    /// deletes are blocked.
+    pub unreadable: bool,
 }
 
-/// Computes the plan.
+/// A build's outcome as the planner keeps it until the end: an unchanged
+/// build without warnings (most of a large plan) takes no more than its tag.
+#[derive(Debug)]
+enum Kept {
+    Unchanged,
+    Other(Box<BuildOutcome>),
+}
+
+impl Kept {
+    fn of(o: BuildOutcome) -> Self {
+        let plain = o.changes.is_empty()
+            && o.unchanged.len() == 1
+            && o.unmanaged.is_empty()
+            && o.not_verifiable.is_empty()
+            && o.not_compared.is_empty()
+            && o.warnings.is_empty()
+            && !o.unreadable;
+        if plain {
+            Kept::Unchanged
+        } else {
+            Kept::Other(Box::new(o))
+        }
+    }
+
+    fn into_outcome(self, project: &str, name: &str) -> BuildOutcome {
+        match self {
+            Kept::Unchanged => BuildOutcome {
+                unchanged: vec![BuildRef {
+                    project: project.to_owned(),
+                    name: name.to_owned(),
+                }],
+                ..BuildOutcome::default()
+            },
+            Kept::Other(o) => *o,
+        }
+    }
+}
+
+/// One listed build as the planner keeps it: the listing entry (name,
+/// source, update time only), and its outcome once its read was planned.
+#[derive(Debug)]
+struct Slot {
+    brief: crate::zadig::wire::BuildBrief,
+    outcome: Option<Kept>,
+}
+
+#[derive(Debug)]
+enum Listing {
+    /// The builds in listing order, and their indices sorted by name.
+    Listed(Vec<Slot>, Vec<u32>),
+    Failed(String),
+}
+
+impl Listing {
+    /// The slots named `name`, in listing order.
+    fn named(slots: &[Slot], by_name: &[u32], name: &str) -> Vec<usize> {
+        let start = by_name.partition_point(|&i| slots[i as usize].brief.name.as_str() < name);
+        let mut out: Vec<usize> = by_name[start..]
+            .iter()
+            .take_while(|&&i| slots[i as usize].brief.name == name)
+            .map(|&i| i as usize)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// The streaming planner: each live build is planned as its read arrives
+/// ([`Planner::read`]), and the read is then dropped; the planner keeps only
+/// the listing entries and what the plan shows (the changes, with the stored
+/// model of each changed build for the preserving write). [`Planner::finish`]
+/// plans what needs no read (creates, builds only listed), applies the
+/// project-wide guards and orders the output exactly as [`plan`] does.
+pub struct Planner<'a> {
+    config: &'a Config,
+    desired: &'a [DesiredBuild],
+    opts: &'a PlanOptions,
+    policy: ReadPolicy<'a>,
+    /// Desired indices by project and name.
+    by_name: HashMap<(&'a str, &'a str), Vec<usize>>,
+    /// Per desired build: its outcome, once its live build's read was planned.
+    desired_done: Vec<Option<Kept>>,
+    projects: BTreeMap<String, Listing>,
+}
+
+impl<'a> Planner<'a> {
+    /// A planner for these definitions.
+    pub fn new(config: &'a Config, desired: &'a [DesiredBuild], opts: &'a PlanOptions) -> Self {
+        let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (i, d) in desired.iter().enumerate() {
+            by_name
+                .entry((d.def.project_key(), d.def.name()))
+                .or_default()
+                .push(i);
+        }
+        Planner {
+            config,
+            desired,
+            opts,
+            policy: ReadPolicy::new(config, desired, &opts.targets, false),
+            by_name,
+            desired_done: desired.iter().map(|_| None).collect(),
+            projects: BTreeMap::new(),
+        }
+    }
+
+    /// A project's listing (the builds an `ignore` glob hides left out).
+    pub fn listed<'b>(
+        &mut self,
+        project: &str,
+        briefs: impl IntoIterator<Item = &'b crate::zadig::wire::BuildBrief>,
+    ) {
+        let slots: Vec<Slot> = briefs
+            .into_iter()
+            .map(|b| Slot {
+                // What the plan uses of a listing entry: the rest is dropped.
+                brief: crate::zadig::wire::BuildBrief {
+                    name: b.name.clone(),
+                    source: b.source.clone(),
+                    update_time: b.update_time,
+                    ..Default::default()
+                },
+                outcome: None,
+            })
+            .collect();
+        let mut by_name: Vec<u32> = (0..slots.len() as u32).collect();
+        by_name.sort_by(|&a, &b| {
+            slots[a as usize]
+                .brief
+                .name
+                .cmp(&slots[b as usize].brief.name)
+        });
+        self.projects
+            .insert(project.to_owned(), Listing::Listed(slots, by_name));
+    }
+
+    /// A project whose listing failed.
+    pub fn listing_failed(&mut self, project: &str, error: String) {
+        self.projects
+            .insert(project.to_owned(), Listing::Failed(error));
+    }
+
+    /// Whether a definition of this build needs the template look-ups: then
+    /// its read waits for the complete catalog.
+    pub fn needs_templates(&self, project: &str, name: &str) -> bool {
+        self.by_name.get(&(project, name)).is_some_and(|ids| {
+            ids.iter()
+                .any(|&i| super::reads::def_uses_templates(&self.desired[i].def))
+        })
+    }
+
+    /// The project config of a project this plan covers.
+    fn planned(&self, project: &str) -> Option<&'a ProjectConfig> {
+        let opts = self.opts;
+        self.config
+            .projects
+            .iter()
+            .find(|p| p.key == project)
+            .filter(|p| opts.projects.is_empty() || opts.projects.contains(&p.key))
+    }
+
+    /// Plans a live build that was read (every listed build of that name),
+    /// against `catalog`. The read can be dropped afterwards.
+    pub fn read(&mut self, live: &LiveBuild, catalog: &Catalog) {
+        let slots = match self.projects.get(&live.project) {
+            Some(Listing::Listed(slots, by_name)) => Listing::named(slots, by_name, live.name()),
+            _ => return,
+        };
+        for i in slots {
+            self.read_at(&live.project, i, live, catalog);
+        }
+    }
+
+    /// Plans the live build in slot `index` of its project's listing.
+    fn read_at(&mut self, project: &str, index: usize, live: &LiveBuild, catalog: &Catalog) {
+        let Some(pc) = self.planned(project) else {
+            return;
+        };
+        let Some(Listing::Listed(slots, by_name)) = self.projects.get(&pc.key) else {
+            return;
+        };
+        let name = slots[index].brief.name.as_str();
+        if self.policy.ignored(&pc.key, name) || !self.policy.wanted(&pc.key, name) {
+            return;
+        }
+        // A build that exists is never a create: the name checks are moot.
+        let (no_names, nowhere) = (BTreeMap::new(), BTreeMap::new());
+        if let Some(ids) = self.by_name.get(&(pc.key.as_str(), name)) {
+            // A definition is compared with the first live build of its name.
+            if Listing::named(slots, by_name, name).first() != Some(&index) {
+                return;
+            }
+            for &i in ids {
+                let mut out = BuildOutcome::default();
+                let protect = self.policy.protect_set(&pc.key);
+                plan_one(
+                    &mut out,
+                    &self.desired[i],
+                    Some(live),
+                    pc,
+                    protect,
+                    &no_names,
+                    &nowhere,
+                    catalog,
+                    self.opts,
+                );
+                self.desired_done[i] = Some(Kept::of(out));
+            }
+        } else {
+            let mut out = BuildOutcome::default();
+            plan_live_only(
+                &mut out,
+                live,
+                pc,
+                self.policy.protect_set(&pc.key),
+                catalog,
+            );
+            if let Some(Listing::Listed(slots, _)) = self.projects.get_mut(&pc.key) {
+                slots[index].outcome = Some(Kept::of(out));
+            }
+        }
+    }
+
+    /// How many builds the planner holds more than a tag for: changes, and
+    /// builds with warnings or unverifiable paths. With few changes this
+    /// stays small however large the fleet (no live model is kept).
+    pub fn retained(&self) -> usize {
+        let kept = |k: &Option<Kept>| matches!(k, Some(Kept::Other(_)));
+        self.desired_done.iter().filter(|k| kept(k)).count()
+            + self
+                .projects
+                .values()
+                .map(|l| match l {
+                    Listing::Listed(slots, _) => slots.iter().filter(|s| kept(&s.outcome)).count(),
+                    Listing::Failed(_) => 0,
+                })
+                .sum::<usize>()
+    }
+
+    /// The plan: what needs no read (creates, builds only listed), the
+    /// project-wide guards, and the output in its order. `elsewhere`: build
+    /// name → project, for names taken outside the builds planned here.
+    pub fn finish(mut self, elsewhere: &BTreeMap<String, String>, catalog: &Catalog) -> Plan {
+        let config = self.config;
+        let desired = self.desired;
+        let opts = self.opts;
+        let mut plan = Plan::default();
+        let projects: Vec<&ProjectConfig> = config
+            .projects
+            .iter()
+            .filter(|p| opts.projects.is_empty() || opts.projects.contains(&p.key))
+            .collect();
+        // Every live name in the managed projects, for the global-name check.
+        let mut live_names: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut listings = std::mem::take(&mut self.projects);
+        // The outcomes planned as the reads arrived, taken out of the slots.
+        let mut slot_outcomes: BTreeMap<String, Vec<Option<Kept>>> = listings
+            .iter_mut()
+            .filter_map(|(p, l)| match l {
+                Listing::Listed(slots, _) => Some((
+                    p.clone(),
+                    slots.iter_mut().map(|s| s.outcome.take()).collect(),
+                )),
+                Listing::Failed(_) => None,
+            })
+            .collect();
+        let listings = listings;
+        for (project, state) in &listings {
+            if let Listing::Listed(builds, _) = state {
+                for b in builds {
+                    live_names.insert(&b.brief.name, project);
+                }
+            }
+        }
+        let mut outcomes: Vec<BuildOutcome> = Vec::new();
+        let mut incomplete = false;
+
+        for pc in projects {
+            let protect = self.policy.protect_set(&pc.key);
+            let builds = match listings.get(&pc.key) {
+                Some(Listing::Listed(b, _)) => b,
+                Some(Listing::Failed(err)) => {
+                    incomplete = true;
+                    plan.gaps.push(Gap::ListingFailed {
+                        project: pc.key.clone(),
+                    });
+                    plan.warnings.push(Warning::ListingFailed {
+                        project: pc.key.clone(),
+                        error: err.clone(),
+                    });
+                    continue;
+                }
+                None => {
+                    incomplete = true;
+                    plan.gaps.push(Gap::NotRead {
+                        project: pc.key.clone(),
+                    });
+                    plan.warnings.push(Warning::ProjectNotRead {
+                        project: pc.key.clone(),
+                    });
+                    continue;
+                }
+            };
+            let not_read = |s: &Slot| LiveBuild {
+                project: pc.key.clone(),
+                brief: s.brief.clone(),
+                read: LiveRead::NotRead,
+            };
+            let mut defined = BTreeSet::new();
+            for (i, d) in desired
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.def.project_key() == pc.key)
+            {
+                let name = d.def.name();
+                if self.policy.ignored(&pc.key, name) {
+                    plan.warnings.push(Warning::DefinitionIgnored {
+                        file: d.origin.clone(),
+                        project: pc.key.clone(),
+                        name: name.to_owned(),
+                    });
+                    continue;
+                }
+                defined.insert(name.to_owned());
+                if !self.policy.wanted(&pc.key, name) {
+                    continue;
+                }
+                let out = match self.desired_done[i].take() {
+                    Some(kept) => kept.into_outcome(&pc.key, name),
+                    None => {
+                        let current = builds.iter().find(|b| b.brief.name == name).map(not_read);
+                        let mut out = BuildOutcome::default();
+                        plan_one(
+                            &mut out,
+                            d,
+                            current.as_ref(),
+                            pc,
+                            protect,
+                            &live_names,
+                            elsewhere,
+                            catalog,
+                            opts,
+                        );
+                        out
+                    }
+                };
+                merge(&mut plan, out);
+            }
+            let mut unreadable = false;
+            let taken = slot_outcomes.get_mut(&pc.key);
+            let mut taken = taken.map(|v| v.iter_mut());
+            for b in builds.iter() {
+                let kept = taken.as_mut().and_then(|t| t.next()).and_then(Option::take);
+                let name = b.brief.name.as_str();
+                if defined.contains(name)
+                    || self.policy.ignored(&pc.key, name)
+                    || !self.policy.wanted(&pc.key, name)
+                {
+                    continue;
+                }
+                let out = match kept {
+                    Some(kept) => kept.into_outcome(&pc.key, name),
+                    None => {
+                        let mut out = BuildOutcome::default();
+                        plan_live_only(&mut out, &not_read(b), pc, protect, catalog);
+                        out
+                    }
+                };
+                unreadable |= out.unreadable;
+                outcomes.push(out);
+            }
+            for out in outcomes.drain(..) {
+                merge(&mut plan, out);
+            }
+            if unreadable {
+                for c in plan.changes.iter_mut().filter(|c| c.project == pc.key) {
+                    if c.action.deletes() && c.blocked.is_none() {
+                        c.blocked = Some(Blocked::IncompleteListing);
+                    }
+                }
+            }
+        }
+
+        // Delete guards, strongest first.
+        let delete_guard = if opts.load_errors {
+            Some(Blocked::LoadErrors)
+        } else if incomplete {
+            Some(Blocked::IncompleteListing)
+        } else {
+            let count = plan
+                .changes
+                .iter()
+                .filter(|c| c.action.deletes() && c.blocked.is_none())
+                .count();
+            (count > config.max_deletes && !opts.allow_mass_delete).then_some(Blocked::MassDelete {
+                count,
+                max: config.max_deletes,
+            })
+        };
+        if let Some(guard) = delete_guard {
+            for c in &mut plan.changes {
+                if c.action.deletes() && c.blocked.is_none() {
+                    c.blocked = Some(guard.clone());
+                }
+            }
+        }
+
+        plan.incomplete = incomplete;
+        if opts.load_errors {
+            plan.gaps.insert(0, Gap::LoadErrors);
+        }
+        plan.targets = opts.targets.clone();
+        // A target that names nothing is most likely a typo: say so.
+        for t in &opts.targets {
+            let known = desired
+                .iter()
+                .any(|d| format!("{}/{}", d.def.project_key(), d.def.name()) == *t)
+                || listings.iter().any(|(p, state)| {
+                    matches!(state, Listing::Listed(bs, _) if bs.iter().any(|b| format!("{p}/{}", b.brief.name) == *t))
+                });
+            if !known {
+                plan.warnings
+                    .push(Warning::TargetUnknown { target: t.clone() });
+            }
+        }
+        plan.changes
+            .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
+        plan.unchanged.sort();
+        plan.unmanaged
+            .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
+        plan.not_verifiable
+            .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
+        plan.not_compared
+            .sort_by(|a, b| (&a.project, &a.name, &a.path).cmp(&(&b.project, &b.name, &b.path)));
+        plan
+    }
+}
+
+/// Adds one build's outcome to the plan.
+fn merge(plan: &mut Plan, out: BuildOutcome) {
+    plan.changes.extend(out.changes);
+    plan.unchanged.extend(out.unchanged);
+    plan.unmanaged.extend(out.unmanaged);
+    plan.not_verifiable.extend(out.not_verifiable);
+    plan.not_compared.extend(out.not_compared);
+    plan.warnings.extend(out.warnings);
+}
+
+/// Computes the plan: the fold of the per-build step ([`Planner::read`]) over
+/// everything read, then [`Planner::finish`]. The shell streams the same
+/// steps as the reads arrive.
 pub fn plan(
     config: &Config,
     desired: &[DesiredBuild],
     live: &LiveState,
     opts: &PlanOptions,
 ) -> Plan {
-    let mut plan = Plan::default();
-    // A set: `apply` verifies by planning with every written build as a target.
-    let targets: HashSet<&str> = opts.targets.iter().map(String::as_str).collect();
-    let wanted = |project: &str, name: &str| {
-        targets.is_empty() || targets.contains(format!("{project}/{name}").as_str())
-    };
-    let projects: Vec<&ProjectConfig> = config
-        .projects
-        .iter()
-        .filter(|p| opts.projects.is_empty() || opts.projects.contains(&p.key))
-        .collect();
-    // Every live name in the managed projects, for the global-name check.
-    let mut live_names: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut planner = Planner::new(config, desired, opts);
     for (project, state) in &live.projects {
-        if let ProjectLive::Listed(builds) = state {
-            for b in builds {
-                live_names.insert(b.name(), project);
-            }
-        }
-    }
-    let mut incomplete = false;
-
-    for pc in projects {
-        let ignore = globs(&pc.ignore);
-        let protect = globs(&pc.protect);
-        let builds = match live.projects.get(&pc.key) {
-            Some(ProjectLive::Listed(b)) => b,
-            Some(ProjectLive::Failed(err)) => {
-                incomplete = true;
-                plan.gaps.push(Gap::ListingFailed {
-                    project: pc.key.clone(),
-                });
-                plan.warnings.push(Warning::ListingFailed {
-                    project: pc.key.clone(),
-                    error: err.clone(),
-                });
-                continue;
-            }
-            None => {
-                incomplete = true;
-                plan.gaps.push(Gap::NotRead {
-                    project: pc.key.clone(),
-                });
-                plan.warnings.push(Warning::ProjectNotRead {
-                    project: pc.key.clone(),
-                });
-                continue;
-            }
-        };
-        let mut defined = BTreeSet::new();
-        for d in desired.iter().filter(|d| d.def.project_key() == pc.key) {
-            let name = d.def.name();
-            if ignore.is_match(name) {
-                plan.warnings.push(Warning::DefinitionIgnored {
-                    file: d.origin.clone(),
-                    project: pc.key.clone(),
-                    name: name.to_owned(),
-                });
-                continue;
-            }
-            defined.insert(name.to_owned());
-            if !wanted(&pc.key, name) {
-                continue;
-            }
-            let current = builds.iter().find(|b| b.name() == name);
-            plan_one(&mut plan, d, current, pc, &protect, &live_names, live, opts);
-        }
-        let mut unreadable = false;
-        for b in builds {
-            let name = b.name();
-            if defined.contains(name) || ignore.is_match(name) || !wanted(&pc.key, name) {
-                continue;
-            }
-            if super::validate::unaddressable_name(name).is_some() {
-                // Never read, never deleted: the project's deletes wait until it
-                // is renamed (a delete decided without reading it is a guess).
-                unreadable = true;
-                plan.warnings.push(Warning::NameUnaddressable {
-                    project: pc.key.clone(),
-                    name: name.to_owned(),
-                });
-                continue;
-            }
-            if b.is_read_only() {
-                plan.unmanaged.push(Unmanaged {
-                    project: pc.key.clone(),
-                    name: name.to_owned(),
-                    reason: UnmanagedReason::ReadOnly {
-                        source: b.brief.source.clone(),
-                    },
-                });
-            } else if pc.prune {
-                let normalized = normalize_live(b, &live.catalog);
-                let diff = normalized
-                    .def
-                    .as_ref()
-                    .map(|l| {
-                        let mut l = l.clone();
-                        mask_pair(Some(&mut l), None);
-                        unified_diff(&to_yaml(&l), "", 3)
-                    })
-                    .unwrap_or_default();
-                plan.changes.push(Change {
-                    project: pc.key.clone(),
-                    name: name.to_owned(),
-                    kind: normalized.def.as_ref().map_or(Kind::Build, BuildDef::kind),
-                    action: Action::Delete,
-                    fields: Vec::new(),
-                    blocked: protect.is_match(name).then_some(Blocked::Protected),
-                    live_update_time: Some(b.brief.update_time),
-                    live_fingerprint: normalized.def.as_ref().map(fingerprint),
-                    erases: Vec::new(),
-                    kept: Vec::new(),
-                    write_path: None,
-                    fallback_allowed: false,
-                    write_body: None,
-                    cause: None,
-                    diff,
-                    desired: None,
-                    origin: None,
-                });
-            } else {
-                plan.unmanaged.push(Unmanaged {
-                    project: pc.key.clone(),
-                    name: name.to_owned(),
-                    reason: UnmanagedReason::NoDefinition,
-                });
-            }
-        }
-        if unreadable {
-            for c in plan.changes.iter_mut().filter(|c| c.project == pc.key) {
-                if c.action.deletes() && c.blocked.is_none() {
-                    c.blocked = Some(Blocked::IncompleteListing);
+        match state {
+            ProjectLive::Listed(builds) => {
+                planner.listed(project, builds.iter().map(|b| &b.brief));
+                for (i, b) in builds.iter().enumerate() {
+                    planner.read_at(project, i, b, &live.catalog);
                 }
             }
+            ProjectLive::Failed(err) => planner.listing_failed(project, err.clone()),
         }
     }
+    planner.finish(&live.elsewhere, &live.catalog)
+}
 
-    // Delete guards, strongest first.
-    let delete_guard = if opts.load_errors {
-        Some(Blocked::LoadErrors)
-    } else if incomplete {
-        Some(Blocked::IncompleteListing)
+/// A live build without a definition (of a project this plan covers, not
+/// ignored, targeted): left alone, or deleted when the project prunes.
+fn plan_live_only(
+    plan: &mut BuildOutcome,
+    b: &LiveBuild,
+    pc: &ProjectConfig,
+    protect: &GlobSet,
+    catalog: &Catalog,
+) {
+    let name = b.name();
+    if super::validate::unaddressable_name(name).is_some() {
+        // Never read, never deleted: the project's deletes wait until it
+        // is renamed (a delete decided without reading it is a guess).
+        plan.unreadable = true;
+        plan.warnings.push(Warning::NameUnaddressable {
+            project: pc.key.clone(),
+            name: name.to_owned(),
+        });
+        return;
+    }
+    if b.is_read_only() {
+        plan.unmanaged.push(Unmanaged {
+            project: pc.key.clone(),
+            name: name.to_owned(),
+            reason: UnmanagedReason::ReadOnly {
+                source: b.brief.source.clone(),
+            },
+        });
+    } else if pc.prune {
+        let normalized = normalize_live(b, catalog);
+        let diff = normalized
+            .def
+            .as_ref()
+            .map(|l| {
+                let mut l = l.clone();
+                mask_pair(Some(&mut l), None);
+                unified_diff(&to_yaml(&l), "", 3)
+            })
+            .unwrap_or_default();
+        plan.changes.push(Change {
+            project: pc.key.clone(),
+            name: name.to_owned(),
+            kind: normalized.def.as_ref().map_or(Kind::Build, BuildDef::kind),
+            action: Action::Delete,
+            fields: Vec::new(),
+            blocked: protect.is_match(name).then_some(Blocked::Protected),
+            live_update_time: Some(b.brief.update_time),
+            live_fingerprint: normalized.def.as_ref().map(fingerprint),
+            erases: Vec::new(),
+            kept: Vec::new(),
+            write_path: None,
+            fallback_allowed: false,
+            write_body: None,
+            cause: None,
+            diff,
+            desired: None,
+            origin: None,
+        });
     } else {
-        let count = plan
-            .changes
-            .iter()
-            .filter(|c| c.action.deletes() && c.blocked.is_none())
-            .count();
-        (count > config.max_deletes && !opts.allow_mass_delete).then_some(Blocked::MassDelete {
-            count,
-            max: config.max_deletes,
-        })
-    };
-    if let Some(guard) = delete_guard {
-        for c in &mut plan.changes {
-            if c.action.deletes() && c.blocked.is_none() {
-                c.blocked = Some(guard.clone());
-            }
-        }
+        plan.unmanaged.push(Unmanaged {
+            project: pc.key.clone(),
+            name: name.to_owned(),
+            reason: UnmanagedReason::NoDefinition,
+        });
     }
-
-    plan.incomplete = incomplete;
-    if opts.load_errors {
-        plan.gaps.insert(0, Gap::LoadErrors);
-    }
-    plan.targets = opts.targets.clone();
-    // A target that names nothing is most likely a typo: say so.
-    for t in &opts.targets {
-        let known = desired
-            .iter()
-            .any(|d| format!("{}/{}", d.def.project_key(), d.def.name()) == *t)
-            || live.projects.iter().any(|(p, state)| {
-                matches!(state, ProjectLive::Listed(bs) if bs.iter().any(|b| format!("{p}/{}", b.name()) == *t))
-            });
-        if !known {
-            plan.warnings
-                .push(Warning::TargetUnknown { target: t.clone() });
-        }
-    }
-    plan.changes
-        .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
-    plan.unchanged.sort();
-    plan.unmanaged
-        .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
-    plan.not_verifiable
-        .sort_by(|a, b| (&a.project, &a.name).cmp(&(&b.project, &b.name)));
-    plan.not_compared
-        .sort_by(|a, b| (&a.project, &a.name, &a.path).cmp(&(&b.project, &b.name, &b.path)));
-    plan
 }
 
 /// Records that `path` of `def` (an unset `{from_env}`) was not compared.
-fn push_not_compared(plan: &mut Plan, project: &str, def: &BuildDef, path: &str) {
+fn push_not_compared(plan: &mut BuildOutcome, project: &str, def: &BuildDef, path: &str) {
     let var = def
         .credentials()
         .into_iter()
@@ -647,17 +998,17 @@ fn push_not_compared(plan: &mut Plan, project: &str, def: &BuildDef, path: &str)
 
 #[allow(clippy::too_many_arguments)]
 fn plan_one(
-    plan: &mut Plan,
+    plan: &mut BuildOutcome,
     d: &DesiredBuild,
     current: Option<&LiveBuild>,
     pc: &ProjectConfig,
     protect: &GlobSet,
     live_names: &BTreeMap<&str, &str>,
-    live: &LiveState,
+    elsewhere: &BTreeMap<String, String>,
+    catalog: &Catalog,
     opts: &PlanOptions,
 ) {
     let name = d.def.name();
-    let catalog = &live.catalog;
     let desired = normalize_desired(&d.def, catalog);
     // Template writes send every variable per target, as compared: the
     // definition's inputs over the template's current values (§4).
@@ -712,7 +1063,7 @@ fn plan_one(
             .get(name)
             .map(|p| (*p).to_owned())
             .filter(|p| *p != pc.key)
-            .or_else(|| live.elsewhere.get(name).cloned());
+            .or_else(|| elsewhere.get(name).cloned());
         let keep_paths: Vec<String> = d
             .def
             .credentials()
@@ -818,15 +1169,10 @@ fn plan_one(
     let mut after = desired.clone();
     // A masked credential whose desired value is not compared anyway (kept,
     // or a parameter the definition drops) is not worth a "not verifiable".
-    let compared: BTreeSet<String> = match &d.def {
-        BuildDef::Build(b) => b
-            .parameters
-            .iter()
-            .filter(|p| matches!(p.default_value, super::model::ParamValue::Literal(_)))
-            .map(|p| format!("parameters[{}].default_value", p.key))
-            .collect(),
-        BuildDef::Template(_) => BTreeSet::new(),
-    };
+    let compared: BTreeSet<String> = super::reads::compared_credentials(&d.def)
+        .iter()
+        .map(|k| format!("parameters[{k}].default_value"))
+        .collect();
     let mut not_verifiable: Vec<String> = normalized
         .not_verifiable
         .iter()

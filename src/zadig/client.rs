@@ -430,6 +430,11 @@ impl Client {
         self.inner.base.as_str().trim_end_matches('/').to_owned()
     }
 
+    /// The ceiling of requests in flight (`--concurrency`).
+    pub fn concurrency(&self) -> usize {
+        self.inner.concurrency
+    }
+
     /// Counters since the client was made.
     pub fn stats(&self) -> ClientStats {
         let s = &self.inner.stats;

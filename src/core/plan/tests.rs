@@ -1363,3 +1363,115 @@ fn a_name_the_preserving_write_cannot_resolve_falls_back_to_the_guarded_openapi_
         p.warnings
     );
 }
+
+/// A fleet of `n` defined builds, `changed` of them differing from their
+/// definition.
+fn fleet(n: usize, changed: usize) -> (Vec<DesiredBuild>, Vec<LiveBuild>) {
+    let mut desired_builds = Vec::new();
+    let mut live_builds = Vec::new();
+    for i in 0..n {
+        let b = spec(&format!("svc-{i:05}"), "demo");
+        live_builds.push(live(&b, stored(&b)));
+        let mut d = b.clone();
+        let every = (n / changed.max(1)).max(1);
+        if i % every == 0 && i / every < changed {
+            d.build_script = "make all\n".into();
+        }
+        desired_builds.push(desired(&d));
+    }
+    (desired_builds, live_builds)
+}
+
+/// Streams `live` through a planner (each read dropped once planned) and
+/// returns the plan and how many builds the planner held more than a tag for
+/// just before the end.
+fn streamed(config: &Config, desired: &[DesiredBuild], live: Vec<LiveBuild>) -> (Plan, usize) {
+    let opts = PlanOptions::default();
+    let catalog = catalog();
+    let mut planner = Planner::new(config, desired, &opts);
+    let briefs: Vec<BuildBrief> = live.iter().map(|b| b.brief.clone()).collect();
+    planner.listed("demo", &briefs);
+    drop(briefs);
+    for b in live.into_iter().rev() {
+        if !matches!(b.read, LiveRead::NotRead) {
+            planner.read(&b, &catalog);
+        }
+    }
+    let retained = planner.retained();
+    (planner.finish(&BTreeMap::new(), &catalog), retained)
+}
+
+#[test]
+fn the_planner_keeps_only_the_changes_however_large_the_fleet() {
+    // Issue 13: memory is O(concurrency + changes). The planner holds no live
+    // model, and a full outcome only for a build that changes: the same four
+    // changes in a fleet ten times larger retain the same four.
+    for n in [100, 1000] {
+        let (desired, live_builds) = fleet(n, 4);
+        let (p, retained) = streamed(&config(false), &desired, live_builds);
+        assert_eq!(p.changes.len(), 4, "{n} builds");
+        assert_eq!(p.unchanged.len(), n - 4, "{n} builds");
+        assert_eq!(retained, 4, "{n} builds: retained outcomes");
+        // The changed builds keep their stored model for the preserving write.
+        assert!(p.changes.iter().all(|c| c.write_body.is_some()));
+    }
+}
+
+#[test]
+fn streaming_the_reads_in_any_order_is_the_fold() {
+    // The shell plans each build as its read arrives, in whatever order the
+    // server answers; the result is `plan` exactly (warnings in order too).
+    let config = config(true);
+    let same = spec("same", "demo");
+    let changed = spec("changed", "demo");
+    let mut changed_def = changed.clone();
+    changed_def.build_script = "make all\n".into();
+    let extra = spec("extra", "demo");
+    let extra2 = spec("release-extra", "demo");
+    let legacy = spec("legacy-x", "demo");
+    let mut jenkins_model = stored(&spec("jenkins-job", "demo"));
+    jenkins_model.source = "jenkins".into();
+    let jenkins = LiveBuild {
+        read: LiveRead::NotRead,
+        ..live(&spec("jenkins-job", "demo"), jenkins_model)
+    };
+    let strategy_live = spec("odd-strategy", "demo");
+    let strategy = with_adv(&strategy_live, |a| a.strategy_name = "nope".into());
+    let live_builds = vec![
+        live(&same, stored(&same)),
+        live(&changed, stored(&changed)),
+        live(&extra, stored(&extra)),
+        live(&extra2, stored(&extra2)),
+        live(&legacy, stored(&legacy)),
+        jenkins,
+        live(&strategy_live, stored(&strategy_live)),
+    ];
+    let desired = vec![
+        desired(&same),
+        desired(&changed_def),
+        desired(&spec("new-one", "demo")),
+        desired(&legacy),
+        desired(&strategy),
+    ];
+    let folded = plan(
+        &config,
+        &desired,
+        &state(live_builds.clone()),
+        &PlanOptions::default(),
+    );
+    let (p, _) = streamed(&config, &desired, live_builds);
+    assert_eq!(p, folded);
+    assert!(!p.warnings.is_empty() && !p.unmanaged.is_empty());
+    assert_eq!(
+        actions(&p)
+            .iter()
+            .map(|(n, a, _)| (n.as_str(), *a))
+            .collect::<Vec<_>>(),
+        vec![
+            ("changed", Action::Update),
+            ("extra", Action::Delete),
+            ("new-one", Action::Create),
+            ("release-extra", Action::Delete),
+        ]
+    );
+}
