@@ -288,3 +288,74 @@ fn a_directory_without_the_key_reads_no_template() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(json(&out).get("templates").is_none());
 }
+
+#[test]
+fn import_writes_templates_without_their_secrets_and_then_plans_nothing() {
+    let emu = emulator(Seed::builtin());
+    // A template with a credential value, made through the CLI.
+    let src = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
+    write(
+        src.path(),
+        "templates/tpl.yaml",
+        &template_yaml("tpl", "make"),
+    );
+    assert_eq!(apply(&emu, src.path()).code, 0);
+
+    // The seeded template holds variables only (no image, no timeout): no
+    // file can say that, so this directory ignores it.
+    let tmp = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
+    let d = tmp.path().to_str().expect("utf-8");
+    let out = run(
+        &emu,
+        &["import", "--project", "demo", "--out", d, "--templates"],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.all().contains("imported 1 build template(s)"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        !tmp.path()
+            .join("build_templates/go-service-template.yaml")
+            .exists()
+    );
+    let text =
+        std::fs::read_to_string(tmp.path().join("build_templates/tpl.yaml")).expect("written");
+    assert!(text.contains("kind: BuildTemplate"), "{text}");
+    assert!(!text.contains("push-secret-4711"), "{text}");
+    assert!(
+        text.contains("from_env: ZADIG_SECRET_TEMPLATE_TPL_PUSH_TOKEN"),
+        "{text}"
+    );
+
+    // Unset credential variables compare as live: nothing to change.
+    let out = run(&emu, &["plan", d, "-o", "json", "--detailed-exitcode"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let p = json(&out);
+    assert!(actions(&p).is_empty(), "{p}");
+    assert_eq!(p["templates"]["unchanged"], serde_json::json!(["tpl"]));
+}
+
+#[test]
+fn import_into_a_new_directory_manages_the_templates() {
+    let emu = emulator(Seed::builtin());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().to_str().expect("utf-8");
+    let out = run(
+        &emu,
+        &["import", "--project", "demo", "--out", d, "--templates"],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let config = std::fs::read_to_string(tmp.path().join("zadig-sync.yaml")).expect("config");
+    assert!(
+        config.contains("build_templates:\n  manage: true\n  prune: false\n"),
+        "{config}"
+    );
+    let text = std::fs::read_to_string(tmp.path().join("build_templates/go-service-template.yaml"))
+        .expect("written");
+    assert!(
+        text.contains("from_env: ZADIG_SECRET_TEMPLATE_GO_SERVICE_TEMPLATE_REGISTRY_TOKEN"),
+        "{text}"
+    );
+}
