@@ -359,3 +359,47 @@ fn import_into_a_new_directory_manages_the_templates() {
         "{text}"
     );
 }
+
+#[test]
+fn a_saved_plan_says_it_leaves_the_templates_out() {
+    let emu = emulator(Seed::builtin());
+    let tmp = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
+    write(
+        tmp.path(),
+        "templates/tpl.yaml",
+        &template_yaml("tpl", "make"),
+    );
+    write(
+        tmp.path(),
+        "demo/keep.yaml",
+        &build_yaml("keep", "demo", "make"),
+    );
+    let saved = tmp.path().join("plan.json");
+    let out = run_env(
+        &emu,
+        &[
+            "plan",
+            tmp.path().to_str().expect("utf-8"),
+            "--out",
+            saved.to_str().expect("utf-8"),
+        ],
+        ENV,
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("not saved in the plan file"),
+        "{}",
+        out.stderr
+    );
+    let out = run_env(
+        &emu,
+        &["apply", saved.to_str().expect("utf-8"), "--auto-approve"],
+        ENV,
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("not part of saved plans"),
+        "{}",
+        out.stderr
+    );
+}
