@@ -269,6 +269,7 @@ pub async fn apply_after(
     load: &LoadResult,
     first: &TemplatePlan,
     auto_approve: bool,
+    saved: Option<&TemplatePlan>,
 ) -> anyhow::Result<Vec<TemplateOutcome>> {
     let deletes: Vec<&Address> = first
         .in_phase(Phase::AfterBuilds)
@@ -281,7 +282,62 @@ pub async fn apply_after(
     again
         .changes
         .retain(|c| c.phase == Phase::AfterBuilds && deletes.contains(&&c.address));
-    Ok(apply_phase(client, &again, Phase::AfterBuilds).await)
+    Ok(match saved {
+        None => apply_phase(client, &again, Phase::AfterBuilds).await,
+        Some(saved) => apply_as_saved(client, &again, saved, Phase::AfterBuilds).await,
+    })
+}
+
+/// `apply PLANFILE`'s first template step: the library planned again, and of
+/// it only the changes the saved plan has, each on the template as the saved
+/// plan read it (its fingerprint); the rest is reported, never written.
+pub async fn apply_before_saved(
+    client: &Client,
+    load: &LoadResult,
+    saved: &TemplatePlan,
+    printer: &super::printer::Printer,
+) -> anyhow::Result<(TemplatePlan, Vec<TemplateOutcome>)> {
+    if !saved.has_changes() {
+        return Ok((TemplatePlan::default(), Vec::new()));
+    }
+    let fresh = plan_live(client, load).await?;
+    let _ = printer;
+    let done = apply_as_saved(client, &fresh, saved, Phase::BeforeBuilds).await;
+    // The deletes after the builds: those of the saved plan.
+    Ok((saved.clone(), done))
+}
+
+/// The changes of `saved` in `phase`, made from `fresh` where it still plans
+/// the same change on the same read.
+async fn apply_as_saved(
+    client: &Client,
+    fresh: &TemplatePlan,
+    saved: &TemplatePlan,
+    phase: Phase,
+) -> Vec<TemplateOutcome> {
+    let mut out = Vec::new();
+    for s in saved.in_phase(phase) {
+        let now = fresh
+            .changes
+            .iter()
+            .find(|c| c.address == s.address && c.action == s.action);
+        let result = match now {
+            _ if s.blocked.is_some() => TemplateResult::Skipped(
+                s.blocked
+                    .clone()
+                    .unwrap_or(TemplateBlocked::TemplateProtected),
+            ),
+            None => TemplateResult::ChangedSincePlan,
+            Some(c) if c.live_fingerprint != s.live_fingerprint => TemplateResult::ChangedSincePlan,
+            Some(c) => apply_one(client, c).await,
+        };
+        out.push(TemplateOutcome {
+            address: s.address.clone(),
+            action: s.action,
+            result,
+        });
+    }
+    out
 }
 
 /// The outcomes as the renderers take them.

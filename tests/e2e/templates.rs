@@ -361,7 +361,7 @@ fn import_into_a_new_directory_manages_the_templates() {
 }
 
 #[test]
-fn a_saved_plan_says_it_leaves_the_templates_out() {
+fn a_saved_plan_carries_the_template_changes_and_refuses_a_changed_template() {
     let emu = emulator(Seed::builtin());
     let tmp = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
     write(
@@ -371,35 +371,51 @@ fn a_saved_plan_says_it_leaves_the_templates_out() {
     );
     write(
         tmp.path(),
-        "demo/keep.yaml",
-        &build_yaml("keep", "demo", "make"),
+        "demo/api.yaml",
+        &template_build_yaml("api", "demo", "tpl"),
     );
+    let d = tmp.path().to_str().expect("utf-8");
     let saved = tmp.path().join("plan.json");
-    let out = run_env(
-        &emu,
-        &[
-            "plan",
-            tmp.path().to_str().expect("utf-8"),
-            "--out",
-            saved.to_str().expect("utf-8"),
-        ],
-        ENV,
-    );
+    let s = saved.to_str().expect("utf-8");
+    let out = run_env(&emu, &["plan", d, "--out", s], ENV);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let file = std::fs::read_to_string(&saved).expect("saved");
+    assert!(!file.contains("push-secret-4711"), "{file}");
+    assert!(file.contains("\"templates\""), "{file}");
+    // The template and the build that uses it, from the plan file alone.
+    let out = run_env(&emu, &["apply", s], ENV);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("not saved in the plan file"),
+        out.stdout.contains("template tpl (create): applied"),
         "{}",
-        out.stderr
+        out.stdout
     );
-    let out = run_env(
-        &emu,
-        &["apply", saved.to_str().expect("utf-8"), "--auto-approve"],
-        ENV,
+    assert!(emu.handle().stored_build("demo", "api").is_some());
+    assert_eq!(plan(&emu, tmp.path()).0, 0);
+
+    // A saved update whose template is edited in the UI before the apply.
+    write(
+        tmp.path(),
+        "templates/tpl.yaml",
+        &template_yaml("tpl", "make v2"),
     );
+    let out = run_env(&emu, &["plan", d, "--out", s], ENV);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (_, p) = plan(&emu, tmp.path());
+    let id = p["templates"]["changes"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut model = emu.handle().build_template(&id).expect("there");
+    model["scripts"] = Value::from("make ui-edit\n");
+    emu.handle().put_build_template(model).expect("put");
+    let out = run_env(&emu, &["apply", s], ENV);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("not part of saved plans"),
+        out.stdout.contains("changed since the plan read it"),
         "{}",
-        out.stderr
+        out.stdout
     );
+    let kept = emu.handle().build_template(&id).expect("there");
+    assert_eq!(kept["scripts"], "make ui-edit\n");
 }

@@ -31,7 +31,9 @@ use crate::cli::session::Session;
 use crate::cli::settings::Connection;
 use crate::cli::templates;
 use crate::core::apply::{self as core_apply, select};
+use crate::core::kinds::build_template::{BuildTemplateSpec, TemplateAction};
 use crate::core::load::LoadResult;
+use crate::core::load::{LoadedTemplate, Origin};
 use crate::core::model::BuildDef;
 use crate::core::notice::OutcomeReason;
 use crate::core::plan::{Action, Change, Plan, PlanOptions, WritePath};
@@ -104,12 +106,10 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
             templates::apply_before(&session.client, &prepared.load, args.auto_approve, printer)
                 .await,
         ),
-        Some(_) => {
-            if prepared.config().build_templates.manage {
-                printer.warn("build templates are not part of saved plans yet: apply the directory to change them");
-            }
-            None
-        }
+        Some(p) => Some(
+            templates::apply_before_saved(&session.client, &prepared.load, &p.templates, printer)
+                .await,
+        ),
     };
     let (template_plan, mut template_outcomes) = match before.transpose() {
         Ok(b) => b.unwrap_or_default(),
@@ -129,13 +129,15 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         printer,
     )
     .await;
-    // Deletes of templates last, once the builds that used them are gone.
-    if result.is_ok() && saved.is_none() {
+    // Deletes of templates last, once the builds that used them are gone (a
+    // saved plan was approved when it was made).
+    if result.is_ok() {
         match templates::apply_after(
             &session.client,
             &prepared.load,
             &template_plan,
-            args.auto_approve,
+            args.auto_approve || saved.is_some(),
+            saved.as_ref().map(|p| &p.templates),
         )
         .await
         {
@@ -275,6 +277,41 @@ fn from_saved(
         }
         defs.push((def, d.origin.clone()));
     }
+    // The same for templates.
+    let template_writes: BTreeSet<&str> = saved
+        .templates
+        .changes
+        .iter()
+        .filter(|c| c.blocked.is_none() && c.action != TemplateAction::Delete)
+        .map(|c| c.address.name.as_str())
+        .collect();
+    let mut templates = Vec::new();
+    for t in &saved.template_definitions {
+        let spec = serde_json::from_value::<crate::core::model::BuildSpec>(t.definition.clone())
+            .map(BuildTemplateSpec::from_build)
+            .with_context(|| {
+                format!(
+                    "the plan file's template from {}:{} is damaged",
+                    t.file, t.line
+                )
+            })?;
+        if !t.literal_credentials.is_empty() && template_writes.contains(spec.name.as_str()) {
+            literal.push(format!(
+                "template {}: {}",
+                spec.name,
+                t.literal_credentials.join(", ")
+            ));
+        }
+        templates.push(LoadedTemplate {
+            spec,
+            origin: Origin {
+                file: t.file.clone(),
+                line: t.line,
+                column: 1,
+                document: 0,
+            },
+        });
+    }
     if !literal.is_empty() {
         bail!(
             "the plan does not hold literal credential values, and these builds need them: nothing was applied\n  {}\n\
@@ -285,7 +322,7 @@ fn from_saved(
     let load = LoadResult {
         config: saved.config.clone(),
         builds: Vec::new(),
-        templates: Vec::new(),
+        templates,
         diagnostics: Vec::new(),
     };
     Ok(resolved(

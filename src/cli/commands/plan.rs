@@ -51,9 +51,6 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
             printer,
         )?;
     }
-    if args.out.is_some() && templates.has_changes() {
-        printer.warn("the build-template changes are not saved in the plan file (not supported yet): apply the directory to make them");
-    }
     if let Some(out) = &args.out {
         // A plan of a directory that did not load, or of a partial listing,
         // is not one to apply: it is shown, never saved.
@@ -77,6 +74,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
             config: prepared.config(),
             builds: &prepared.load.builds,
         })
+        .with_templates(&prepared.load.templates, &templates)
         .write(out)?;
         printer.note(&format!(
             "plan saved to {}; apply it with `zadig-sync apply {}` (no directory needed)",
