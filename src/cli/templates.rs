@@ -226,41 +226,6 @@ pub fn print_plan(
     super::output::print_plan(plan, view, format, &load.diagnostics, printer)
 }
 
-/// `apply`'s first template step: plans the library and makes its creates and
-/// updates (before the builds, which may use them). Template writes need
-/// `--auto-approve` (guess of issue 15d: the build prompt lists builds only);
-/// without it they are listed and left, and the apply is not a success.
-pub async fn apply_before(
-    client: &Client,
-    load: &LoadResult,
-    auto_approve: bool,
-    printer: &super::printer::Printer,
-) -> anyhow::Result<(TemplatePlan, Vec<TemplateOutcome>)> {
-    let plan = plan_live(client, load).await?;
-    if !plan.has_changes() {
-        return Ok((plan, Vec::new()));
-    }
-    if !printer.quiet() {
-        printer.out(&crate::render::templates::human(&plan))?;
-    }
-    if !auto_approve {
-        let left = plan
-            .changes
-            .iter()
-            .map(|c| TemplateOutcome {
-                address: c.address.clone(),
-                action: c.action,
-                result: TemplateResult::Failed(
-                    "template changes are made only with --auto-approve".to_owned(),
-                ),
-            })
-            .collect();
-        return Ok((plan, left));
-    }
-    let done = apply_phase(client, &plan, Phase::BeforeBuilds).await;
-    Ok((plan, done))
-}
-
 /// `apply`'s last template step, after the builds: the deletes the first plan
 /// had, planned again on a fresh read (a build deleted in this run no longer
 /// references its template).

@@ -419,3 +419,18 @@ fn a_saved_plan_carries_the_template_changes_and_refuses_a_changed_template() {
     let kept = emu.handle().build_template(&id).expect("there");
     assert_eq!(kept["scripts"], "make ui-edit\n");
 }
+
+#[test]
+fn template_changes_need_a_confirmation() {
+    let emu = emulator(Seed::builtin());
+    let tmp = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
+    write(
+        tmp.path(),
+        "templates/tpl.yaml",
+        &template_yaml("tpl", "make"),
+    );
+    let out = run_env(&emu, &["apply", tmp.path().to_str().expect("utf-8")], ENV);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("--auto-approve"), "{}", out.stderr);
+    assert!(actions(&plan(&emu, tmp.path()).1).contains(&("tpl".to_owned(), "create".to_owned())));
+}

@@ -31,7 +31,7 @@ use crate::cli::session::Session;
 use crate::cli::settings::Connection;
 use crate::cli::templates;
 use crate::core::apply::{self as core_apply, select};
-use crate::core::kinds::build_template::{BuildTemplateSpec, TemplateAction};
+use crate::core::kinds::build_template::{BuildTemplateSpec, Phase, TemplateAction, TemplatePlan};
 use crate::core::load::LoadResult;
 use crate::core::load::{LoadedTemplate, Origin};
 use crate::core::model::BuildDef;
@@ -103,8 +103,14 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
     // Templates first: the builds may use a created or updated one.
     let before = match &saved {
         None => Some(
-            templates::apply_before(&session.client, &prepared.load, args.auto_approve, printer)
-                .await,
+            templates_before(
+                &session.client,
+                &prepared.load,
+                args.auto_approve,
+                &target,
+                printer,
+            )
+            .await,
         ),
         Some(p) => Some(
             templates::apply_before_saved(&session.client, &prepared.load, &p.templates, printer)
@@ -606,9 +612,42 @@ fn prompt(work: &[Change], target: &str) -> String {
     )
 }
 
+/// The build templates' creates and updates, before the builds: shown, then
+/// confirmed like the builds (`--auto-approve`, or `yes` on a terminal).
+async fn templates_before(
+    client: &Client,
+    load: &LoadResult,
+    auto_approve: bool,
+    target: &str,
+    printer: &Printer,
+) -> anyhow::Result<(TemplatePlan, Vec<templates::TemplateOutcome>)> {
+    let plan = templates::plan_live(client, load).await?;
+    if !plan.has_changes() {
+        return Ok((plan, Vec::new()));
+    }
+    if !printer.quiet() {
+        printer.out(&render::templates::human(&plan))?;
+    }
+    let n = plan.changes.len();
+    let text = format!(
+        "Apply {n} build-template change{} to {target}? Only 'yes' will be accepted: ",
+        if n == 1 { "" } else { "s" }
+    );
+    if !auto_approve && !ask(&text).await? {
+        bail!("build-template changes cancelled: nothing was changed");
+    }
+    let done = templates::apply_phase(client, &plan, Phase::BeforeBuilds).await;
+    Ok((plan, done))
+}
+
 /// Asks for `yes` on a terminal; refuses without one. Ctrl-C at the prompt
 /// declines.
 async fn confirm(work: &[Change], target: &str) -> anyhow::Result<bool> {
+    ask(&prompt(work, target)).await
+}
+
+/// Asks `text` on a terminal; refuses without one.
+async fn ask(text: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "apply needs confirmation: no terminal to ask on, so pass --auto-approve (or apply a reviewed plan with --plan)"
@@ -616,7 +655,7 @@ async fn confirm(work: &[Change], target: &str) -> anyhow::Result<bool> {
     }
     {
         let mut err = std::io::stderr().lock();
-        write!(err, "{}", prompt(work, target))?;
+        write!(err, "{text}")?;
         err.flush()?;
     }
     // A plain thread: a blocked read must not keep the runtime from ending.
