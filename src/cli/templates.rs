@@ -47,32 +47,45 @@ pub async fn read_live(
         return Ok(Vec::new());
     }
     let ignore = crate::core::load::exclude_set(&cfg.ignore);
-    let mut out = Vec::new();
-    for brief in client.list_build_templates().await? {
+    // Every template at once: the client bounds the requests in flight, and a
+    // library is tens of templates, not thousands.
+    let mut reads = tokio::task::JoinSet::new();
+    let briefs = client.list_build_templates().await?;
+    let mut out: Vec<Option<LiveTemplate>> = Vec::with_capacity(briefs.len());
+    for (i, brief) in briefs.into_iter().enumerate() {
         if ignore.is_match(&brief.name) {
-            out.push(LiveTemplate {
+            out.push(Some(LiveTemplate {
                 id: brief.id,
                 name: brief.name,
                 raw: String::new(),
                 references: None,
-            });
+            }));
             continue;
         }
-        let (_, raw) = client.build_template_raw(&brief.id).await?;
+        out.push(None);
+        let client = client.clone();
+        reads.spawn(async move {
+            let raw = client.build_template_raw(&brief.id).await;
+            let references = client.build_template_references(&brief.id).await.ok();
+            (i, brief, raw, references)
+        });
+    }
+    while let Some(done) = reads.join_next().await {
+        let (i, brief, raw, references) = done?;
+        let (_, raw) = raw?;
         if let Ok(n) = kind::normalize_live_template(&raw, catalog) {
             for s in kind::credential_values(&n.spec) {
                 super::redact::add_secret(&s);
             }
         }
-        let references = client.build_template_references(&brief.id).await.ok();
-        out.push(LiveTemplate {
+        out[i] = Some(LiveTemplate {
             id: brief.id,
             name: brief.name,
             raw: raw.into(),
             references,
         });
     }
-    Ok(out)
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// What happened to one planned template change.

@@ -573,6 +573,13 @@ pub fn plan(
                 } else {
                     body.as_ref().err().cloned()
                 };
+                if l.references.is_none() {
+                    out.problems.push((
+                        name.to_owned(),
+                        "the builds that use it could not be listed: its blast radius is unknown"
+                            .to_owned(),
+                    ));
+                }
                 out.changes.push(TemplateChange {
                     address: address(name),
                     action: TemplateAction::Update,

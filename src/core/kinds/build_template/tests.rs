@@ -497,3 +497,20 @@ fn a_ui_edit_shows_as_drift_and_moves_the_fingerprint() {
         p.changes[0].diff
     );
 }
+
+#[test]
+fn an_unknown_blast_radius_is_said() {
+    let mut changed = spec("go");
+    changed.build_script = "make all\n".into();
+    let mut l = live(&spec("go"), "65c000000000000000000002", &[]);
+    l.references = None;
+    let p = plan(&[desired(changed)], &[l], &managed(), &catalog());
+    assert_eq!(p.changes.len(), 1);
+    assert!(p.changes[0].blast_radius.is_empty());
+    assert_eq!(p.problems.len(), 1);
+    assert!(
+        p.problems[0].1.contains("blast radius is unknown"),
+        "{:?}",
+        p.problems
+    );
+}
