@@ -434,3 +434,24 @@ fn template_changes_need_a_confirmation() {
     assert!(out.stderr.contains("--auto-approve"), "{}", out.stderr);
     assert!(actions(&plan(&emu, tmp.path()).1).contains(&("tpl".to_owned(), "create".to_owned())));
 }
+
+#[test]
+fn validate_counts_the_templates() {
+    let tmp = dir("{manage: true}");
+    write(
+        tmp.path(),
+        "templates/tpl.yaml",
+        &template_yaml("tpl", "make"),
+    );
+    let d = tmp.path().to_str().expect("utf-8");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zadig-sync"));
+    cmd.args(["validate", d, "--color", "never"]);
+    let out = output(cmd);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("Valid: 0 builds and 1 build template in 1 file"),
+        "{}",
+        out.stdout
+    );
+}
