@@ -382,6 +382,13 @@ fn a_saved_plan_carries_the_template_changes_and_refuses_a_changed_template() {
     let file = std::fs::read_to_string(&saved).expect("saved");
     assert!(!file.contains("push-secret-4711"), "{file}");
     assert!(file.contains("\"templates\""), "{file}");
+    let shown = run(&emu, &["show", s]);
+    assert_eq!(shown.code, 0, "{}\n{}", shown.stdout, shown.stderr);
+    assert!(
+        shown.stdout.contains("+ template tpl (create)"),
+        "{}",
+        shown.stdout
+    );
     // The template and the build that uses it, from the plan file alone.
     let out = run_env(&emu, &["apply", s], ENV);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
