@@ -135,14 +135,15 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         printer,
     )
     .await;
-    // Deletes of templates last, once the builds that used them are gone (a
-    // saved plan was approved when it was made).
-    if result.is_ok() {
+    // Deletes of templates last, once the builds that used them are gone;
+    // never after the builds were declined or failed to plan.
+    if matches!(result, Ok(Applied::Report(_) | Applied::NothingToDo)) {
         match templates::apply_after(
             &session.client,
             &prepared.load,
             &template_plan,
-            args.auto_approve || saved.is_some(),
+            // Confirmed already: `templates_before` refuses unconfirmed changes.
+            true,
             saved.as_ref().map(|p| &p.templates),
         )
         .await
