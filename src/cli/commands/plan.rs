@@ -62,14 +62,21 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
                 out.display()
             );
         }
-        PlanFile::new(Made {
+        let builds = prepared.loaded_defs();
+        let made = Made {
             plan: &plan,
             opts: &opts,
             endpoint: endpoint_id(&conn),
             contents: &prepared.contents,
             config: prepared.config(),
-            builds: &prepared.load.builds,
-        })
+            builds: &builds,
+        };
+        // The files' text is released after loading: their digests were
+        // taken before.
+        match prepared.digests.clone() {
+            Some(d) => PlanFile::with_digests(made, d),
+            None => PlanFile::new(made),
+        }
         .write(out)?;
         printer.note(&format!(
             "plan saved to {}; apply it with `zadig-sync apply {}` (no directory needed)",
