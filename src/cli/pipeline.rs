@@ -19,7 +19,10 @@ use crate::core::live::LiveBuild;
 use crate::core::load::LoadResult;
 use crate::core::model::{BuildDef, Config};
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, Planner, unknown_projects};
-use crate::core::secrets::{MissingEnv, credential_values, has_from_env, resolve_env_in_place};
+use crate::core::secrets::{
+    MissingEnv, credential_values, from_env_positions, has_from_env, resolve_env_in_place,
+    restore_from_env,
+};
 use crate::zadig::client::Client;
 use crate::zadig::wire::BuildBrief;
 
@@ -38,8 +41,9 @@ pub struct Prepared {
     /// definitions are held once, not twice.
     pub desired: Vec<DesiredBuild>,
     /// For each of `desired` (by index) where a `{from_env}` was resolved,
-    /// the definition as loaded: what a saved plan records.
-    pub unresolved: std::collections::BTreeMap<usize, BuildDef>,
+    /// its `{from_env}` values ([`from_env_positions`]): with them, the
+    /// definition as loaded, which a saved plan records.
+    pub unresolved: std::collections::BTreeMap<usize, Vec<(usize, String)>>,
     /// `{from_env}` variables that are not set: (build, what).
     pub missing_env: Vec<(String, MissingEnv)>,
 }
@@ -52,11 +56,22 @@ impl Prepared {
 
     /// The definitions in scope as loaded (`{from_env}` not resolved), with
     /// their `file:line`, in load order.
-    pub fn loaded_defs(&self) -> Vec<(&BuildDef, &str)> {
+    pub fn loaded_defs(&self) -> Vec<(std::borrow::Cow<'_, BuildDef>, &str)> {
+        use std::borrow::Cow;
         self.desired
             .iter()
             .enumerate()
-            .map(|(i, d)| (self.unresolved.get(&i).unwrap_or(&d.def), d.origin.as_str()))
+            .map(|(i, d)| {
+                let def = match self.unresolved.get(&i) {
+                    Some(positions) => {
+                        let mut def = d.def.clone();
+                        restore_from_env(&mut def, positions);
+                        Cow::Owned(def)
+                    }
+                    None => Cow::Borrowed(&d.def),
+                };
+                (def, d.origin.as_str())
+            })
             .collect()
     }
 }
@@ -115,13 +130,16 @@ pub fn resolved(
         if !projects.is_empty() && !projects.iter().any(|p| p == def.project_key()) {
             continue;
         }
-        // Resolved in place: a copy is kept only of a definition that
-        // changed (one with a `{from_env}` that is set).
-        let has_env = has_from_env(&def);
-        let original = has_env.then(|| def.clone());
+        // Resolved in place: of a definition that changed (a `{from_env}`
+        // that is set), only where its `{from_env}` values were is kept.
+        let positions = if has_from_env(&def) {
+            from_env_positions(&def)
+        } else {
+            Vec::new()
+        };
         let (missing, replaced) = resolve_env_in_place(&mut def, &lookup);
-        if let Some(original) = original.filter(|_| replaced) {
-            unresolved.insert(desired.len(), original);
+        if replaced {
+            unresolved.insert(desired.len(), positions);
         }
         for secret in credential_values(&def) {
             super::redact::add_secret(&secret);
@@ -345,13 +363,14 @@ mod tests {
         assert!(load.builds.is_empty(), "moved, not copied");
         let prepared = resolved(contents, load, defs, &[]);
         assert_eq!(prepared.desired.len(), before.len());
-        // Only the definition whose `{from_env}` resolved has a second copy.
+        // Only the definition whose `{from_env}` resolved keeps anything
+        // more: where its `{from_env}` values were.
         assert_eq!(prepared.unresolved.keys().collect::<Vec<_>>(), [&0]);
         assert_ne!(prepared.desired[0].def, first);
         let loaded = prepared.loaded_defs();
-        assert_eq!(loaded[0], (&first, before[0].1.as_str()));
+        assert_eq!((&*loaded[0].0, loaded[0].1), (&first, before[0].1.as_str()));
         for (got, want) in loaded.iter().zip(&before).skip(1) {
-            assert_eq!(*got, (&want.0, want.1.as_str()));
+            assert_eq!((&*got.0, got.1), (&want.0, want.1.as_str()));
         }
     }
 }

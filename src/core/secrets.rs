@@ -146,6 +146,34 @@ pub fn credential_values(def: &BuildDef) -> Vec<String> {
     out
 }
 
+/// The `{from_env}` values of `def`: (position among the values
+/// [`resolve_env`] visits, variable). With [`restore_from_env`], what it
+/// takes to turn a resolved definition back into the loaded one, without
+/// keeping a copy of the definition.
+pub fn from_env_positions(def: &BuildDef) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    visit_values(def, &mut |_, v| {
+        if let ParamValue::FromEnv(var) = v {
+            out.push((at, var.clone()));
+        }
+        at += 1;
+    });
+    out
+}
+
+/// Puts the `{from_env}` values [`from_env_positions`] recorded back.
+pub fn restore_from_env(def: &mut BuildDef, positions: &[(usize, String)]) {
+    let mut at = 0;
+    let mut next = positions.iter().peekable();
+    for_each_value(def, &mut |_, _, value| {
+        if let Some((_, var)) = next.next_if(|(p, _)| *p == at) {
+            *value = ParamValue::FromEnv(var.clone());
+        }
+        at += 1;
+    });
+}
+
 /// Whether `def` holds a `{from_env}` value.
 pub fn has_from_env(def: &BuildDef) -> bool {
     let mut found = false;

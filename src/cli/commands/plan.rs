@@ -62,7 +62,8 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
                 out.display()
             );
         }
-        let builds = prepared.loaded_defs();
+        let loaded = prepared.loaded_defs();
+        let builds: Vec<_> = loaded.iter().map(|(d, o)| (&**d, *o)).collect();
         let made = Made {
             plan: &plan,
             opts: &opts,
