@@ -551,7 +551,7 @@ impl TemplateLookups {
         }
         self.seen = parked.len();
         let failed = self.build_list_error.is_some() || self.docker_list_error.is_some();
-        if !self.set.is_empty() || failed {
+        if parked.is_empty() || !self.set.is_empty() || failed {
             return;
         }
         // Every look-up started has arrived: a stored read is planned now;
