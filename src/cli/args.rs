@@ -287,6 +287,10 @@ pub struct ImportArgs {
     /// How to write credential values.
     #[arg(long, value_enum, default_value_t = CredentialMode::Env)]
     pub credentials: CredentialMode,
+    /// Also import the build-template library into <out>/build_templates/
+    /// (credential variables always as `{from_env}`).
+    #[arg(long)]
+    pub templates: bool,
 }
 
 /// `emulator`.

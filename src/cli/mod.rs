@@ -17,6 +17,7 @@ pub mod redact;
 pub mod schemas;
 pub mod session;
 pub mod settings;
+pub mod templates;
 
 pub use exit::{CommandResult, ExitStatus};
 

@@ -29,6 +29,10 @@ use serde::de::DeserializeOwned;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
 use crate::core::diagnostics::{self, Diagnostic, Severity};
+use crate::core::kinds::{
+    self, KindId,
+    build_template::{self, BuildTemplateSpec},
+};
 use crate::core::model::{BuildDef, BuildSpec, Config, Kind, TemplateBuildSpec};
 use crate::core::validate::{self, Finding, Seg, Target};
 
@@ -75,6 +79,15 @@ pub struct Loaded {
     pub origin: Origin,
 }
 
+/// A build template definition (`kind: BuildTemplate`) and where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedTemplate {
+    /// The definition (`kind` normalised to `None`).
+    pub spec: BuildTemplateSpec,
+    /// Its place in the directory.
+    pub origin: Origin,
+}
+
 /// Everything [`load`] found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoadResult {
@@ -84,6 +97,8 @@ pub struct LoadResult {
     /// Every build that parsed, in file order, including ones with semantic
     /// errors (callers must check [`LoadResult::has_errors`] before using them).
     pub builds: Vec<Loaded>,
+    /// Every build template that parsed (`kind: BuildTemplate`), in file order.
+    pub templates: Vec<LoadedTemplate>,
     /// Every problem, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -149,9 +164,23 @@ pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize
         .filter(|f| !(exclude.is_match(&f.path) || skip_yml && f.path == "zadig-sync.yml"))
         .collect();
     let definition_files = files.len();
-    let (builds, name_spans) = load_files(&files, project_check, threads, &mut diags);
+    let (builds, name_spans, templates) = load_files(&files, project_check, threads, &mut diags);
 
     check_unique_names(&builds, &name_spans, &mut diags);
+    check_unique_template_names(&templates, &mut diags);
+    if config_ok && !cfg.build_templates.manage {
+        for t in &templates {
+            diags.push(
+                Diagnostic::warning(
+                    t.origin.file.clone(),
+                    format!("template `{}` is not managed: build_templates.manage is false", t.spec.name),
+                )
+                .at(t.origin.line, t.origin.column, None)
+                .with_hint(format!("set `build_templates: {{manage: true}}` in {CONFIG_FILE} to plan and apply templates"))
+                .with_code(diagnostics::Code::DefinitionWarning),
+            );
+        }
+    }
     if definition_files == 0 {
         diags.push(
             Diagnostic::error("", "no definition files in the directory")
@@ -160,7 +189,7 @@ pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize
                 ))
                 .with_code(diagnostics::Code::NoDefinitions),
         );
-    } else if builds.is_empty() && !diags.iter().any(Diagnostic::is_error) {
+    } else if builds.is_empty() && templates.is_empty() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(
             Diagnostic::error("", "no build definitions in the directory")
                 .with_hint("every definition file is empty: add a build (`name: ...`)")
@@ -179,7 +208,32 @@ pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize
     LoadResult {
         config: cfg,
         builds,
+        templates,
         diagnostics: diags,
+    }
+}
+
+/// Template names are unique in the whole library.
+fn check_unique_template_names(templates: &[LoadedTemplate], diags: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, &Origin> = HashMap::new();
+    for t in templates {
+        if t.spec.name.is_empty() {
+            continue;
+        }
+        if let Some(o) = first.get(t.spec.name.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    t.origin.file.clone(),
+                    format!("template `{}` is defined twice", t.spec.name),
+                )
+                .at(t.origin.line, t.origin.column, None)
+                .with_hint(format!(
+                    "the first definition is at {o}; template names are unique across Zadig"
+                )),
+            );
+        } else {
+            first.insert(&t.spec.name, &t.origin);
+        }
     }
 }
 
@@ -200,6 +254,7 @@ pub fn exclude_set(patterns: &[String]) -> globset::GlobSet {
 #[derive(Default)]
 struct Part {
     builds: Vec<Loaded>,
+    templates: Vec<LoadedTemplate>,
     /// The span of each build's name, for the duplicate-name check.
     name_spans: Vec<Range<usize>>,
     diags: Vec<Diagnostic>,
@@ -213,7 +268,7 @@ fn load_files(
     config: Option<&Config>,
     threads: usize,
     diags: &mut Vec<Diagnostic>,
-) -> (Vec<Loaded>, Vec<Range<usize>>) {
+) -> (Vec<Loaded>, Vec<Range<usize>>, Vec<LoadedTemplate>) {
     const PER_THREAD: usize = 256;
     let load_run = |run: &[&SourceFile]| {
         let mut part = Part::default();
@@ -222,6 +277,7 @@ fn load_files(
                 file,
                 config,
                 &mut part.builds,
+                &mut part.templates,
                 &mut part.name_spans,
                 &mut part.diags,
             );
@@ -246,12 +302,14 @@ fn load_files(
     };
     let mut builds = Vec::with_capacity(parts.iter().map(|p| p.builds.len()).sum());
     let mut name_spans = Vec::with_capacity(builds.capacity());
+    let mut templates = Vec::new();
     for part in parts {
         builds.extend(part.builds);
+        templates.extend(part.templates);
         name_spans.extend(part.name_spans);
         diags.extend(part.diags);
     }
-    (builds, name_spans)
+    (builds, name_spans, templates)
 }
 
 fn check_unique_names(builds: &[Loaded], spans: &[Range<usize>], diags: &mut Vec<Diagnostic>) {
@@ -773,21 +831,47 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
     (docs, errors)
 }
 
+/// The kind of a document: a build's form, or another kind of the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DocKind {
+    Build(Kind),
+    Template,
+}
+
+fn doc_kind(value: &str) -> Option<DocKind> {
+    let info = kinds::by_file_kind(value)?;
+    Some(match info.id {
+        KindId::Build if value == "TemplateBuild" => DocKind::Build(Kind::TemplateBuild),
+        KindId::Build => DocKind::Build(Kind::Build),
+        KindId::BuildTemplate => DocKind::Template,
+    })
+}
+
+fn kind_hint() -> String {
+    let all = kinds::file_kinds();
+    let rest: Vec<String> = all[1..].iter().map(|k| format!("`kind: {k}`")).collect();
+    let rest = match rest.split_last() {
+        Some((last, [])) => format!(" or {last}"),
+        Some((last, init)) => format!(", {} or {last}", init.join(", ")),
+        None => String::new(),
+    };
+    format!("write `kind: {}` (the default){rest}", all[0])
+}
+
 /// The `kind` of a document, from its tree.
-fn kind_of(text: &Text<'_>, doc: &Doc<'_>, root: &Node<'_>) -> Result<Kind, Diagnostic> {
+fn kind_of(text: &Text<'_>, doc: &Doc<'_>, root: &Node<'_>) -> Result<DocKind, Diagnostic> {
     let Some((key, value)) = root.get("kind") else {
         if root.get("<<").is_some() {
             // `kind` may come from a merged mapping: ask serde, which merges.
             return head_kind(text, doc);
         }
-        return Ok(Kind::Build);
+        return Ok(DocKind::Build(Kind::Build));
     };
     match value.scalar() {
-        Some("Build") => Ok(Kind::Build),
-        Some("TemplateBuild") => Ok(Kind::TemplateBuild),
+        Some(v) if doc_kind(v).is_some() => Ok(doc_kind(v).unwrap_or(DocKind::Build(Kind::Build))),
         Some(other) => {
-            let mut hint = "write `kind: Build` (the default) or `kind: TemplateBuild`".to_owned();
-            if let Some(near) = validate::did_you_mean(other, ["Build", "TemplateBuild"]) {
+            let mut hint = kind_hint();
+            if let Some(near) = validate::did_you_mean(other, kinds::file_kinds()) {
                 hint = format!("did you mean `{near}`? {hint}");
             }
             let span = if value.span.is_empty() {
@@ -806,20 +890,30 @@ fn kind_of(text: &Text<'_>, doc: &Doc<'_>, root: &Node<'_>) -> Result<Kind, Diag
             Severity::Error,
             value.highlight(),
             format!("kind must be a string, found {}", value.describe()),
-            Some("write `kind: Build` (the default) or `kind: TemplateBuild`".to_owned()),
+            Some(kind_hint()),
         )),
     }
 }
 
-fn head_kind(text: &Text<'_>, doc: &Doc<'_>) -> Result<Kind, Diagnostic> {
+fn head_kind(text: &Text<'_>, doc: &Doc<'_>) -> Result<DocKind, Diagnostic> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum AnyKind {
+        Build(Kind),
+        Other(String),
+    }
     #[derive(Deserialize)]
     struct Head {
         #[serde(default)]
-        kind: Option<Kind>,
+        kind: Option<AnyKind>,
     }
     let src = &text.text[doc.range.clone()];
     match serde_saphyr::from_str_with_options::<Head>(src, options()) {
-        Ok(head) => Ok(head.kind.unwrap_or(Kind::Build)),
+        Ok(head) => Ok(match head.kind {
+            None => DocKind::Build(Kind::Build),
+            Some(AnyKind::Build(k)) => DocKind::Build(k),
+            Some(AnyKind::Other(v)) => doc_kind(&v).unwrap_or(DocKind::Build(Kind::Build)),
+        }),
         Err(e) => Err(serde_diag(text, doc, None, &e, Context::Build)),
     }
 }
@@ -829,6 +923,7 @@ fn head_kind(text: &Text<'_>, doc: &Doc<'_>) -> Result<Kind, Diagnostic> {
 enum Context {
     Build,
     Template,
+    BuildTemplate,
     Config,
 }
 
@@ -836,6 +931,7 @@ fn load_file(
     file: &SourceFile,
     config: Option<&Config>,
     builds: &mut Vec<Loaded>,
+    templates: &mut Vec<LoadedTemplate>,
     name_spans: &mut Vec<Range<usize>>,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -868,6 +964,32 @@ fn load_file(
             Ok(k) => k,
             Err(d) => {
                 diags.push(d);
+                continue;
+            }
+        };
+        let kind = match kind {
+            DocKind::Build(k) => k,
+            DocKind::Template => {
+                match parse_doc::<BuildTemplateSpec>(&text, doc, root, Context::BuildTemplate) {
+                    Ok(mut spec) => {
+                        spec.kind = None;
+                        for finding in build_template::check(&spec) {
+                            diags.push(finding_diag(&text, root, finding));
+                        }
+                        let name_at = root.locate(&[Seg::Key("name")], Target::Value);
+                        let (line, column) = text.line_col(name_at.start);
+                        templates.push(LoadedTemplate {
+                            spec,
+                            origin: Origin {
+                                file: file.path.clone(),
+                                line,
+                                column,
+                                document: doc.index,
+                            },
+                        });
+                    }
+                    Err(d) => diags.push(*d),
+                }
                 continue;
             }
         };
@@ -1240,6 +1362,12 @@ fn unknown_field_hint(field: &str, expected: &[&str], container: &str, ctx: Cont
     if top && ctx == Context::Build && matches!(field, "template_name" | "target_services") {
         return "a build made from a template needs `kind: TemplateBuild`".to_owned();
     }
+    if top
+        && ctx == Context::BuildTemplate
+        && matches!(field, "project_key" | "repo_info" | "services")
+    {
+        return "a build template has no project, repositories or services: the template builds that use it (`kind: TemplateBuild`) say them".to_owned();
+    }
     if top && ctx != Context::Config && matches!(field, "projects" | "endpoint" | "max_deletes") {
         return format!(
             "this looks like {CONFIG_FILE}: only the one at the root of the directory is read as configuration"
@@ -1337,7 +1465,11 @@ fn push_config_findings(
     config: &Config,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for f in validate::check_config(config) {
+    let kind_findings = build_template::check_config(&config.build_templates);
+    for f in validate::check_config(config)
+        .into_iter()
+        .chain(kind_findings)
+    {
         diags.push(match root {
             Some(root) => finding_diag(text, root, f),
             None => Diagnostic {

@@ -8,6 +8,7 @@ pub mod import;
 pub mod json;
 pub mod markdown;
 pub mod notice;
+pub mod templates;
 
 use crate::core::cause::Cause;
 use crate::core::plan::{Change, Plan};

@@ -29,8 +29,11 @@ use crate::cli::printer::Printer;
 use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
+use crate::cli::templates;
 use crate::core::apply::{self as core_apply, select};
+use crate::core::kinds::build_template::{BuildTemplateSpec, Phase, TemplateAction, TemplatePlan};
 use crate::core::load::LoadResult;
+use crate::core::load::{LoadedTemplate, Origin};
 use crate::core::model::BuildDef;
 use crate::core::notice::OutcomeReason;
 use crate::core::plan::{Action, Change, Plan, PlanOptions, WritePath};
@@ -97,6 +100,30 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         (Some(_), _) => "a throw-away in-process emulator".to_owned(),
         (None, _) => session.client.endpoint(),
     };
+    // Templates first: the builds may use a created or updated one.
+    let before = match &saved {
+        None => Some(
+            templates_before(
+                &session.client,
+                &prepared.load,
+                args.auto_approve,
+                &target,
+                printer,
+            )
+            .await,
+        ),
+        Some(p) => Some(
+            templates::apply_before_saved(&session.client, &prepared.load, &p.templates, printer)
+                .await,
+        ),
+    };
+    let (template_plan, mut template_outcomes) = match before.transpose() {
+        Ok(b) => b.unwrap_or_default(),
+        Err(e) => {
+            session.close().await;
+            return Err(e);
+        }
+    };
     let result = apply(
         &session.client,
         &prepared,
@@ -108,19 +135,60 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         printer,
     )
     .await;
+    // Deletes of templates last, once the builds that used them are gone;
+    // never after the builds were declined or failed to plan.
+    if matches!(result, Ok(Applied::Report(_) | Applied::NothingToDo)) {
+        match templates::apply_after(
+            &session.client,
+            &prepared.load,
+            &template_plan,
+            // Confirmed already: `templates_before` refuses unconfirmed changes.
+            true,
+            saved.as_ref().map(|p| &p.templates),
+        )
+        .await
+        {
+            Ok(o) => template_outcomes.extend(o),
+            Err(e) => {
+                session.close().await;
+                return Err(e);
+            }
+        }
+    }
     session.close().await;
+    let templates_failed = template_outcomes.iter().any(|o| o.failed());
+    let template_views = templates::views(&template_outcomes);
     let report = match result? {
         Applied::Report(report) => report,
+        Applied::NothingToDo if !template_views.is_empty() => {
+            let text = match args.output {
+                ApplyOutputFormat::Human => render::templates::outcomes_human(&template_views),
+                ApplyOutputFormat::Json => render::templates::outcomes_json("{}", &template_views),
+            };
+            printer.out(&text)?;
+            return Ok(if templates_failed {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Success
+            });
+        }
         Applied::NothingToDo => return Ok(ExitStatus::Success),
         // Terraform exits 1 too: what was asked for did not happen.
         Applied::Declined => return Ok(ExitStatus::Failure),
     };
     let text = match args.output {
-        ApplyOutputFormat::Human => render::apply::human(&report, printer.color(), printer.quiet()),
-        ApplyOutputFormat::Json => render::apply::json(&report),
+        ApplyOutputFormat::Human => format!(
+            "{}{}",
+            render::templates::outcomes_human(&template_views),
+            render::apply::human(&report, printer.color(), printer.quiet())
+        ),
+        ApplyOutputFormat::Json if template_views.is_empty() => render::apply::json(&report),
+        ApplyOutputFormat::Json => {
+            render::templates::outcomes_json(&render::apply::json(&report), &template_views)
+        }
     };
     printer.out(&text)?;
-    Ok(if report.failed() {
+    Ok(if report.failed() || templates_failed {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
@@ -208,6 +276,41 @@ fn from_saved(
         }
         defs.push((def, d.origin.clone()));
     }
+    // The same for templates.
+    let template_writes: BTreeSet<&str> = saved
+        .templates
+        .changes
+        .iter()
+        .filter(|c| c.blocked.is_none() && c.action != TemplateAction::Delete)
+        .map(|c| c.address.name.as_str())
+        .collect();
+    let mut templates = Vec::new();
+    for t in &saved.template_definitions {
+        let spec = serde_json::from_value::<crate::core::model::BuildSpec>(t.definition.clone())
+            .map(BuildTemplateSpec::from_build)
+            .with_context(|| {
+                format!(
+                    "the plan file's template from {}:{} is damaged",
+                    t.file, t.line
+                )
+            })?;
+        if !t.literal_credentials.is_empty() && template_writes.contains(spec.name.as_str()) {
+            literal.push(format!(
+                "template {}: {}",
+                spec.name,
+                t.literal_credentials.join(", ")
+            ));
+        }
+        templates.push(LoadedTemplate {
+            spec,
+            origin: Origin {
+                file: t.file.clone(),
+                line: t.line,
+                column: 1,
+                document: 0,
+            },
+        });
+    }
     if !literal.is_empty() {
         bail!(
             "the plan does not hold literal credential values, and these builds need them: nothing was applied\n  {}\n\
@@ -218,6 +321,7 @@ fn from_saved(
     let load = LoadResult {
         config: saved.config.clone(),
         builds: Vec::new(),
+        templates,
         diagnostics: Vec::new(),
     };
     Ok(resolved(
@@ -501,9 +605,42 @@ fn prompt(work: &[Change], target: &str) -> String {
     )
 }
 
+/// The build templates' creates and updates, before the builds: shown, then
+/// confirmed like the builds (`--auto-approve`, or `yes` on a terminal).
+async fn templates_before(
+    client: &Client,
+    load: &LoadResult,
+    auto_approve: bool,
+    target: &str,
+    printer: &Printer,
+) -> anyhow::Result<(TemplatePlan, Vec<templates::TemplateOutcome>)> {
+    let plan = templates::plan_live(client, load).await?;
+    if !plan.has_changes() {
+        return Ok((plan, Vec::new()));
+    }
+    if !printer.quiet() {
+        printer.out(&render::templates::human(&plan))?;
+    }
+    let n = plan.changes.len();
+    let text = format!(
+        "Apply {n} build-template change{} to {target}? Only 'yes' will be accepted: ",
+        if n == 1 { "" } else { "s" }
+    );
+    if !auto_approve && !ask(&text).await? {
+        bail!("build-template changes cancelled: nothing was changed");
+    }
+    let done = templates::apply_phase(client, &plan, Phase::BeforeBuilds).await;
+    Ok((plan, done))
+}
+
 /// Asks for `yes` on a terminal; refuses without one. Ctrl-C at the prompt
 /// declines.
 async fn confirm(work: &[Change], target: &str) -> anyhow::Result<bool> {
+    ask(&prompt(work, target)).await
+}
+
+/// Asks `text` on a terminal; refuses without one.
+async fn ask(text: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "apply needs confirmation: no terminal to ask on, so pass --auto-approve (or apply a reviewed plan with --plan)"
@@ -511,7 +648,7 @@ async fn confirm(work: &[Change], target: &str) -> anyhow::Result<bool> {
     }
     {
         let mut err = std::io::stderr().lock();
-        write!(err, "{}", prompt(work, target))?;
+        write!(err, "{text}")?;
         err.flush()?;
     }
     // A plain thread: a blocked read must not keep the runtime from ending.

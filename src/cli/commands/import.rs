@@ -13,6 +13,7 @@ use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
 use crate::core::import::{Credentials, Names, file_stem, import_build_with};
+use crate::core::kinds::build_template::{self, BuildTemplatesConfig};
 use crate::core::load::{CONFIG_FILE, SourceFile, load_config_file};
 use crate::core::model::{Config, ProjectConfig};
 use crate::core::notice::NotImportedReason;
@@ -64,8 +65,22 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> C
         read_all: true,
     };
     let live = read_live(&session.client, &scope_config, &scope, None).await;
+    let library = match (&live, args.templates) {
+        (Ok(l), true) => {
+            let cfg = BuildTemplatesConfig {
+                manage: true,
+                ..config
+                    .as_ref()
+                    .map(|c| c.build_templates.clone())
+                    .unwrap_or_default()
+            };
+            Some(crate::cli::templates::read_live(&session.client, &cfg, &l.catalog).await)
+        }
+        _ => None,
+    };
     session.close().await;
     let live = live?;
+    let library = library.transpose()?;
     let builds = match live.projects.get(&args.project) {
         Some(ProjectLive::Listed(b)) => b,
         Some(ProjectLive::Failed(e)) => bail!("cannot list project `{}`: {e}", args.project),
@@ -173,6 +188,59 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> C
         }
         env_vars.extend(imported.env_vars);
     }
+    // The build-template library, one file per template.
+    let mut templates_written = 0;
+    let ignore = crate::core::load::exclude_set(
+        &config
+            .as_ref()
+            .map(|c| c.build_templates.ignore.clone())
+            .unwrap_or_default(),
+    );
+    for t in library.iter().flatten() {
+        if ignore.is_match(&t.name) {
+            continue;
+        }
+        let imported = match build_template::import(
+            &t.raw,
+            &live.catalog,
+            "../schemas/definition.schema.json",
+            &mut names,
+        ) {
+            Ok(i) => i,
+            Err(why) => {
+                printer.warn(&format!(
+                    "template {}: not imported: {why}",
+                    shown_name(&t.name)
+                ));
+                continue;
+            }
+        };
+        let file = format!("{}.yaml", file_stem(&t.name));
+        match write_inside(
+            &args.out,
+            "build_templates",
+            &file,
+            imported.text.as_bytes(),
+            args.force,
+        )? {
+            Written::Exists => {
+                existing.push(args.out.join("build_templates").join(&file));
+                continue;
+            }
+            Written::Written => {}
+        }
+        templates_written += 1;
+        env_vars.extend(imported.env_vars);
+    }
+    if args.templates {
+        printer.note(&format!(
+            "imported {templates_written} build template(s) into {}",
+            args.out.join("build_templates").display()
+        ));
+        if config.as_ref().is_some_and(|c| !c.build_templates.manage) {
+            printer.note("zadig-sync.yaml does not manage templates: add `build_templates: {manage: true}` to plan them");
+        }
+    }
     write_schemas(&args.out)?;
     let config_path = args.out.join("zadig-sync.yaml");
     if config.is_none() {
@@ -184,7 +252,13 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> C
             .write(true)
             .create_new(true)
             .open(&config_path)
-            .and_then(|mut f| f.write_all(new_config(&args.project).as_bytes()))
+            .and_then(|mut f| {
+                let mut text = new_config(&args.project);
+                if args.templates {
+                    text.push_str("build_templates:\n  manage: true\n  prune: false\n");
+                }
+                f.write_all(text.as_bytes())
+            })
             .with_context(|| format!("cannot write {}", config_path.display()))?;
     }
 

@@ -4,11 +4,11 @@ use anyhow::bail;
 
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::cli::exit::{CommandResult, ExitStatus};
-use crate::cli::output::print_plan;
 use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connection, prepare};
 use crate::cli::planfile::{Made, PlanFile, endpoint_id, shell_word};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
+use crate::cli::templates;
 use crate::core::load;
 use crate::core::plan::{DesiredBuild, PlanOptions};
 use crate::core::secrets::resolve_env;
@@ -33,17 +33,21 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
     let conn = connection(global, &prepared)?;
     let session = Session::open(&conn, Some(&args.dir)).await?;
     let plan = compute_with_base(&session.client, &prepared, base.as_ref(), &opts, printer).await;
+    let templates = templates::plan_live(&session.client, &prepared.load).await;
     session.close().await;
     let plan = plan?;
+    let templates = templates?;
     if args.output == OutputFormat::Markdown {
+        templates::print(printer, args.output, &prepared.load, &templates)?;
         let text = render::markdown::render_comment(&plan, View::Plan, &marker_label(&args.dir));
         printer.out(&text)?;
     } else {
-        print_plan(
+        templates::print_plan(
             &plan,
             View::Plan,
             args.output,
-            &prepared.load.diagnostics,
+            &prepared.load,
+            &templates,
             printer,
         )?;
     }
@@ -78,6 +82,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
             Some(d) => PlanFile::with_digests(made, d),
             None => PlanFile::new(made),
         }
+        .with_templates(&prepared.load.templates, &templates)
         .write(out)?;
         printer.note(&format!(
             "plan saved to {}; apply it with `zadig-sync apply {}` (no directory needed)",
@@ -89,11 +94,13 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
         // Shown, but not a plan to trust: some definitions or projects are missing.
         return Ok(ExitStatus::Failure);
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
-        ExitStatus::Changes
-    } else {
-        ExitStatus::Success
-    })
+    Ok(
+        if args.detailed_exitcode && (plan.has_changes() || templates.has_changes()) {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        },
+    )
 }
 
 /// The definitions at `rev`, loaded as the directory is, in the same scope.

@@ -26,13 +26,29 @@ pub fn run(args: &ShowArgs, printer: &Printer) -> CommandResult {
                     format!("project(s) {}", saved.projects.join(", "))
                 }
             );
-            if printer.quiet() {
-                format!("{}\n", render::summary_line(plan, View::Plan))
+            // The build templates, when the plan has changes of them.
+            let templates = if !saved.templates.has_changes() {
+                String::new()
+            } else if printer.quiet() {
+                format!("{}\n", render::templates::summary(&saved.templates))
             } else {
-                head + &render::human::render(plan, View::Plan, printer.color())
+                render::templates::human(&saved.templates)
+            };
+            if printer.quiet() {
+                format!("{templates}{}\n", render::summary_line(plan, View::Plan))
+            } else {
+                head + &templates + &render::human::render(plan, View::Plan, printer.color())
             }
         }
+        OutputFormat::Json if saved.templates.has_changes() => render::templates::with_json(
+            &render::json::render(plan, View::Plan, &[]),
+            &saved.templates,
+        ),
         OutputFormat::Json => render::json::render(plan, View::Plan, &[]),
+        OutputFormat::Markdown if saved.templates.has_changes() => {
+            render::templates::markdown(&saved.templates)
+                + &render::markdown::render(plan, View::Plan)
+        }
         OutputFormat::Markdown => render::markdown::render(plan, View::Plan),
     };
     printer.out(&text)?;

@@ -30,6 +30,12 @@ pub fn run(args: &ValidateArgs, printer: &Printer) -> CommandResult {
             },
             "diagnostics": json::diagnostics(&result.diagnostics),
         });
+        // Templates are counted only where there are some (the document of
+        // a directory without them is as before).
+        let mut doc = doc;
+        if !result.templates.is_empty() {
+            doc["summary"]["templates"] = serde_json::json!(result.templates.len());
+        }
         printer.out(&json::to_pretty(&doc))?;
         return Ok(if result.has_errors() {
             ExitStatus::Failure
@@ -56,8 +62,12 @@ pub fn run(args: &ValidateArgs, printer: &Printer) -> CommandResult {
 pub fn summary(result: &LoadResult, files: usize) -> String {
     let projects: BTreeSet<&str> = result.builds.iter().map(|b| b.def.project_key()).collect();
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let templates = match result.templates.len() {
+        0 => String::new(),
+        n => format!(" and {}", plural(n, "build template")),
+    };
     format!(
-        "Valid: {} in {} ({}).",
+        "Valid: {}{templates} in {} ({}).",
         plural(result.builds.len(), "build"),
         plural(files, "file"),
         plural(projects.len(), "project")

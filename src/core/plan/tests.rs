@@ -222,6 +222,7 @@ fn config(prune: bool) -> Config {
         }],
         max_deletes: 2,
         exclude: Vec::new(),
+        build_templates: Default::default(),
     }
 }
 

@@ -1,0 +1,205 @@
+//! Resource kinds: the address every kind shares, and the registry of kinds.
+//!
+//! A kind defines its spec type, identity, validation, normalisation of
+//! desired and live, where its credentials are (one walker per kind), how it
+//! is read, written and deleted through the client, and its import form.
+//!
+//! **Enum dispatch, not a trait.** The kinds are a closed set compiled into
+//! the binary, saved plans and JSON name them by a stable code, and their spec
+//! types differ (a trait would need associated types and then type erasure to
+//! keep two kinds in one list). A [`KindId`] `match` is exhaustive: adding a
+//! kind makes the compiler list every place that must learn it, which a
+//! registry of trait objects would not. What is only *data* about a kind (its
+//! `kind:` values in files, its scope, its words) lives in [`REGISTRY`], so
+//! loaders and renderers look it up instead of naming a kind.
+//!
+//! - [`build`]: builds, plain and template (one Zadig resource, two file
+//!   forms), the first kind.
+//! - [`build_template`]: Zadig's build-template library, the second kind.
+
+pub mod build;
+pub mod build_template;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A kind of resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KindId {
+    /// A build (plain or made from a template): `kind: Build` / `TemplateBuild`.
+    Build,
+    /// A build template of the library: `kind: BuildTemplate`.
+    BuildTemplate,
+}
+
+/// Where a resource's name is unique.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// In a project (a build's address has its project key).
+    Project,
+    /// System-wide (a template's address has no project).
+    Global,
+}
+
+/// What the engine knows about a kind without naming it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindInfo {
+    /// The kind.
+    pub id: KindId,
+    /// Its stable code in JSON and saved plans.
+    pub code: &'static str,
+    /// The `kind:` values of its documents; the first is the default form.
+    pub file_kinds: &'static [&'static str],
+    /// Project or global.
+    pub scope: Scope,
+    /// One resource, in the renderers' words ("build", "template").
+    pub noun: &'static str,
+    /// Several.
+    pub plural: &'static str,
+}
+
+/// Every kind, in apply order of creates: a template is created before the
+/// builds that use it (and deleted after them, in the reverse order).
+pub const REGISTRY: &[KindInfo] = &[
+    KindInfo {
+        id: KindId::BuildTemplate,
+        code: "build_template",
+        file_kinds: &["BuildTemplate"],
+        scope: Scope::Global,
+        noun: "template",
+        plural: "templates",
+    },
+    KindInfo {
+        id: KindId::Build,
+        code: "build",
+        file_kinds: &["Build", "TemplateBuild"],
+        scope: Scope::Project,
+        noun: "build",
+        plural: "builds",
+    },
+];
+
+impl KindId {
+    /// The registry entry.
+    pub fn info(self) -> &'static KindInfo {
+        // Every variant has an entry (checked by a test).
+        REGISTRY
+            .iter()
+            .find(|k| k.id == self)
+            .unwrap_or(&REGISTRY[0])
+    }
+
+    /// Its position in the create order (templates first).
+    pub fn create_rank(self) -> usize {
+        REGISTRY.iter().position(|k| k.id == self).unwrap_or(0)
+    }
+}
+
+/// The kind whose document says `kind: <value>`.
+pub fn by_file_kind(value: &str) -> Option<&'static KindInfo> {
+    REGISTRY.iter().find(|k| k.file_kinds.contains(&value))
+}
+
+/// Every `kind:` value a document may have, for hints.
+pub fn file_kinds() -> Vec<&'static str> {
+    REGISTRY
+        .iter()
+        .rev()
+        .flat_map(|k| k.file_kinds.iter().copied())
+        .collect()
+}
+
+/// One resource: its kind, its project (for project-scoped kinds) and its name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Address {
+    /// The kind.
+    pub kind: KindId,
+    /// Project key; `None` for a global kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl Address {
+    /// A project-scoped resource.
+    pub fn in_project(kind: KindId, project: &str, name: &str) -> Self {
+        Address {
+            kind,
+            project: Some(project.to_owned()),
+            name: name.to_owned(),
+        }
+    }
+
+    /// A global resource.
+    pub fn global(kind: KindId, name: &str) -> Self {
+        Address {
+            kind,
+            project: None,
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Address {
+    /// `build demo/api`, `template go-service`: the noun from the registry.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let noun = self.kind.info().noun;
+        match &self.project {
+            Some(p) => write!(f, "{noun} {p}/{}", self.name),
+            None => write!(f, "{noun} {}", self.name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_registry_entry_and_distinct_file_kinds() {
+        for id in [KindId::Build, KindId::BuildTemplate] {
+            assert_eq!(REGISTRY.iter().filter(|k| k.id == id).count(), 1);
+            assert_eq!(id.info().id, id);
+        }
+        let all = file_kinds();
+        let mut dedup = all.clone();
+        dedup.sort();
+        dedup.dedup();
+        assert_eq!(all.len(), dedup.len());
+        assert_eq!(all, ["Build", "TemplateBuild", "BuildTemplate"]);
+    }
+
+    #[test]
+    fn file_kinds_resolve_and_templates_come_first() {
+        assert_eq!(
+            by_file_kind("TemplateBuild").map(|k| k.id),
+            Some(KindId::Build)
+        );
+        assert_eq!(
+            by_file_kind("BuildTemplate").map(|k| k.id),
+            Some(KindId::BuildTemplate)
+        );
+        assert_eq!(by_file_kind("Nope"), None);
+        assert!(KindId::BuildTemplate.create_rank() < KindId::Build.create_rank());
+    }
+
+    #[test]
+    fn addresses_read_with_the_kinds_noun() {
+        assert_eq!(
+            Address::in_project(KindId::Build, "demo", "api").to_string(),
+            "build demo/api"
+        );
+        assert_eq!(
+            Address::global(KindId::BuildTemplate, "go").to_string(),
+            "template go"
+        );
+        let json = serde_json::to_value(Address::global(KindId::BuildTemplate, "go")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "build_template", "name": "go"})
+        );
+    }
+}
