@@ -27,6 +27,25 @@ pub struct DirContents {
     pub problems: Vec<Diagnostic>,
 }
 
+/// What a saved plan records of a directory's files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Digests {
+    /// [`content_hash`].
+    pub dir_hash: String,
+    /// [`file_digests`].
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+impl Digests {
+    /// The digests of `contents` as they are.
+    pub fn of(contents: &DirContents) -> Self {
+        Digests {
+            dir_hash: content_hash(contents),
+            files: file_digests(contents),
+        }
+    }
+}
+
 impl DirContents {
     /// The file at `path` (relative, `/`-separated), the config included.
     pub fn get(&self, path: &str) -> Option<&SourceFile> {
@@ -40,10 +59,48 @@ impl DirContents {
     }
 }
 
+impl DirContents {
+    /// Frees the text of every file no diagnostic in `diagnostics` (or of
+    /// reading) points at: a file that loaded cleanly needs no text to be
+    /// rendered. Returns the digests of the files as they were read, which
+    /// is what a saved plan needs of them.
+    pub fn release_text(&mut self, diagnostics: &[Diagnostic]) -> Digests {
+        let digests = Digests::of(self);
+        let wanted: std::collections::HashSet<&str> = diagnostics
+            .iter()
+            .chain(&self.problems)
+            .map(|d| d.file.as_str())
+            .collect();
+        for f in self.config.iter_mut().chain(self.files.iter_mut()) {
+            if !wanted.contains(f.path.as_str()) {
+                f.bytes = Vec::new();
+            }
+        }
+        digests
+    }
+}
+
 impl Sources for DirContents {
     fn source(&self, path: &str) -> Option<&[u8]> {
         self.get(path).map(|f| f.bytes.as_slice())
     }
+}
+
+/// SHA-256 (hex) of each file's bytes, the config included, by path: a saved
+/// plan keeps them to name the files that changed since.
+pub fn file_digests(contents: &DirContents) -> std::collections::BTreeMap<String, String> {
+    contents
+        .config
+        .iter()
+        .chain(&contents.files)
+        .map(|f| {
+            let digest = Sha256::digest(&f.bytes);
+            (
+                f.path.clone(),
+                digest.iter().map(|b| format!("{b:02x}")).collect(),
+            )
+        })
+        .collect()
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -429,6 +486,55 @@ mod tests {
         write(tmp.path(), "f.yaml", "x");
         let err = read_dir(&tmp.path().join("f.yaml")).expect_err("fails");
         assert!(err.to_string().contains("is not a directory"));
+    }
+
+    /// Copies `examples/` (config and definitions only) into a new directory.
+    fn example_dir() -> tempfile::TempDir {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let c = read_dir(&src).expect("reads");
+        for f in c.config.iter().chain(&c.files) {
+            let text = String::from_utf8(f.bytes.clone()).expect("utf-8");
+            write(tmp.path(), &f.path, &text);
+        }
+        tmp
+    }
+
+    #[test]
+    fn a_clean_directory_keeps_no_file_text_once_loaded() {
+        let tmp = example_dir();
+        let (mut c, load) = load_dir(tmp.path()).expect("loads");
+        assert!(!load.has_errors() && !load.builds.is_empty());
+        assert!(load.diagnostics.iter().all(|d| d.file.is_empty()));
+        let before = Digests::of(&c);
+        let digests = c.release_text(&load.diagnostics);
+        assert!(
+            c.config.iter().chain(&c.files).all(|f| f.bytes.is_empty()),
+            "no text is retained"
+        );
+        // What a saved plan records is that of the files as read.
+        assert_eq!(digests, before);
+        assert!(digests.files.len() > 1 && digests.files.contains_key(CONFIG_FILE));
+    }
+
+    #[test]
+    fn only_a_file_with_a_diagnostic_keeps_its_text() {
+        let tmp = example_dir();
+        write(tmp.path(), "demo/broken.yaml", "kind: build\nname: [\n");
+        let (mut c, load) = load_dir(tmp.path()).expect("loads");
+        assert!(load.has_errors());
+        let before = Digests::of(&c);
+        let digests = c.release_text(&load.diagnostics);
+        let kept: Vec<&str> = c
+            .config
+            .iter()
+            .chain(&c.files)
+            .filter(|f| !f.bytes.is_empty())
+            .map(|f| f.path.as_str())
+            .collect();
+        assert_eq!(kept, ["demo/broken.yaml"]);
+        assert!(c.source("demo/broken.yaml").is_some_and(|t| !t.is_empty()));
+        assert_eq!(digests, before);
     }
 
     #[test]

@@ -223,8 +223,12 @@ pub async fn read_live_into(
         let window = client.concurrency().saturating_mul(2).max(16);
         // Reads that arrived before the look-ups did.
         let mut waiting: Vec<LiveBuild> = Vec::new();
-        // Reads that need the template look-ups, made once every read is in.
+        // Reads that need the template look-ups: each is planned as soon as
+        // every look-up started so far has arrived (those it needs are
+        // started when it is seen); reads of the OpenAPI detail once every
+        // read is in, against the complete catalog.
         let mut parked: Vec<LiveBuild> = Vec::new();
+        let mut tpl = TemplateLookups::default();
         let mut failures = Vec::new();
         // Names hidden by `ignore`: never planned, but still taken (names are
         // global), so the name check sees them.
@@ -252,9 +256,18 @@ pub async fn read_live_into(
             tokio::select! {
                 r = &mut lookups, if base.is_none() => {
                     base = Some(r.context("cannot read Zadig's look-ups")?);
+                    if let Some((catalog, false)) = &base {
+                        tpl.start_for_definitions(client, catalog, scope.desired);
+                    }
                     for build in std::mem::take(&mut waiting) {
                         route(build, &base, &mut waiting, &mut parked, &mut *sink);
                     }
+                    tpl.release(client, &base, &mut parked, &mut *sink);
+                }
+                Some(joined) = tpl.set.join_next() => {
+                    let done = joined.context("a template look-up task failed")?;
+                    tpl.arrived(done, client, scope.desired);
+                    tpl.release(client, &base, &mut parked, &mut *sink);
                 }
                 Some(joined) = lists.join_next() => {
                     let (project, listing) = joined.context("a listing task failed")?;
@@ -300,6 +313,7 @@ pub async fn read_live_into(
                         Some(Ok(read)) => {
                             let build = LiveBuild { project, brief, read };
                             route(build, &base, &mut waiting, &mut parked, &mut *sink);
+                            tpl.release(client, &base, &mut parked, &mut *sink);
                         }
                         Some(Err(e)) => failures.push(format!("{project}/{}: {e}", brief.name)),
                         None => failures.push(format!("{project}/{}: not read (the look-ups failed)", brief.name)),
@@ -311,12 +325,12 @@ pub async fn read_live_into(
                 else => break,
             }
         }
-        Ok::<_, anyhow::Error>((base, parked, failures, ignored))
+        Ok::<_, anyhow::Error>((base, parked, failures, ignored, tpl))
     };
     // Zadig's project list: declared projects must exist (one listing).
     let project_list = client.projects();
     let (reading, project_list) = tokio::join!(reading, project_list);
-    let (base, parked, failures, ignored) = reading?;
+    let (base, parked, failures, ignored, tpl) = reading?;
     // A token may lack the right to list projects (or a gateway may not route
     // the list): then the check is skipped with a warning. Any other failure
     // (nothing answers, a broken answer) is an error like any other read.
@@ -330,8 +344,7 @@ pub async fn read_live_into(
         }
         Err(e) => return Err(anyhow!(e).context("cannot list Zadig's projects")),
     };
-    let (mut catalog, openapi_only) =
-        base.ok_or_else(|| anyhow!("cannot read Zadig's look-ups"))?;
+    let (mut catalog, _) = base.ok_or_else(|| anyhow!("cannot read Zadig's look-ups"))?;
     catalog.projects = project_list
         .as_ref()
         .map(|ps| ps.iter().map(|p| p.project_key.clone()).collect());
@@ -344,33 +357,13 @@ pub async fn read_live_into(
         ));
     }
 
-    // Template look-ups only when something uses a template (every read that
-    // does is parked).
-    if !openapi_only {
-        let uses_build_template = parked.iter().any(
-            |b| matches!(&b.read, LiveRead::Stored { model, .. } if !model.template_id.is_empty()),
-        );
-        let uses_docker_template = parked.iter().any(|b| matches!(&b.read, LiveRead::Stored { model, .. }
-                if model.post_build.as_ref().and_then(|p| p.docker_build.as_ref()).is_some_and(|d| d.source == "template")));
-        // The definitions count too: a template that does not exist is found
-        // at plan time, and the preserving write needs dockerfile template ids.
-        let desires_build_template = scope
-            .desired
-            .iter()
-            .any(|d| matches!(d.def, BuildDef::Template(_)));
-        let desires_docker_template = scope.desired.iter().any(|d| {
-            matches!(&d.def, BuildDef::Build(b) if b.docker_build_step.as_ref().is_some_and(|s| s.dockerfile_source == DockerfileSource::Template))
-        });
-        let uses_build_template = uses_build_template || desires_build_template;
-        let uses_docker_template = uses_docker_template || desires_docker_template;
-        if uses_build_template {
-            catalog.build_templates = client.build_templates().await?.as_ref().clone();
-            catalog.build_template_vars = template_vars(client, &catalog, &parked, scope).await;
-        }
-        if uses_docker_template {
-            catalog.dockerfile_templates = client.dockerfile_templates().await?.as_ref().clone();
-        }
-    }
+    // The template look-ups, started as soon as a build or a definition
+    // needed them, have all arrived (the loop above waits for them); a
+    // failed template list fails the run, after any failed read.
+    let catalog = match tpl.finish(catalog) {
+        Ok(c) => c,
+        Err(e) => return Err(e.into()),
+    };
     for build in parked {
         sink.read(build, &catalog);
     }
@@ -390,6 +383,218 @@ pub async fn read_live_into(
     }
 
     Ok(LiveRest { elsewhere, catalog })
+}
+
+/// The build and dockerfile template look-ups of a run (only when a build
+/// or a definition uses a template), each started once, as soon as the
+/// first build or definition needing it is seen, so that template builds
+/// are planned while the other reads go on.
+#[derive(Default)]
+struct TemplateLookups {
+    /// Look-ups in flight.
+    set: JoinSet<TemplateDone>,
+    /// The base catalog with what has arrived (made once a template build
+    /// or definition is seen).
+    catalog: Option<Catalog>,
+    build_list: Started,
+    docker_list: Started,
+    /// Build templates whose variables were asked for.
+    vars_asked: BTreeSet<String>,
+    /// Build templates live builds use, until the list is in (the
+    /// variables are asked for after the list, as they always were).
+    vars_waiting: BTreeSet<String>,
+    /// Parked reads already looked at (their look-ups started).
+    seen: usize,
+    /// A failed template list (the run fails with it).
+    build_list_error: Option<ApiError>,
+    docker_list_error: Option<ApiError>,
+}
+
+#[derive(Default, PartialEq)]
+enum Started {
+    #[default]
+    No,
+    Asked,
+    Arrived,
+}
+
+enum TemplateDone {
+    BuildList(Result<Arc<Vec<crate::zadig::wire::NamedId>>, ApiError>),
+    DockerList(Result<Arc<Vec<crate::zadig::wire::NamedId>>, ApiError>),
+    Vars(String, Result<crate::zadig::wire::BuildTemplate, ApiError>),
+}
+
+impl TemplateLookups {
+    /// What the definitions need, whatever is live: the template of a
+    /// template build is checked at plan time, and the preserving write
+    /// needs dockerfile template ids.
+    fn start_for_definitions(&mut self, client: &Client, base: &Catalog, desired: &[DesiredBuild]) {
+        if desired
+            .iter()
+            .any(|d| matches!(d.def, BuildDef::Template(_)))
+        {
+            self.ask_build_list(client, base);
+        }
+        if desired.iter().any(|d| {
+            matches!(&d.def, BuildDef::Build(b) if b.docker_build_step.as_ref().is_some_and(|s| s.dockerfile_source == DockerfileSource::Template))
+        }) {
+            self.ask_docker_list(client, base);
+        }
+    }
+
+    fn ensure_catalog(&mut self, base: &Catalog) {
+        if self.catalog.is_none() {
+            self.catalog = Some(base.clone());
+        }
+    }
+
+    fn ask_build_list(&mut self, client: &Client, base: &Catalog) {
+        if self.build_list == Started::No {
+            self.ensure_catalog(base);
+            self.build_list = Started::Asked;
+            let client = client.clone();
+            self.set
+                .spawn(async move { TemplateDone::BuildList(client.build_templates().await) });
+        }
+    }
+
+    fn ask_docker_list(&mut self, client: &Client, base: &Catalog) {
+        if self.docker_list == Started::No {
+            self.ensure_catalog(base);
+            self.docker_list = Started::Asked;
+            let client = client.clone();
+            self.set.spawn(
+                async move { TemplateDone::DockerList(client.dockerfile_templates().await) },
+            );
+        }
+    }
+
+    fn ask_vars(&mut self, client: &Client, id: &str) {
+        if self.vars_asked.insert(id.to_owned()) {
+            let client = client.clone();
+            let id = id.to_owned();
+            self.set.spawn(async move {
+                let r = client.build_template(&id).await;
+                TemplateDone::Vars(id, r)
+            });
+        }
+    }
+
+    /// Files a look-up that arrived; the build template list starts the
+    /// variables' look-ups of the definitions' templates.
+    fn arrived(&mut self, done: TemplateDone, client: &Client, desired: &[DesiredBuild]) {
+        let Some(catalog) = self.catalog.as_mut() else {
+            return;
+        };
+        match done {
+            TemplateDone::BuildList(Ok(list)) => {
+                self.build_list = Started::Arrived;
+                catalog.build_templates = list.as_ref().clone();
+                let ids: Vec<String> = desired
+                    .iter()
+                    .filter_map(|d| match &d.def {
+                        BuildDef::Template(t) => catalog.build_template_id(&t.template_name),
+                        BuildDef::Build(_) => None,
+                    })
+                    .map(str::to_owned)
+                    .collect();
+                for id in std::mem::take(&mut self.vars_waiting).iter().chain(&ids) {
+                    self.ask_vars(client, id);
+                }
+            }
+            TemplateDone::BuildList(Err(e)) => self.build_list_error = Some(e),
+            TemplateDone::DockerList(Ok(list)) => {
+                self.docker_list = Started::Arrived;
+                catalog.dockerfile_templates = list.as_ref().clone();
+            }
+            TemplateDone::DockerList(Err(e)) => self.docker_list_error = Some(e),
+            TemplateDone::Vars(id, Ok(t)) => {
+                catalog
+                    .build_template_vars
+                    .insert(id, t.pre_build.map(|p| p.envs).unwrap_or_default());
+            }
+            TemplateDone::Vars(id, Err(e)) => {
+                tracing::warn!(
+                    "cannot read build template {id} ({e}); its unlisted variables are not compared"
+                );
+            }
+        }
+    }
+
+    /// Starts the look-ups the newly parked reads need, and once every
+    /// look-up started has arrived, plans the parked stored reads.
+    fn release(
+        &mut self,
+        client: &Client,
+        base: &Option<(Catalog, bool)>,
+        parked: &mut Vec<LiveBuild>,
+        sink: &mut dyn LiveSink,
+    ) {
+        let Some((base_catalog, false)) = base else {
+            return;
+        };
+        for b in &parked[self.seen.min(parked.len())..] {
+            if let LiveRead::Stored { model, .. } = &b.read {
+                if !model.template_id.is_empty() {
+                    self.ask_build_list(client, base_catalog);
+                    self.ask_vars_after_list(client, &model.template_id);
+                }
+                if model
+                    .post_build
+                    .as_ref()
+                    .and_then(|p| p.docker_build.as_ref())
+                    .is_some_and(|d| d.source == "template")
+                {
+                    self.ask_docker_list(client, base_catalog);
+                }
+            }
+        }
+        self.seen = parked.len();
+        let failed = self.build_list_error.is_some() || self.docker_list_error.is_some();
+        if parked.is_empty() || !self.set.is_empty() || failed {
+            return;
+        }
+        // Every look-up started has arrived: a stored read is planned now;
+        // a read of the OpenAPI detail waits for the complete catalog.
+        self.ensure_catalog(base_catalog);
+        let catalog = self.catalog.as_ref().expect("made above");
+        let mut rest = Vec::new();
+        for b in parked.drain(..) {
+            if matches!(b.read, LiveRead::Stored { .. }) {
+                sink.read(b, catalog);
+            } else {
+                rest.push(b);
+            }
+        }
+        *parked = rest;
+        self.seen = parked.len();
+    }
+
+    /// The variables of a template a live build uses: asked for once the
+    /// list is in (recorded until then).
+    fn ask_vars_after_list(&mut self, client: &Client, id: &str) {
+        if self.build_list == Started::Arrived {
+            self.ask_vars(client, id);
+        } else {
+            self.vars_waiting.insert(id.to_owned());
+        }
+    }
+
+    /// The catalog with the template look-ups, once all arrived.
+    fn finish(self, mut base: Catalog) -> Result<Catalog, ApiError> {
+        if let Some(e) = self.build_list_error {
+            return Err(e);
+        }
+        if let Some(e) = self.docker_list_error {
+            return Err(e);
+        }
+        if let Some(c) = self.catalog {
+            base.build_templates = c.build_templates;
+            base.dockerfile_templates = c.dockerfile_templates;
+            base.build_template_vars = c.build_template_vars;
+        }
+        Ok(base)
+    }
 }
 
 /// One read to make: project, listing entry, credentials compared.
@@ -422,57 +627,6 @@ fn spawn_reads(
             (project, brief, read)
         });
     }
-}
-
-/// The current variables of every build template a live build or a
-/// definition uses (`GET /api/aslan/template/build/:id`, one per template,
-/// at once). A template that cannot be read (the token lacks
-/// `Template.View`) is left out: its unlisted variables are then not
-/// compared.
-async fn template_vars(
-    client: &Client,
-    catalog: &Catalog,
-    builds: &[LiveBuild],
-    scope: &ReadScope<'_>,
-) -> BTreeMap<String, Vec<crate::zadig::wire::KeyVal>> {
-    let mut ids: BTreeSet<String> = BTreeSet::new();
-    for b in builds {
-        if let LiveRead::Stored { model, .. } = &b.read
-            && !model.template_id.is_empty()
-        {
-            ids.insert(model.template_id.clone());
-        }
-    }
-    for d in scope.desired {
-        if let BuildDef::Template(t) = &d.def
-            && let Some(id) = catalog.build_template_id(&t.template_name)
-        {
-            ids.insert(id.to_owned());
-        }
-    }
-    let mut set = JoinSet::new();
-    for id in ids {
-        let client = client.clone();
-        set.spawn(async move {
-            let r = client.build_template(&id).await;
-            (id, r)
-        });
-    }
-    let mut out = BTreeMap::new();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok((id, Ok(t))) => {
-                out.insert(id, t.pre_build.map(|p| p.envs).unwrap_or_default());
-            }
-            Ok((id, Err(e))) => {
-                tracing::warn!(
-                    "cannot read build template {id} ({e}); its unlisted variables are not compared"
-                );
-            }
-            Err(_) => {}
-        }
-    }
-    out
 }
 
 /// Whether an error means the UI API is not reachable with this token or

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::bail;
 
 use super::args::GlobalArgs;
-use super::fs::{DirContents, load_dir};
+use super::fs::{Digests, DirContents, load_dir};
 use super::live::{LiveSink, ReadScope, read_live_into};
 use super::printer::Printer;
 use super::progress::Progress;
@@ -19,18 +19,31 @@ use crate::core::live::LiveBuild;
 use crate::core::load::LoadResult;
 use crate::core::model::{BuildDef, Config};
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, Planner, unknown_projects};
-use crate::core::secrets::{MissingEnv, credential_values, resolve_env};
+use crate::core::secrets::{
+    MissingEnv, credential_values, from_env_positions, has_from_env, resolve_env_in_place,
+    restore_from_env,
+};
 use crate::zadig::client::Client;
 use crate::zadig::wire::BuildBrief;
 
 /// A loaded directory with credentials resolved.
 pub struct Prepared {
-    /// The files as read.
+    /// The files as read; only those with a diagnostic keep their text
+    /// (what a saved plan records of them is `digests`).
     pub contents: DirContents,
+    /// The digests of the files as read, taken before their text was
+    /// released (by [`prepare`]; `None` otherwise, the text kept).
+    pub digests: Option<Digests>,
     /// What loading found.
     pub load: LoadResult,
-    /// Definitions in scope, `{from_env}` resolved where set.
+    /// Definitions in scope, `{from_env}` resolved where set. They are
+    /// moved here out of `load.builds` (which is then empty), so the
+    /// definitions are held once, not twice.
     pub desired: Vec<DesiredBuild>,
+    /// For each of `desired` (by index) where a `{from_env}` was resolved,
+    /// its `{from_env}` values ([`from_env_positions`]): with them, the
+    /// definition as loaded, which a saved plan records.
+    pub unresolved: std::collections::BTreeMap<usize, Vec<(usize, String)>>,
     /// `{from_env}` variables that are not set: (build, what).
     pub missing_env: Vec<(String, MissingEnv)>,
 }
@@ -40,14 +53,38 @@ impl Prepared {
     pub fn config(&self) -> &Config {
         &self.load.config
     }
+
+    /// The definitions in scope as loaded (`{from_env}` not resolved), with
+    /// their `file:line`, in load order.
+    pub fn loaded_defs(&self) -> Vec<(std::borrow::Cow<'_, BuildDef>, &str)> {
+        use std::borrow::Cow;
+        self.desired
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let def = match self.unresolved.get(&i) {
+                    Some(positions) => {
+                        let mut def = d.def.clone();
+                        restore_from_env(&mut def, positions);
+                        Cow::Owned(def)
+                    }
+                    None => Cow::Borrowed(&d.def),
+                };
+                (def, d.origin.as_str())
+            })
+            .collect()
+    }
 }
 
 /// Loads `dir`, prints its diagnostics, and resolves credentials from the
 /// environment. Fails when the configuration itself is unusable; definition
 /// errors are returned in `load` (the plan then blocks every delete).
 pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Result<Prepared> {
-    let (contents, load) = load_dir(dir)?;
+    let (mut contents, mut load) = load_dir(dir)?;
     super::output::show_diagnostics(&load, &contents, printer);
+    // Only a file with a diagnostic may still need its text (to render it);
+    // the saved plan needs just the digests, taken now.
+    let digests = contents.release_text(&load.diagnostics);
     if contents.config.is_none() {
         bail!(
             "{} has no zadig-sync.yaml: it declares the projects this directory manages",
@@ -59,17 +96,21 @@ pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Re
             bail!("--project {p}: this directory does not manage `{p}` (see zadig-sync.yaml)");
         }
     }
-    let defs: Vec<(BuildDef, String)> = load
-        .builds
-        .iter()
+    let defs = take_defs(&mut load);
+    let mut prepared = resolved(contents, load, defs, projects);
+    prepared.digests = Some(digests);
+    Ok(prepared)
+}
+
+/// Moves the loaded definitions out of `load` (with their `file:line`).
+pub fn take_defs(load: &mut LoadResult) -> Vec<(BuildDef, String)> {
+    std::mem::take(&mut load.builds)
+        .into_iter()
         .map(|l| {
-            (
-                l.def.clone(),
-                format!("{}:{}", l.origin.file, l.origin.line),
-            )
+            let origin = format!("{}:{}", l.origin.file, l.origin.line);
+            (l.def, origin)
         })
-        .collect();
-    Ok(resolved(contents, load, defs, projects))
+        .collect()
 }
 
 /// A [`Prepared`] from definitions (with their `file:line`): those of
@@ -84,11 +125,22 @@ pub fn resolved(
     let lookup = super::settings::env_var;
     let mut desired = Vec::with_capacity(defs.len());
     let mut missing_env = Vec::new();
-    for (def, origin) in defs {
+    let mut unresolved = std::collections::BTreeMap::new();
+    for (mut def, origin) in defs {
         if !projects.is_empty() && !projects.iter().any(|p| p == def.project_key()) {
             continue;
         }
-        let (def, missing) = resolve_env(&def, &lookup);
+        // Resolved in place: of a definition that changed (a `{from_env}`
+        // that is set), only where its `{from_env}` values were is kept.
+        let positions = if has_from_env(&def) {
+            from_env_positions(&def)
+        } else {
+            Vec::new()
+        };
+        let (missing, replaced) = resolve_env_in_place(&mut def, &lookup);
+        if replaced {
+            unresolved.insert(desired.len(), positions);
+        }
         for secret in credential_values(&def) {
             super::redact::add_secret(&secret);
         }
@@ -98,9 +150,11 @@ pub fn resolved(
         desired.push(DesiredBuild { def, origin });
     }
     Prepared {
+        digests: None,
         contents,
         load,
         desired,
+        unresolved,
         missing_env,
     }
 }
@@ -274,4 +328,49 @@ pub async fn compute_with_base(
     }
     // Unset `{from_env}` variables are in the plan's `not_compared`.
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::ParamValue;
+
+    #[test]
+    fn the_definitions_are_held_once_and_a_copy_only_where_from_env_resolved() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let (contents, mut load) = load_dir(&dir).expect("loads");
+        let before: Vec<(BuildDef, String)> = load
+            .builds
+            .iter()
+            .map(|l| {
+                (
+                    l.def.clone(),
+                    format!("{}:{}", l.origin.file, l.origin.line),
+                )
+            })
+            .collect();
+        // A variable that `cargo test` sets, on a parameter that is not a
+        // credential (so it is not registered as a secret).
+        assert!(super::super::settings::env_var("CARGO_PKG_NAME").is_some());
+        let BuildDef::Build(b) = &mut load.builds[0].def else {
+            panic!("the first example is a plain build");
+        };
+        let p = b.parameters.iter_mut().find(|p| !p.is_credential);
+        let p = p.expect("the first example has a plain parameter");
+        p.default_value = ParamValue::FromEnv("CARGO_PKG_NAME".into());
+        let first = load.builds[0].def.clone();
+        let defs = take_defs(&mut load);
+        assert!(load.builds.is_empty(), "moved, not copied");
+        let prepared = resolved(contents, load, defs, &[]);
+        assert_eq!(prepared.desired.len(), before.len());
+        // Only the definition whose `{from_env}` resolved keeps anything
+        // more: where its `{from_env}` values were.
+        assert_eq!(prepared.unresolved.keys().collect::<Vec<_>>(), [&0]);
+        assert_ne!(prepared.desired[0].def, first);
+        let loaded = prepared.loaded_defs();
+        assert_eq!((&*loaded[0].0, loaded[0].1), (&first, before[0].1.as_str()));
+        for (got, want) in loaded.iter().zip(&before).skip(1) {
+            assert_eq!((&*got.0, got.1), (&want.0, want.1.as_str()));
+        }
+    }
 }

@@ -17,15 +17,13 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::core::kinds::build_template::TemplatePlan;
 use crate::core::load::LoadedTemplate;
 
-use crate::cli::fs::DirContents;
+use crate::cli::fs::{DirContents, file_digests};
 use crate::cli::settings::{Connection, Destination};
 pub use crate::core::apply::PlannedChange;
-use crate::core::load::Loaded;
 use crate::core::model::{BuildDef, BuildSpec, Config, Kind, ParamValue, TemplateBuildSpec};
 use crate::core::plan::{Plan, PlanOptions};
 use crate::core::secrets::SENSITIVE;
@@ -160,13 +158,21 @@ pub struct Made<'a> {
     pub contents: &'a DirContents,
     /// Its configuration.
     pub config: &'a Config,
-    /// The definitions as loaded (not resolved).
-    pub builds: &'a [Loaded],
+    /// The definitions in scope as loaded (not resolved), with their
+    /// `file:line`.
+    pub builds: &'a [(&'a BuildDef, &'a str)],
 }
 
 impl PlanFile {
     /// Records a plan.
     pub fn new(m: Made<'_>) -> Self {
+        let digests = crate::cli::fs::Digests::of(m.contents);
+        Self::with_digests(m, digests)
+    }
+
+    /// [`PlanFile::new`], with the digests of the directory's files taken
+    /// before their text was released (`m.contents` is then not hashed).
+    pub fn with_digests(m: Made<'_>, digests: crate::cli::fs::Digests) -> Self {
         let projects: Vec<String> = m
             .config
             .projects
@@ -177,12 +183,12 @@ impl PlanFile {
         let definitions = m
             .builds
             .iter()
-            .filter(|l| projects.iter().any(|p| p == l.def.project_key()))
-            .map(|l| {
-                let (definition, literal_credentials) = redacted(&l.def);
+            .filter(|(def, _)| projects.iter().any(|p| p == def.project_key()))
+            .map(|&(def, origin)| {
+                let (definition, literal_credentials) = redacted(def);
                 SavedDefinition {
-                    kind: l.def.kind(),
-                    origin: format!("{}:{}", l.origin.file, l.origin.line),
+                    kind: def.kind(),
+                    origin: origin.to_owned(),
                     definition,
                     literal_credentials,
                 }
@@ -197,8 +203,8 @@ impl PlanFile {
             targets: m.opts.targets.clone(),
             allow_erase: m.opts.allow_erase,
             allow_mass_delete: m.opts.allow_mass_delete,
-            dir_hash: crate::cli::fs::content_hash(m.contents),
-            files: file_digests(m.contents),
+            dir_hash: digests.dir_hash,
+            files: digests.files,
             config: m.config.clone(),
             definitions,
             changes: m
@@ -314,21 +320,6 @@ fn normalize_url(url: &str) -> String {
         Ok(u) => u.as_str().trim_end_matches('/').to_owned(),
         Err(_) => url.trim().trim_end_matches('/').to_owned(),
     }
-}
-
-fn file_digests(contents: &DirContents) -> BTreeMap<String, String> {
-    contents
-        .config
-        .iter()
-        .chain(&contents.files)
-        .map(|f| {
-            let digest = Sha256::digest(&f.bytes);
-            (
-                f.path.clone(),
-                digest.iter().map(|b| format!("{b:02x}")).collect(),
-            )
-        })
-        .collect()
 }
 
 /// The definition as JSON without literal credential values, and the paths

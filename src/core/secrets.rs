@@ -26,11 +26,26 @@ pub fn resolve_env(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> (BuildDef, Vec<MissingEnv>) {
     let mut def = def.clone();
+    let (missing, _) = resolve_env_in_place(&mut def, lookup);
+    (def, missing)
+}
+
+/// [`resolve_env`] on the definition itself, without a copy. Also says
+/// whether any value was replaced (when none was, the definition is as
+/// loaded).
+pub fn resolve_env_in_place(
+    def: &mut BuildDef,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> (Vec<MissingEnv>, bool) {
     let mut missing = Vec::new();
-    for_each_value(&mut def, &mut |path, _credential, value| {
+    let mut replaced = false;
+    for_each_value(def, &mut |path, _credential, value| {
         if let ParamValue::FromEnv(var) = value {
             match lookup(var) {
-                Some(v) => *value = ParamValue::Literal(v),
+                Some(v) => {
+                    *value = ParamValue::Literal(v);
+                    replaced = true;
+                }
                 None => missing.push(MissingEnv {
                     path: path.to_owned(),
                     var: var.clone(),
@@ -38,7 +53,7 @@ pub fn resolve_env(
             }
         }
     });
-    (def, missing)
+    (missing, replaced)
 }
 
 /// The body to send: `{keep: true}` becomes Zadig's mask `********`, which a
@@ -121,13 +136,70 @@ pub fn mask_pair(before: Option<&mut BuildDef>, after: Option<&mut BuildDef>) {
 /// Every literal credential value of a definition (resolved `{from_env}`
 /// values included), for the run's scrubber. Zadig's mask is left out.
 pub fn credential_values(def: &BuildDef) -> Vec<String> {
-    collect(def)
-        .into_iter()
-        .filter_map(|(_, credential, v)| match v {
-            ParamValue::Literal(s) if credential && !s.is_empty() && s != MASK => Some(s),
-            _ => None,
-        })
-        .collect()
+    // Read in place: no copy of the definition, no paths (this runs for
+    // every build of a directory).
+    let mut out = Vec::new();
+    visit_values(def, &mut |credential, v| match v {
+        ParamValue::Literal(s) if credential && !s.is_empty() && s != MASK => out.push(s.clone()),
+        _ => {}
+    });
+    out
+}
+
+/// The `{from_env}` values of `def`: (position among the values
+/// [`resolve_env`] visits, variable). With [`restore_from_env`], what it
+/// takes to turn a resolved definition back into the loaded one, without
+/// keeping a copy of the definition.
+pub fn from_env_positions(def: &BuildDef) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    visit_values(def, &mut |_, v| {
+        if let ParamValue::FromEnv(var) = v {
+            out.push((at, var.clone()));
+        }
+        at += 1;
+    });
+    out
+}
+
+/// Puts the `{from_env}` values [`from_env_positions`] recorded back.
+pub fn restore_from_env(def: &mut BuildDef, positions: &[(usize, String)]) {
+    let mut at = 0;
+    let mut next = positions.iter().peekable();
+    for_each_value(def, &mut |_, _, value| {
+        if let Some((_, var)) = next.next_if(|(p, _)| *p == at) {
+            *value = ParamValue::FromEnv(var.clone());
+        }
+        at += 1;
+    });
+}
+
+/// Whether `def` holds a `{from_env}` value.
+pub fn has_from_env(def: &BuildDef) -> bool {
+    let mut found = false;
+    visit_values(def, &mut |_, v| {
+        found |= matches!(v, ParamValue::FromEnv(_))
+    });
+    found
+}
+
+/// Calls `f(is_credential, value)` for every value [`for_each_value`] visits,
+/// read-only.
+fn visit_values(def: &BuildDef, f: &mut dyn FnMut(bool, &ParamValue)) {
+    match def {
+        BuildDef::Build(b) => {
+            for p in &b.parameters {
+                f(p.is_credential, &p.default_value);
+            }
+        }
+        BuildDef::Template(t) => {
+            for ts in &t.target_services {
+                for i in &ts.inputs {
+                    f(i.is_credential, &i.value);
+                }
+            }
+        }
+    }
 }
 
 fn collect(def: &BuildDef) -> Vec<(String, bool, ParamValue)> {

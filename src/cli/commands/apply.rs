@@ -248,16 +248,8 @@ fn from_saved(
         if load.has_errors() {
             bail!("the definition files have errors (shown above): nothing was applied");
         }
-        let defs = load
-            .builds
-            .iter()
-            .map(|l| {
-                (
-                    l.def.clone(),
-                    format!("{}:{}", l.origin.file, l.origin.line),
-                )
-            })
-            .collect();
+        let mut load = load;
+        let defs = crate::cli::pipeline::take_defs(&mut load);
         return Ok(resolved(contents, load, defs, &saved.projects));
     }
     // Literal credential values are never saved: a build that holds one can

@@ -66,14 +66,22 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
                 out.display()
             );
         }
-        PlanFile::new(Made {
+        let loaded = prepared.loaded_defs();
+        let builds: Vec<_> = loaded.iter().map(|(d, o)| (&**d, *o)).collect();
+        let made = Made {
             plan: &plan,
             opts: &opts,
             endpoint: endpoint_id(&conn),
             contents: &prepared.contents,
             config: prepared.config(),
-            builds: &prepared.load.builds,
-        })
+            builds: &builds,
+        };
+        // The files' text is released after loading: their digests were
+        // taken before.
+        match prepared.digests.clone() {
+            Some(d) => PlanFile::with_digests(made, d),
+            None => PlanFile::new(made),
+        }
         .with_templates(&prepared.load.templates, &templates)
         .write(out)?;
         printer.note(&format!(
