@@ -299,15 +299,14 @@ async fn apply_as_saved(
             .changes
             .iter()
             .find(|c| c.address == s.address && c.action == s.action);
-        let result = match now {
-            _ if s.blocked.is_some() => TemplateResult::Skipped(
-                s.blocked
-                    .clone()
-                    .unwrap_or(TemplateBlocked::TemplateProtected),
-            ),
-            None => TemplateResult::ChangedSincePlan,
-            Some(c) if c.live_fingerprint != s.live_fingerprint => TemplateResult::ChangedSincePlan,
-            Some(c) => apply_one(client, c).await,
+        let result = match (&s.blocked, now) {
+            // A saved block is reported as it was saved, never as another reason.
+            (Some(blocked), _) => TemplateResult::Skipped(blocked.clone()),
+            (None, None) => TemplateResult::ChangedSincePlan,
+            (None, Some(c)) if c.live_fingerprint != s.live_fingerprint => {
+                TemplateResult::ChangedSincePlan
+            }
+            (None, Some(c)) => apply_one(client, c).await,
         };
         out.push(TemplateOutcome {
             address: s.address.clone(),

@@ -3,11 +3,13 @@
 //! build-api-one-read.md, build-api-ui-made.md §9). Requests go through the
 //! transport in [`super::client`].
 
-use reqwest::Method;
+use reqwest::{Method, Url};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::client::{Client, RequestKind, WriteOutcome, addressable, decode, non_empty, to_bytes};
+use super::client::{
+    Client, Req, RequestKind, WriteOutcome, addressable, decode, non_empty, to_bytes,
+};
 use super::error::ApiError;
 use super::wire::{BuildBrief, BuildDetail, BuildListResp, MASK, StoredBuild};
 
@@ -179,15 +181,9 @@ impl Client {
     ) -> Result<WriteOutcome, ApiError> {
         let body = Body::plain(body)?;
         let url = self.url(&["openapi", "build"], &[("projectKey", &body.project)]);
-        let req = self.request(
-            Method::POST,
-            url,
-            Some(body.bytes),
-            RequestKind::Write,
-            Some(&body.name),
-            Some(&body.project),
-        );
-        self.create(req, &body.project, &body.name).await
+        let (project, name) = (body.project.clone(), body.name.clone());
+        let req = self.write_request(Method::POST, url, body);
+        self.create(req, &project, &name).await
     }
 
     /// Replaces a plain build (`PUT /openapi/build`): a full replace (§5.2).
@@ -197,14 +193,7 @@ impl Client {
     ) -> Result<WriteOutcome, ApiError> {
         let body = Body::plain(body)?;
         let url = self.url(&["openapi", "build"], &[("projectKey", &body.project)]);
-        let req = self.request(
-            Method::PUT,
-            url,
-            Some(body.bytes),
-            RequestKind::Write,
-            Some(&body.name),
-            Some(&body.project),
-        );
+        let req = self.write_request(Method::PUT, url, body);
         self.send(&req).await.map(|_| WriteOutcome::Done)
     }
 
@@ -218,15 +207,9 @@ impl Client {
             &["openapi", "build"],
             &[("source", "template"), ("projectKey", &body.project)],
         );
-        let req = self.request(
-            Method::POST,
-            url,
-            Some(body.bytes),
-            RequestKind::Write,
-            Some(&body.name),
-            Some(&body.project),
-        );
-        self.create(req, &body.project, &body.name).await
+        let (project, name) = (body.project.clone(), body.name.clone());
+        let req = self.write_request(Method::POST, url, body);
+        self.create(req, &project, &name).await
     }
 
     /// Updates a template build (`PUT /openapi/build/<name>/template`; never
@@ -241,14 +224,7 @@ impl Client {
             &["openapi", "build", &body.name, "template"],
             &[("projectKey", &body.project)],
         );
-        let req = self.request(
-            Method::PUT,
-            url,
-            Some(body.bytes),
-            RequestKind::Write,
-            Some(&body.name),
-            Some(&body.project),
-        );
+        let req = self.write_request(Method::PUT, url, body);
         self.send(&req).await.map(|_| WriteOutcome::Done)
     }
 
@@ -286,6 +262,20 @@ impl Client {
                 .iter()
                 .any(|b| b.name == name)),
         }
+    }
+}
+
+impl Client {
+    /// A write of `body` (its name and project label the request).
+    fn write_request(&self, method: Method, url: Url, body: Body) -> Req {
+        self.request(
+            method,
+            url,
+            Some(body.bytes),
+            RequestKind::Write,
+            Some(&body.name),
+            Some(&body.project),
+        )
     }
 }
 
