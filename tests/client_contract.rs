@@ -29,7 +29,7 @@ fn spec(project: &str, name: &str) -> BuildSpec {
 
 fn template_spec(project: &str, name: &str) -> TemplateBuildSpec {
     serde_json::from_value(json!({
-        "name": name, "project_key": project, "template_name": "go-template",
+        "name": name, "project_key": project, "template_name": "go-service-template",
         "target_services": [{"service_name": "svc-a", "service_module": "svc-a",
                              "inputs": [{"key": "GOFLAGS", "value": "-v"}]}]
     }))
@@ -387,7 +387,7 @@ async fn lookups_are_sent_exactly_and_fetched_once() {
             client.build_templates(),
         );
         let images = images.expect("images");
-        assert_eq!(images.len(), 3);
+        assert_eq!(images.len(), 2);
         assert_eq!(images[0].label, "ubuntu 20.04");
         let clusters = clusters.expect("clusters");
         assert_eq!(
@@ -397,9 +397,9 @@ async fn lookups_are_sent_exactly_and_fetched_once() {
         assert!(oa.expect("openapi clusters")[0].local);
         let hosts = hosts.expect("code hosts");
         assert_eq!(hosts[0].alias, "gitlab-main");
-        assert_eq!(hosts[1].alias, "");
-        assert_eq!(dockerfiles.expect("dockerfiles")[0].name, "go-alpine");
-        assert_eq!(templates.expect("templates")[0].name, "go-template");
+        assert_eq!(hosts[1].alias, "github");
+        assert_eq!(dockerfiles.expect("dockerfiles")[0].name, "go-distroless");
+        assert_eq!(templates.expect("templates")[0].name, "go-service-template");
     }
     // And concurrently from clones.
     let c2 = client.clone();
@@ -424,12 +424,45 @@ async fn lookups_are_sent_exactly_and_fetched_once() {
     let clusters_req = &fake.state.hits("GET", "/api/aslan/cluster/clusters")[0];
     assert_eq!(clusters_req.header("resources"), None);
     assert_eq!(client.stats().lookup.requests, 6);
-    // The secrets in those answers are not kept.
-    let debug = format!(
-        "{:?} {:?}",
-        client.code_hosts().await,
-        client.clusters().await
-    );
+    // Zadig masks most code-host secrets, but not every field in every
+    // version, and a cluster's kubeconfig comes in full: none of it is kept.
+    fake.state.rule(Rule::new(
+        "GET",
+        "/api/aslan/code/codehost",
+        1,
+        Action::json(
+            200,
+            json!([
+                {"id": 1, "address": "https://gitlab.example.com", "type": "gitlab", "alias": "gitlab-main",
+                 "access_token": "********", "refresh_token": "refresh-secret", "ssh_key": "ssh-secret",
+                 "private_access_token": "pat-secret"},
+                {"id": 2, "address": "https://github.com", "type": "github"}
+            ]),
+        ),
+    ));
+    fake.state.rule(Rule::new(
+        "GET",
+        "/api/aslan/cluster/clusters",
+        1,
+        Action::json(
+            200,
+            json!([{
+                "id": "0123456789abcdef12345678", "name": "local-20240101120000", "local": true,
+                "status": "normal",
+                "advanced_config": {"project_names": ["demo"], "cluster_access_yaml": "kind: secret-yaml",
+                    "schedule_strategy": [{"strategy_id": "s1", "strategy_name": "default",
+                        "strategy": "normal", "node_labels": [], "tolerations": "", "default": true}]},
+                "type": "kubeconfig", "config": "apiVersion: v1\nusers: [{token: kube-secret}]"
+            }]),
+        ),
+    ));
+    let fresh = fake.client();
+    let (hosts, clusters) = tokio::join!(fresh.code_hosts(), fresh.clusters());
+    assert_eq!(hosts.as_ref().expect("code hosts")[0].alias, "gitlab-main");
+    // No `alias` field at all: an empty alias, not an error.
+    assert_eq!(hosts.as_ref().expect("code hosts")[1].alias, "");
+    assert_eq!(clusters.as_ref().expect("clusters").len(), 1);
+    let debug = format!("{hosts:?} {clusters:?}");
     for secret in [
         "refresh-secret",
         "ssh-secret",
@@ -466,9 +499,8 @@ async fn a_failed_lookup_is_not_memoised() {
 #[tokio::test]
 async fn projects_reads_every_page() {
     let fake = FakeZadig::spawn().await;
-    *fake.state.projects.lock().expect("lock") = (0..7)
-        .map(|i| json!({"project_name": format!("P{i}"), "project_key": format!("p{i}"), "description": "", "deploy_type": "k8s"}))
-        .collect();
+    fake.state
+        .set_projects((0..7).map(|i| (format!("p{i}"), format!("P{i}"))));
     let mut cfg = fake.config();
     cfg.page_size = 3;
     let client = Client::new(cfg).expect("client");
@@ -563,11 +595,7 @@ async fn business_errors_are_typed_by_code() {
         FakeBuild::plain("other", "taken"),
         FakeBuild::plain("demo", "referenced"),
     ]);
-    fake.state
-        .referenced
-        .lock()
-        .expect("lock")
-        .insert("referenced".into());
+    fake.state.reference("demo", "referenced", "vm-svc");
     let client = fake.client();
 
     // 6520 already exists, in another project: names are global.
@@ -645,7 +673,7 @@ async fn business_errors_are_typed_by_code() {
     assert!(err.to_string().contains("vm-svc"), "{err}");
 
     // 7050 licence.
-    fake.state.licence.store(false, Ordering::SeqCst);
+    fake.state.set_licence(false);
     let err = client
         .create_template_build(&template_spec("demo", "tpl"))
         .await

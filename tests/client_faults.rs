@@ -22,13 +22,11 @@ fn spec(project: &str, name: &str) -> BuildSpec {
 }
 
 fn count(fake: &FakeZadig, name: &str) -> usize {
-    fake.state
-        .builds
-        .lock()
-        .expect("lock")
-        .iter()
-        .filter(|b| b.name == name)
-        .count()
+    // Names are global: at most one project holds it.
+    let snapshot = fake.state.emulator.snapshot_json();
+    snapshot["builds"].as_array().map_or(0, |bs| {
+        bs.iter().filter(|b| b["stored"]["name"] == name).count()
+    })
 }
 
 // ------------------------------------------------------------------- reads

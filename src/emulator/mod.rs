@@ -387,6 +387,31 @@ impl EmulatorHandle {
             .collect()
     }
 
+    /// Adds a build as a seed entry would, out of band (no faults, no
+    /// latency, not counted): for tests that seed a running emulator.
+    pub fn seed_build(&self, entry: SeedBuild) -> Result<(), String> {
+        let result = self
+            .shared
+            .state_mut()
+            .seed_build(entry, routes::now_unix())
+            .map_err(|e| format!("{e:#}"));
+        self.shared.persist();
+        result
+    }
+
+    /// Changes the catalogs (projects, licence, VM-service references, …)
+    /// of a running emulator, as an administrator would in the UI. The
+    /// `builds` of the seed given to `edit` are ignored.
+    pub fn edit_catalog(&self, edit: impl FnOnce(&mut Seed)) {
+        {
+            let mut state = self.shared.state_mut();
+            edit(&mut state.catalog);
+            state.catalog.builds.clear();
+            state.generation += 1;
+        }
+        self.shared.persist();
+    }
+
     /// The whole state, in the state-file (seed) format.
     pub fn snapshot_json(&self) -> serde_json::Value {
         let seed = self.shared.state_mut().to_seed();

@@ -150,45 +150,50 @@ impl State {
             next_id: 0,
         };
         for (i, entry) in builds.into_iter().enumerate() {
-            let result = match entry {
-                SeedBuild::Create(body) => super::binding::bind_create_value(&body)
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-                    .and_then(|req| {
-                        state
-                            .create(&req, "Admin", now)
-                            .map_err(|e| anyhow::anyhow!("{e:?}"))
-                    }),
-                SeedBuild::CreateTemplate(body) => super::binding::bind_template_value(&body)
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-                    .and_then(|req| {
-                        state
-                            .create_template(&req, "Admin", now)
-                            .map_err(|e| anyhow::anyhow!("{e:?}"))
-                    }),
-                SeedBuild::Stored(build) => {
-                    let mut build = *build;
-                    if state.find(&build.name, &build.product_name).is_some() {
-                        Err(anyhow::anyhow!(
-                            "build {} already exists in project {}",
-                            build.name,
-                            build.product_name
-                        ))
-                    } else {
-                        if build.id.is_empty() {
-                            build.id = state.new_id();
-                        }
-                        if build.update_time == 0 {
-                            build.update_time = now;
-                        }
-                        state.builds.push(build);
-                        Ok(())
-                    }
-                }
-            };
-            result.map_err(|e| anyhow::anyhow!("seed build #{}: {e}", i + 1))?;
+            state
+                .seed_build(entry, now)
+                .map_err(|e| anyhow::anyhow!("seed build #{}: {e}", i + 1))?;
         }
         state.generation = 0;
         Ok(state)
+    }
+
+    /// Adds one seed entry: `create` entries go through the API's create
+    /// path as the user `Admin`; a `stored` model is inserted as it is (an
+    /// id and `update_time` are given when missing).
+    pub fn seed_build(&mut self, entry: SeedBuild, now: i64) -> anyhow::Result<()> {
+        match entry {
+            SeedBuild::Create(body) => super::binding::bind_create_value(&body)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .and_then(|req| {
+                    self.create(&req, "Admin", now)
+                        .map_err(|e| anyhow::anyhow!("{e:?}"))
+                }),
+            SeedBuild::CreateTemplate(body) => super::binding::bind_template_value(&body)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .and_then(|req| {
+                    self.create_template(&req, "Admin", now)
+                        .map_err(|e| anyhow::anyhow!("{e:?}"))
+                }),
+            SeedBuild::Stored(build) => {
+                let mut build = *build;
+                if self.find(&build.name, &build.product_name).is_some() {
+                    anyhow::bail!(
+                        "build {} already exists in project {}",
+                        build.name,
+                        build.product_name
+                    );
+                }
+                if build.id.is_empty() {
+                    build.id = self.new_id();
+                }
+                if build.update_time == 0 {
+                    build.update_time = now;
+                }
+                self.builds.push(build);
+                Ok(())
+            }
+        }
     }
 
     /// The state as a seed (every build `stored`): what a state file holds.

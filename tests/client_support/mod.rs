@@ -1,13 +1,18 @@
-//! A small fake Zadig for the client tests: the build OpenAPI, the stored-model
-//! read and the look-ups, answering with the exact shapes of build-api.md §3
-//! (empty-body 400/401/403, JSON business errors, 500 shapes, gin's 404/405
-//! text). It records every request, counts requests in flight, and injects
-//! faults: scripted answers per route ([`Rule`]), random errors and dropped
-//! connections on GETs ([`Faults`]), and "commit, then fail" writes.
+//! The client tests' Zadig: the real emulator (`zadig_sync::emulator`, the
+//! same one the end-to-end tests use) behind a thin scripting front.
+//!
+//! The emulator answers every request it is sent, with Zadig's own shapes and
+//! state (build-api.md). The front, like a gateway between the client and
+//! aslan, records every request, counts requests in flight, and can answer
+//! instead of the emulator: scripted answers per route ([`Rule`]: shapes no
+//! healthy Zadig gives on its own, such as a 502 from a proxy or a malformed
+//! body), random errors and dropped connections on GETs ([`Faults`]),
+//! "commit, then fail" writes, a token without rights in a project (Zadig's
+//! empty 403), the routes of a Zadig older than 4.2 (gin's 405/404 text),
+//! and list pages whose `total` never matches, whose entries come shuffled
+//! or that race with a concurrent create.
 //!
 //! Reuse: `let fake = FakeZadig::spawn().await; let client = fake.client();`.
-//! Until the real emulator lands this is the reference for the client tests;
-//! the lead can point the same tests at `zadig_sync::emulator` later.
 
 #![allow(dead_code)]
 
@@ -21,18 +26,20 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
 use axum::serve::{IncomingStream, Listener};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use zadig_sync::emulator::{
+    self, EmulatorConfig, EmulatorHandle, Role, RunningEmulator, SeedBuild, SeedProject,
+    TokenPolicy, VmServiceRef,
+};
 use zadig_sync::zadig::{Client, ClientConfig, RetryPolicy};
 
 /// The token the fake accepts.
@@ -215,16 +222,17 @@ pub struct Faults {
     pub delay: Duration,
 }
 
-/// A build in the fake.
+/// A build to seed: its create body goes through the emulator's own create
+/// path, so every server-side default is Zadig's.
 #[derive(Clone, Debug)]
 pub struct FakeBuild {
     /// Name (global).
     pub name: String,
     /// Project key.
     pub project: String,
-    /// Made from a template.
+    /// Made from a template (`POST /openapi/build?source=template`).
     pub template: bool,
-    /// The create/update body.
+    /// The create body.
     pub body: Value,
 }
 
@@ -241,36 +249,33 @@ impl FakeBuild {
     }
 }
 
-/// The fake's state (public so tests can seed and inspect it).
+/// The front's state and the emulator's handle (public so tests can seed
+/// and inspect them).
 pub struct FakeState {
-    /// Builds in insertion order.
-    pub builds: Mutex<Vec<FakeBuild>>,
+    /// The emulator behind the front.
+    pub emulator: EmulatorHandle,
     /// Every request received.
     pub requests: Mutex<Vec<Recorded>>,
     /// Scripted answers, first match wins.
     pub rules: Mutex<Vec<Rule>>,
     /// Random faults.
     pub faults: Mutex<Faults>,
-    /// Template endpoints licensed (else 7050).
-    pub licence: AtomicBool,
-    /// Behave like Zadig <= 4.1: no PUT routes (405 text).
+    /// Behave like Zadig <= 4.1: no PUT routes (gin's 405 and 404 text).
     pub old_server: AtomicBool,
     /// Added to every list `total` (a server whose count never matches).
     pub inflate_total: AtomicI64,
-    /// Inserted right after the first page-1 list answer (a concurrent create).
+    /// Created right after the first page-1 list answer (a concurrent create).
     pub add_after_first_page: Mutex<Option<FakeBuild>>,
-    /// Build names referenced by a VM service (delete → 6524).
-    pub referenced: Mutex<HashSet<String>>,
-    /// Projects the token may not touch (→ empty 403).
+    /// Projects the token may not touch (→ Zadig's empty 403).
     pub forbidden_projects: Mutex<HashSet<String>>,
     /// Shuffle the entries of each list page.
     pub shuffle_pages: AtomicBool,
-    /// Projects for `/openapi/projects/project`.
-    pub projects: Mutex<Vec<Value>>,
     in_flight: AtomicUsize,
     /// Most requests in flight at once.
     pub max_in_flight: AtomicUsize,
     rng: Mutex<fastrand::Rng>,
+    upstream: String,
+    http: reqwest::Client,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -301,18 +306,68 @@ impl FakeState {
         *lock(&self.faults) = faults;
     }
 
-    /// Adds builds.
+    /// Creates builds in the emulator (out of band: not recorded), each
+    /// project made first if it is new.
     pub fn seed(&self, builds: impl IntoIterator<Item = FakeBuild>) {
-        lock(&self.builds).extend(builds);
+        for b in builds {
+            self.ensure_project(&b.project);
+            let entry = if b.template {
+                SeedBuild::CreateTemplate(b.body)
+            } else {
+                SeedBuild::Create(b.body)
+            };
+            self.emulator
+                .seed_build(entry)
+                .unwrap_or_else(|e| panic!("seeding {}/{}: {e}", b.project, b.name));
+        }
     }
 
-    /// Names of the builds of a project.
+    fn ensure_project(&self, key: &str) {
+        self.emulator.edit_catalog(|seed| {
+            if !seed.projects.iter().any(|p| p.key == key) {
+                seed.projects.push(SeedProject {
+                    key: key.to_owned(),
+                    name: String::new(),
+                });
+            }
+        });
+    }
+
+    /// Names of the builds of a project, in the emulator's order.
     pub fn names(&self, project: &str) -> Vec<String> {
-        lock(&self.builds)
-            .iter()
-            .filter(|b| b.project == project)
-            .map(|b| b.name.clone())
+        self.emulator
+            .builds(project)
+            .into_iter()
+            .map(|b| b.name)
             .collect()
+    }
+
+    /// Whether the server has a Professional/Enterprise licence (the
+    /// template-build endpoints answer 7050 without one).
+    pub fn set_licence(&self, licensed: bool) {
+        self.emulator
+            .edit_catalog(|seed| seed.template_licence = licensed);
+    }
+
+    /// A VM service `service` now uses build `build` of `project` (deleting
+    /// the build answers 6524).
+    pub fn reference(&self, project: &str, build: &str, service: &str) {
+        self.emulator.edit_catalog(|seed| {
+            seed.vm_service_refs.push(VmServiceRef {
+                project: project.to_owned(),
+                build: build.to_owned(),
+                service: service.to_owned(),
+            });
+        });
+    }
+
+    /// Replaces the projects (`/openapi/projects/project`).
+    pub fn set_projects(&self, projects: impl IntoIterator<Item = (String, String)>) {
+        let projects: Vec<SeedProject> = projects
+            .into_iter()
+            .map(|(key, name)| SeedProject { key, name })
+            .collect();
+        self.emulator.edit_catalog(|seed| seed.projects = projects);
     }
 
     /// Forgets the recorded requests.
@@ -335,13 +390,14 @@ impl FakeState {
     }
 }
 
-/// A running fake; stops when dropped.
+/// A running front and emulator; both stop when dropped.
 pub struct FakeZadig {
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` of the front.
     pub url: String,
     /// State, for seeding and inspection.
     pub state: Arc<FakeState>,
     task: tokio::task::JoinHandle<()>,
+    _emulator: RunningEmulator,
 }
 
 impl Drop for FakeZadig {
@@ -351,47 +407,38 @@ impl Drop for FakeZadig {
 }
 
 impl FakeZadig {
-    /// Starts a fake on a loopback port.
+    /// Starts an emulator (built-in catalogs, no builds, one admin token:
+    /// [`TOKEN`]) and the front before it, on loopback ports.
     pub async fn spawn() -> FakeZadig {
+        // reqwest is built without a default crypto provider (as the client).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tokens = TokenPolicy::Tokens(HashMap::from([(TOKEN.to_owned(), Role::Admin)]));
+        let emulator = emulator::spawn(
+            EmulatorConfig {
+                tokens,
+                ..EmulatorConfig::default()
+            },
+            "127.0.0.1:0".parse().expect("loopback"),
+        )
+        .await
+        .expect("the emulator starts");
         let state = Arc::new(FakeState {
-            builds: Mutex::new(Vec::new()),
+            emulator: emulator.handle(),
             requests: Mutex::new(Vec::new()),
             rules: Mutex::new(Vec::new()),
             faults: Mutex::new(Faults::default()),
-            licence: AtomicBool::new(true),
             old_server: AtomicBool::new(false),
             inflate_total: AtomicI64::new(0),
             add_after_first_page: Mutex::new(None),
-            referenced: Mutex::new(HashSet::new()),
             forbidden_projects: Mutex::new(HashSet::new()),
             shuffle_pages: AtomicBool::new(true),
-            projects: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             rng: Mutex::new(fastrand::Rng::with_seed(7)),
+            upstream: emulator.base_url(),
+            http: reqwest::Client::new(),
         });
-        let app = Router::new()
-            .route(
-                "/openapi/build",
-                get(list_builds)
-                    .post(create_build)
-                    .put(update_build)
-                    .delete(delete_build),
-            )
-            .route("/openapi/build/{name}/detail", get(detail))
-            .route("/openapi/build/{name}/template", put(update_template))
-            .route("/api/aslan/build/build/{name}", get(stored))
-            .route("/api/aslan/system/basicImages", get(basic_images))
-            .route("/api/aslan/cluster/clusters", get(clusters))
-            .route("/openapi/system/cluster", get(openapi_clusters))
-            .route("/api/aslan/code/codehost", get(code_hosts))
-            .route("/api/aslan/template/dockerfile", get(dockerfile_templates))
-            .route("/api/aslan/template/build", get(build_templates))
-            .route("/openapi/projects/project", get(projects))
-            .fallback(no_route)
-            .method_not_allowed_fallback(method_not_allowed)
-            .layer(middleware::from_fn_with_state(state.clone(), front))
-            .with_state(state.clone());
+        let app = Router::new().fallback(front).with_state(state.clone());
         let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = tcp.local_addr().expect("addr");
         let listener = KillableListener(tcp);
@@ -402,6 +449,7 @@ impl FakeZadig {
             url: format!("http://{addr}"),
             state,
             task,
+            _emulator: emulator,
         }
     }
 
@@ -430,14 +478,14 @@ pub fn fast_retry() -> RetryPolicy {
     }
 }
 
-// ------------------------------------------------------------ the front layer
+// ------------------------------------------------------------ the front
 
-/// Records, counts, delays, applies rules, checks the token, injects faults.
+/// Records, counts, delays, applies rules and faults, and otherwise hands
+/// the request to the emulator.
 async fn front(
     State(st): State<Arc<FakeState>>,
     ConnectInfo(kill): ConnectInfo<Kill>,
     req: Request,
-    next: Next,
 ) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
@@ -471,7 +519,6 @@ async fn front(
     if !faults.delay.is_zero() {
         tokio::time::sleep(faults.delay).await;
     }
-    let req = Request::from_parts(parts, Body::from(bytes));
 
     let mut after: Option<Action> = None;
     let mut delay = None;
@@ -481,15 +528,6 @@ async fn front(
             Action::CommitThen(a) => after = Some(*a),
             other => return act(other, &kill),
         }
-    }
-
-    // Gateway: `Authorization` split on one space must have exactly 2 parts.
-    let auth_ok = rec
-        .header("authorization")
-        .map(|h| h.split(' ').collect::<Vec<_>>())
-        .is_some_and(|p| p.len() == 2 && p[1] == TOKEN);
-    if !auth_ok {
-        return StatusCode::UNAUTHORIZED.into_response();
     }
 
     if rec.method == "GET" && after.is_none() {
@@ -507,13 +545,20 @@ async fn front(
             return act(action, &kill);
         }
     }
+    if let Some(answer) = server_quirk(&st, &rec) {
+        return answer;
+    }
 
     // Like a Go server, finish the handler even if the client goes away.
-    let handler = tokio::spawn(async move {
-        if let Some(d) = delay {
-            tokio::time::sleep(d).await;
+    let handler = tokio::spawn({
+        let st = st.clone();
+        let rec = rec.clone();
+        async move {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            forward(&st, &rec).await
         }
-        next.run(req).await
     });
     let resp = match handler.await {
         Ok(r) => r,
@@ -523,6 +568,116 @@ async fn front(
         Some(a) => act(a, &kill),
         None => resp,
     }
+}
+
+/// What the front answers itself for the knobs the emulator does not model:
+/// a token without rights in a project, and the routes of Zadig <= 4.1.
+fn server_quirk(st: &FakeState, rec: &Recorded) -> Option<Response> {
+    let authorised = rec
+        .header("authorization")
+        .and_then(|h| h.split_once(' '))
+        .is_some_and(|(_, t)| t == TOKEN);
+    let project = rec.q("projectKey").unwrap_or_default().to_owned();
+    let body_project = serde_json::from_slice::<Value>(&rec.body)
+        .ok()
+        .and_then(|v| v["project_key"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if authorised
+        && [project, body_project]
+            .iter()
+            .any(|p| lock(&st.forbidden_projects).contains(p))
+    {
+        // aslan's permission middleware: 403 with an empty body.
+        return Some(StatusCode::FORBIDDEN.into_response());
+    }
+    if st.old_server.load(Ordering::SeqCst) && rec.method == "PUT" {
+        // Before 4.2 the build OpenAPI had no PUT routes: gin answers the
+        // plain update with 405 and the template update with 404.
+        let resp = if rec.path == "/openapi/build" {
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                [("content-type", "text/plain")],
+                format!("Method not allowed: PUT {}", rec.path),
+            )
+                .into_response()
+        } else {
+            (StatusCode::NOT_FOUND, "Invalid path").into_response()
+        };
+        return Some(resp);
+    }
+    None
+}
+
+/// Sends the request to the emulator and gives back its answer; list pages
+/// pass through the list knobs (inflated total, shuffled entries, a create
+/// racing the first page).
+async fn forward(st: &FakeState, rec: &Recorded) -> Response {
+    let method = reqwest::Method::from_bytes(rec.method.as_bytes()).expect("a method");
+    let url = if rec.raw_query.is_empty() {
+        format!("{}{}", st.upstream, rec.path)
+    } else {
+        format!("{}{}?{}", st.upstream, rec.path, rec.raw_query)
+    };
+    let mut out = st.http.request(method, url).body(rec.body.clone());
+    for (k, v) in &rec.headers {
+        if !matches!(k.as_str(), "host" | "content-length") {
+            out = out.header(k, v);
+        }
+    }
+    let answer = match out.send().await {
+        Ok(a) => a,
+        Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
+    };
+    let status = answer.status().as_u16();
+    let headers: Vec<(String, String)> = answer
+        .headers()
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "content-length" | "transfer-encoding"))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = answer.bytes().await.unwrap_or_default().to_vec();
+    if rec.method == "GET" && rec.path == "/openapi/build" && status == 200 {
+        body = list_knobs(st, rec, &body);
+    }
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::try_from(k),
+            HeaderValue::try_from(v),
+        ) {
+            resp.headers_mut().append(k, v);
+        }
+    }
+    resp
+}
+
+fn list_knobs(st: &FakeState, rec: &Recorded, body: &[u8]) -> Vec<u8> {
+    let Ok(mut page) = serde_json::from_slice::<Value>(body) else {
+        return body.to_vec();
+    };
+    let inflate = st.inflate_total.load(Ordering::SeqCst);
+    if inflate != 0
+        && let Some(total) = page["total"].as_i64()
+    {
+        page["total"] = json!(total + inflate);
+    }
+    if st.shuffle_pages.load(Ordering::SeqCst)
+        && let Some(builds) = page["builds"].as_array_mut()
+    {
+        lock(&st.rng).shuffle(builds);
+    }
+    if rec.q("pageNum").is_none_or(|n| n == "1")
+        && let Some(b) = lock(&st.add_after_first_page).take()
+    {
+        st.seed([b]);
+    }
+    serde_json::to_vec(&page).unwrap_or_else(|_| body.to_vec())
 }
 
 struct Decrement<'a>(&'a AtomicUsize);
@@ -556,7 +711,7 @@ fn act(action: Action, kill: &Kill) -> Response {
             kill.0.store(true, Ordering::SeqCst);
             StatusCode::OK.into_response()
         }
-        // Only meaningful before routing; treat as "serve normally" here.
+        // Only meaningful before forwarding; treat as "serve normally" here.
         Action::Delay(_) | Action::CommitThen(_) => StatusCode::OK.into_response(),
     }
 }
@@ -594,398 +749,6 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-// ------------------------------------------------------------------ routes
-
-type Q = Query<HashMap<String, String>>;
-
-fn ok() -> Response {
-    axum::Json(json!({"message": "success"})).into_response()
-}
-
-fn business(code: i64, message: &str, description: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({"code": code, "description": description, "extra": {}, "message": message, "type": "error"})),
-    )
-        .into_response()
-}
-
-fn forbidden(st: &FakeState, project: &str) -> bool {
-    lock(&st.forbidden_projects).contains(project)
-}
-
-async fn no_route(req: Request) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        [("content-type", "text/plain")],
-        format!("Invalid path: {}", req.uri().path()),
-    )
-        .into_response()
-}
-
-async fn method_not_allowed(req: Request) -> Response {
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        [("content-type", "text/plain")],
-        format!("Method not allowed: {} {}", req.method(), req.uri().path()),
-    )
-        .into_response()
-}
-
-async fn list_builds(State(st): State<Arc<FakeState>>, Query(q): Q) -> Response {
-    let project = q.get("projectKey").cloned().unwrap_or_default();
-    if project.is_empty() {
-        return business(400, "Bad Request", "empty project key.");
-    }
-    if forbidden(&st, &project) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let parse = |k: &str, d: i64| -> Option<i64> {
-        match q.get(k) {
-            None => Some(d),
-            Some(v) => v.parse().ok(),
-        }
-    };
-    let (Some(page_num), Some(page_size)) = (parse("pageNum", 1), parse("pageSize", 20)) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    let all: Vec<FakeBuild> = lock(&st.builds)
-        .iter()
-        .filter(|b| b.project == project)
-        .cloned()
-        .collect();
-    let total = all.len() as i64 + st.inflate_total.load(Ordering::SeqCst);
-    let mut page: Vec<FakeBuild> = if page_num > 0 && page_size > 0 {
-        let skip = ((page_num - 1) * page_size) as usize;
-        all.into_iter()
-            .skip(skip)
-            .take(page_size as usize)
-            .collect()
-    } else {
-        all
-    };
-    if st.shuffle_pages.load(Ordering::SeqCst) {
-        lock(&st.rng).shuffle(&mut page);
-    }
-    let builds: Vec<Value> = page
-        .iter()
-        .map(|b| {
-            json!({"name": b.name, "project_key": b.project, "source": "zadig", "update_by": "Admin",
-                   "update_time": 1760000000, "target_services": []})
-        })
-        .collect();
-    if page_num == 1
-        && let Some(b) = lock(&st.add_after_first_page).take()
-    {
-        lock(&st.builds).push(b);
-    }
-    axum::Json(json!({"total": total, "builds": builds})).into_response()
-}
-
-fn find(st: &FakeState, project: &str, name: &str) -> Option<FakeBuild> {
-    lock(&st.builds)
-        .iter()
-        .find(|b| b.name == name && b.project == project)
-        .cloned()
-}
-
-async fn detail(
-    State(st): State<Arc<FakeState>>,
-    Path(name): Path<String>,
-    Query(q): Q,
-) -> Response {
-    let project = q.get("projectKey").cloned().unwrap_or_default();
-    if project.is_empty() {
-        return business(400, "Bad Request", "empty projectKey.");
-    }
-    if forbidden(&st, &project) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let Some(b) = find(&st, &project, &name) else {
-        return business(6523, "查询编译模块失败", "mongo: no documents in result");
-    };
-    let template_name = if b.template {
-        b.body["template_name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    } else {
-        String::new()
-    };
-    axum::Json(json!({
-        "project_key": b.project, "name": b.name, "source": "zadig", "target_services": [],
-        "template_name": template_name, "update_by": "Admin", "update_time": 1760000000,
-        "repos": [], "build_env": {"basic_image_id": "64f0c3", "basic_image_label": b.body["build_os"], "installs": []},
-        "advanced_settings": null, "build_script": b.body["build_script"], "parameters": [],
-        "outputs": [{"name": "IMAGE", "description": ""}, {"name": "PKG_FILE", "description": ""}],
-        "post_build": {"docker_build": null, "object_storage_upload": null, "scripts": ""},
-        "some_future_field": {"x": 1}
-    }))
-    .into_response()
-}
-
-async fn stored(
-    State(st): State<Arc<FakeState>>,
-    Path(name): Path<String>,
-    Query(q): Q,
-) -> Response {
-    let project = q.get("projectName").cloned().unwrap_or_default();
-    if forbidden(&st, &project) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let Some(b) = find(&st, &project, &name) else {
-        return business(6523, "查询编译模块失败", "mongo: no documents in result");
-    };
-    axum::Json(json!({
-        "id": "65a0000000000000000000aa", "name": b.name, "source": "zadig", "template_id": "",
-        "timeout": 60, "targets": [], "desc": "", "update_time": 1760000000, "update_by": "Admin",
-        "repos": [], "pre_build": {"res_req": "low", "res_req_spec": {"cpu_limit": 1000, "memory_limit": 512, "cpu_req": 0, "memory_req": 0, "gpu_limit": ""},
-            "build_os": "focal", "image_from": "koderover", "image_id": "64f0c3", "installs": [], "envs": [],
-            "cluster_id": "0123456789abcdef12345678", "strategy_id": "", "storages": null,
-            "custom_annotations": [], "custom_labels": []},
-        "infrastructure": b.body["infrastructure"], "vm_labels": [], "script_type": b.body["script_type"],
-        "scripts": b.body["build_script"], "post_build": null, "caches": [], "product_name": b.project,
-        "sshs": [], "pre_deploy": null, "cache_enable": false, "cache_dir_type": "workspace",
-        "cache_user_dir": "", "enable_privileged_mode": false, "advanced_setting_modified": false,
-        "outputs": [{"name": "IMAGE", "description": ""}]
-    }))
-    .into_response()
-}
-
-/// Gin `BindJSON` with `binding:"required"` on top-level fields.
-fn bind(body: &Bytes, required: &[&str]) -> Option<Value> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let obj = v.as_object()?;
-    for f in required {
-        match obj.get(*f) {
-            Some(Value::String(s)) if !s.is_empty() => {}
-            Some(Value::Array(_)) if *f == "target_services" => {}
-            _ => return None,
-        }
-    }
-    Some(v)
-}
-
-const PLAIN_REQUIRED: &[&str] = &[
-    "name",
-    "project_key",
-    "infrastructure",
-    "build_os",
-    "script_type",
-];
-const TEMPLATE_REQUIRED: &[&str] = &["name", "project_key", "template_name", "target_services"];
-
-async fn create_build(State(st): State<Arc<FakeState>>, Query(q): Q, body: Bytes) -> Response {
-    create(&st, q.get("source").is_some_and(|s| s == "template"), &body)
-}
-
-fn create(st: &FakeState, template: bool, body: &Bytes) -> Response {
-    let required = if template {
-        TEMPLATE_REQUIRED
-    } else {
-        PLAIN_REQUIRED
-    };
-    let Some(v) = bind(body, required) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    let name = v["name"].as_str().unwrap_or_default().trim().to_owned();
-    let project = v["project_key"].as_str().unwrap_or_default().to_owned();
-    if forbidden(st, &project) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    if template {
-        if v["target_services"].as_array().is_none_or(Vec::is_empty) {
-            return business(
-                400,
-                "Bad Request",
-                "target_service must have at least one item in it",
-            );
-        }
-        if !st.licence.load(Ordering::SeqCst) {
-            return business(7050, "用户许可证不可用，请检查许可证后重试", "");
-        }
-    } else if !matches!(
-        v["build_os"].as_str(),
-        Some("ubuntu 20.04" | "ubuntu 18.04")
-    ) {
-        return business(
-            6520,
-            "新建编译模块失败",
-            &format!(
-                "failed to find the basic image of name: {}, error is: mongo: no documents in result",
-                v["build_os"].as_str().unwrap_or_default()
-            ),
-        );
-    }
-    let mut builds = lock(&st.builds);
-    if let Some(existing) = builds.iter().find(|b| b.name == name) {
-        return business(
-            6520,
-            "新建编译模块失败",
-            &format!("{}{NAME_TAKEN}", existing.project),
-        );
-    }
-    builds.push(FakeBuild {
-        name,
-        project,
-        template,
-        body: v,
-    });
-    ok()
-}
-
-async fn update_build(State(st): State<Arc<FakeState>>, Query(q): Q, body: Bytes) -> Response {
-    if st.old_server.load(Ordering::SeqCst) {
-        return method_not_allowed_text("PUT", "/openapi/build");
-    }
-    // `PUT ?source=template` calls the create-from-template service (§1.1).
-    if q.get("source").is_some_and(|s| s == "template") {
-        return create(&st, true, &body);
-    }
-    let Some(v) = bind(&body, PLAIN_REQUIRED) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    let name = v["name"].as_str().unwrap_or_default().to_owned();
-    let project = v["project_key"].as_str().unwrap_or_default().to_owned();
-    if forbidden(&st, &project) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let mut builds = lock(&st.builds);
-    let Some(b) = builds
-        .iter_mut()
-        .find(|b| b.name == name && b.project == project)
-    else {
-        return business(
-            6521,
-            "更新编译模块失败",
-            &format!(
-                "failed to find build module, buildName: {name}, projectName: {project}, err: mongo: no documents in result"
-            ),
-        );
-    };
-    b.body = v;
-    b.template = false;
-    ok()
-}
-
-fn method_not_allowed_text(method: &str, path: &str) -> Response {
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        [("content-type", "text/plain")],
-        format!("Method not allowed: {method} {path}"),
-    )
-        .into_response()
-}
-
-async fn update_template(State(st): State<Arc<FakeState>>, body: Bytes) -> Response {
-    if st.old_server.load(Ordering::SeqCst) {
-        return (StatusCode::NOT_FOUND, "Invalid path").into_response();
-    }
-    let Some(v) = bind(&body, TEMPLATE_REQUIRED) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    // The path `:name` is ignored: body name + project_key pick the build.
-    let name = v["name"].as_str().unwrap_or_default().to_owned();
-    let project = v["project_key"].as_str().unwrap_or_default().to_owned();
-    if !st.licence.load(Ordering::SeqCst) {
-        return business(7050, "用户许可证不可用，请检查许可证后重试", "");
-    }
-    let mut builds = lock(&st.builds);
-    let Some(b) = builds
-        .iter_mut()
-        .find(|b| b.name == name && b.project == project)
-    else {
-        return business(
-            6523,
-            "查询编译模块失败",
-            &format!(
-                "failed to find build module, buildName:{name}, projectName:{project} err: mongo: no documents in result"
-            ),
-        );
-    };
-    b.body = v;
-    b.template = true;
-    ok()
-}
-
-async fn delete_build(State(st): State<Arc<FakeState>>, Query(q): Q) -> Response {
-    let project = q.get("projectKey").cloned().unwrap_or_default();
-    if forbidden(&st, &project) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let name = q.get("name").cloned().unwrap_or_default();
-    if name.is_empty() {
-        return business(400, "Bad Request", "empty build name.");
-    }
-    if lock(&st.referenced).contains(&name) {
-        return business(
-            6524,
-            "删除构建模块失败",
-            "该构建被服务 [vm-svc] 引用，请解除引用之后再做删除!",
-        );
-    }
-    lock(&st.builds).retain(|b| !(b.name == name && (project.is_empty() || b.project == project)));
-    ok()
-}
-
-async fn basic_images() -> Response {
-    axum::Json(json!([
-        {"id": "64f0c3", "value": "focal", "label": "ubuntu 20.04", "image_from": "koderover", "create_time": 0, "update_time": 0, "update_by": "", "image_type": ""},
-        {"id": "64f0c4", "value": "bionic", "label": "ubuntu 18.04", "image_from": "koderover", "create_time": 0, "update_time": 0, "update_by": "", "image_type": ""},
-        {"id": "64f0c5", "value": "sonar", "label": "sonar", "image_from": "custom", "create_time": 0, "update_time": 0, "update_by": "", "image_type": "sonar"}
-    ]))
-    .into_response()
-}
-
-async fn clusters() -> Response {
-    axum::Json(json!([{
-        "id": "0123456789abcdef12345678", "name": "local-20240101120000", "local": true, "status": "normal",
-        "advanced_config": {"project_names": ["demo"], "cluster_access_yaml": "kind: secret-yaml",
-            "schedule_strategy": [{"strategy_id": "s1", "strategy_name": "default", "strategy": "normal", "node_labels": [], "tolerations": "", "default": true}]},
-        "type": "kubeconfig", "config": "apiVersion: v1\nusers: [{token: kube-secret}]"
-    }]))
-    .into_response()
-}
-
-async fn openapi_clusters() -> Response {
-    axum::Json(json!([{"cluster_id": "0123456789abcdef12345678", "name": "local-20240101120000", "production": false,
-        "description": "", "provider": 0, "provider_name": "", "created_by": "", "created_time": 0, "local": true,
-        "status": "normal", "type": "agent", "project_names": []}]))
-    .into_response()
-}
-
-async fn code_hosts() -> Response {
-    axum::Json(json!([
-        {"id": 1, "address": "https://gitlab.example.com", "type": "gitlab", "alias": "gitlab-main",
-         "access_token": "********", "refresh_token": "refresh-secret", "ssh_key": "ssh-secret", "private_access_token": "pat-secret"},
-        {"id": 2, "address": "https://github.com", "type": "github"}
-    ]))
-    .into_response()
-}
-
-async fn dockerfile_templates() -> Response {
-    axum::Json(json!({"dockerfile_template": [{"id": "d1", "name": "go-alpine"}], "total": 1}))
-        .into_response()
-}
-
-async fn build_templates() -> Response {
-    axum::Json(json!({"build_templates": [{"id": "t1", "name": "go-template"}], "total": 1}))
-        .into_response()
-}
-
-async fn projects(State(st): State<Arc<FakeState>>, Query(q): Q) -> Response {
-    let all = lock(&st.projects).clone();
-    let page_num: usize = q.get("pageNum").and_then(|v| v.parse().ok()).unwrap_or(1);
-    let page_size: usize = q.get("pageSize").and_then(|v| v.parse().ok()).unwrap_or(20);
-    let page: Vec<Value> = all
-        .iter()
-        .skip((page_num.max(1) - 1) * page_size)
-        .take(page_size)
-        .cloned()
-        .collect();
-    axum::Json(json!({"total": all.len(), "projects": page})).into_response()
 }
 
 // ----------------------------------------------- connections that can be killed
