@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::binding::{Query, bind_create, bind_template, unescape};
 use super::faults::PreFault;
-use super::state::{ApiError, CODE_LICENCE, State, message_of};
+use super::state::{AslanError, CODE_LICENCE, State, message_of};
 use super::templates::{TemplateCaller, TemplatePerms, TemplateRequest, TemplateRoute};
 use super::{Perms, Role, Shared, TokenPolicy};
 
@@ -343,10 +343,10 @@ fn empty(status: u16) -> Response<Body> {
 }
 
 /// `ErrorMessage`: business codes map to 400, plain errors to 500.
-fn error_response(e: &ApiError) -> Response<Body> {
+fn error_response(e: &AslanError) -> Response<Body> {
     match e {
-        ApiError::Status(s) => empty(*s),
-        ApiError::Http { code, description } => {
+        AslanError::Status(s) => empty(*s),
+        AslanError::Http { code, description } => {
             let status = if code / 1000 == 6 || code / 1000 == 7 {
                 400
             } else {
@@ -357,7 +357,7 @@ fn error_response(e: &ApiError) -> Response<Body> {
                               "message": message_of(*code), "type": "error"});
             json_response(status, &body)
         }
-        ApiError::Plain(description) => json_response(
+        AslanError::Plain(description) => json_response(
             500,
             &json!({"code": 500, "description": description, "message": "Internal Error: "}),
         ),
@@ -486,7 +486,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         match axum::body::to_bytes(Body::new(req.into_body()), MAX_BODY).await {
             Ok(b) => b,
             Err(e) => {
-                return Reply::Response(error_response(&ApiError::bad_request(&e.to_string())));
+                return Reply::Response(error_response(&AslanError::bad_request(&e.to_string())));
             }
         }
     } else {
@@ -526,7 +526,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         // in-memory state), so the write is reported as failed.
         if let Err(e) = shared.try_persist() {
             tracing::error!("{e:#}");
-            return Reply::Response(error_response(&ApiError::Http {
+            return Reply::Response(error_response(&AslanError::Http {
                 code: 6000,
                 description: format!("emulator: the change is not kept: {e:#}"),
             }));
@@ -564,8 +564,8 @@ fn success() -> Value {
     json!({"message": "success"})
 }
 
-fn forbidden() -> ApiError {
-    ApiError::Status(403)
+fn forbidden() -> AslanError {
+    AslanError::Status(403)
 }
 
 fn to_json<T: Serialize>(v: &T) -> Value {
@@ -573,7 +573,7 @@ fn to_json<T: Serialize>(v: &T) -> Value {
 }
 
 /// The aslan handler of each route.
-fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
+fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, AslanError> {
     let q = cx.query;
     let caller = cx.caller;
     let may_create = |state: &State, p: &str| caller.may(state, p, |x| x.create);
@@ -581,7 +581,7 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
     match cx.route {
         Route::Create | Route::Update if q.get("source") == "template" => {
             // PUT ?source=template calls the *create* service too.
-            let req = bind_template(cx.body).map_err(|_| ApiError::Status(400))?;
+            let req = bind_template(cx.body).map_err(|_| AslanError::Status(400))?;
             if !may_create(state, &req.project_key) {
                 return Err(forbidden());
             }
@@ -590,7 +590,7 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
             Ok(success())
         }
         Route::Create | Route::Update => {
-            let req = bind_create(cx.body).map_err(|_| ApiError::Status(400))?;
+            let req = bind_create(cx.body).map_err(|_| AslanError::Status(400))?;
             // Updates check Build.Create too.
             if !may_create(state, &req.project_key) {
                 return Err(forbidden());
@@ -604,7 +604,7 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
         Route::UpdateTemplate => {
             // The path's :name is ignored: the body picks the build.
-            let req = bind_template(cx.body).map_err(|_| ApiError::Status(400))?;
+            let req = bind_template(cx.body).map_err(|_| AslanError::Status(400))?;
             if !may_create(state, &req.project_key) {
                 return Err(forbidden());
             }
@@ -620,7 +620,7 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
                 return Err(forbidden());
             }
             if name.is_empty() {
-                return Err(ApiError::bad_request("empty build name."));
+                return Err(AslanError::bad_request("empty build name."));
             }
             state.delete(name, project)?;
             Ok(success())
@@ -628,12 +628,14 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
         Route::List => {
             let project = q.get("projectKey");
             if project.is_empty() {
-                return Err(ApiError::bad_request("empty project key."));
+                return Err(AslanError::bad_request("empty project key."));
             }
-            let page_num = q.int_or("pageNum", 1).map_err(|_| ApiError::Status(400))?;
+            let page_num = q
+                .int_or("pageNum", 1)
+                .map_err(|_| AslanError::Status(400))?;
             let page_size = q
                 .int_or("pageSize", 20)
-                .map_err(|_| ApiError::Status(400))?;
+                .map_err(|_| AslanError::Status(400))?;
             if !may_view(state, project) {
                 return Err(forbidden());
             }
@@ -641,11 +643,11 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
         Route::Detail => {
             if cx.name.is_empty() {
-                return Err(ApiError::bad_request("empty buildName."));
+                return Err(AslanError::bad_request("empty buildName."));
             }
             let project = q.get("projectKey");
             if project.is_empty() {
-                return Err(ApiError::bad_request("empty projectKey."));
+                return Err(AslanError::bad_request("empty projectKey."));
             }
             if !may_view(state, project) {
                 return Err(forbidden());
@@ -662,11 +664,11 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
             // `UpdateBuildModule`: bind the whole model, then Build.Edit in
             // the body's project (the OpenAPI update checks Build.Create).
             let Ok(body) = serde_json::from_slice::<Value>(cx.body) else {
-                return Err(ApiError::bad_request("invalid Build args"));
+                return Err(AslanError::bad_request("invalid Build args"));
             };
             let Ok(build) = serde_json::from_value::<crate::zadig::wire::StoredBuild>(body.clone())
             else {
-                return Err(ApiError::bad_request("invalid Build args"));
+                return Err(AslanError::bad_request("invalid Build args"));
             };
             if !caller.may(state, &build.product_name, |x| x.edit) {
                 return Err(forbidden());
@@ -735,17 +737,21 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
         Route::OpenApiClusters => Ok(state.openapi_clusters()),
         Route::CodeHosts => Ok(state.code_hosts()),
         Route::DockerfileTemplates => {
-            let page_num = q.int_or("page_num", 1).map_err(|_| ApiError::Status(400))?;
+            let page_num = q
+                .int_or("page_num", 1)
+                .map_err(|_| AslanError::Status(400))?;
             let page_size = q
                 .int_or("page_size", 100)
-                .map_err(|_| ApiError::Status(400))?;
+                .map_err(|_| AslanError::Status(400))?;
             Ok(state.dockerfile_templates(page_num, page_size))
         }
         Route::Projects => {
-            let page_num = q.int_or("pageNum", 1).map_err(|_| ApiError::Status(400))?;
+            let page_num = q
+                .int_or("pageNum", 1)
+                .map_err(|_| AslanError::Status(400))?;
             let page_size = q
                 .int_or("pageSize", 20)
-                .map_err(|_| ApiError::Status(400))?;
+                .map_err(|_| AslanError::Status(400))?;
             Ok(state.projects(|p| caller.knows(state, p), page_num, page_size))
         }
         Route::ProjectDetail => {
@@ -761,14 +767,14 @@ fn dispatch(state: &mut State, cx: &Ctx<'_>) -> Result<Value, ApiError> {
 }
 
 /// `Validate()` then the licence check of the template endpoints.
-fn validate_template(state: &State, req: &super::binding::TemplateReq) -> Result<(), ApiError> {
+fn validate_template(state: &State, req: &super::binding::TemplateReq) -> Result<(), AslanError> {
     if req.target_services.is_empty() && !req.nil_element {
-        return Err(ApiError::bad_request(
+        return Err(AslanError::bad_request(
             "target_service must have at least one item in it",
         ));
     }
     if !state.catalog.template_licence {
-        return Err(ApiError::Http {
+        return Err(AslanError::Http {
             code: CODE_LICENCE,
             description: String::new(),
         });

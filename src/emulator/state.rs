@@ -48,9 +48,10 @@ pub fn message_of(code: i64) -> &'static str {
     }
 }
 
-/// How a request fails.
+/// How a request fails, as aslan answers it (the emulator's side; the
+/// client's reading of an answer is `zadig::ApiError`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiError {
+pub enum AslanError {
     /// This status with an empty body (bind errors, 403, panics).
     Status(u16),
     /// An `*HTTPError`: 400 for 6xxx/7xxx, else the code itself.
@@ -64,17 +65,17 @@ pub enum ApiError {
     Plain(String),
 }
 
-impl ApiError {
+impl AslanError {
     /// `e.ErrInvalidParam.AddDesc(desc)`.
-    pub fn bad_request(desc: &str) -> ApiError {
-        ApiError::Http {
+    pub fn bad_request(desc: &str) -> AslanError {
+        AslanError::Http {
             code: 400,
             description: desc.to_owned(),
         }
     }
 
-    fn http(code: i64, description: impl Into<String>) -> ApiError {
-        ApiError::Http {
+    fn http(code: i64, description: impl Into<String>) -> AslanError {
+        AslanError::Http {
             code,
             description: description.into(),
         }
@@ -227,7 +228,7 @@ impl State {
         &mut self,
         caller: &super::templates::TemplateCaller<'_>,
         req: &super::templates::TemplateRequest<'_>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Value, AslanError> {
         use super::templates::{BuildRef, TemplateRoute, handle};
         let State {
             catalog,
@@ -351,22 +352,22 @@ impl State {
     // ---------------------------------------------------------------- writes
 
     /// `POST /openapi/build` (§5.1).
-    pub fn create(&mut self, req: &CreateReq, user: &str, now: i64) -> Result<(), ApiError> {
+    pub fn create(&mut self, req: &CreateReq, user: &str, now: i64) -> Result<(), AslanError> {
         if req.nil_element {
-            return Err(ApiError::Status(500));
+            return Err(AslanError::Status(500));
         }
         let build = match self.generate(req, None) {
             Ok(b) => b,
-            Err(GenError::Msg(m)) => return Err(ApiError::http(CODE_CREATE, m)),
-            Err(GenError::Panic) => return Err(ApiError::Status(500)),
+            Err(GenError::Msg(m)) => return Err(AslanError::http(CODE_CREATE, m)),
+            Err(GenError::Panic) => return Err(AslanError::Status(500)),
         };
         self.create_build(build, None, user, now)
     }
 
     /// `PUT /openapi/build` (§5.2): a full replace.
-    pub fn update(&mut self, req: &CreateReq, user: &str, now: i64) -> Result<(), ApiError> {
+    pub fn update(&mut self, req: &CreateReq, user: &str, now: i64) -> Result<(), AslanError> {
         let Some(idx) = self.find(&req.name, &req.project_key) else {
-            return Err(ApiError::http(
+            return Err(AslanError::http(
                 CODE_UPDATE,
                 format!(
                     "failed to find build module, buildName: {}, projectName: {}, err: {}",
@@ -377,13 +378,13 @@ impl State {
             ));
         };
         if req.nil_element {
-            return Err(ApiError::Status(500));
+            return Err(AslanError::Status(500));
         }
         let original = self.builds[idx].clone();
         let build = match self.generate(req, Some(&original)) {
             Ok(b) => b,
-            Err(GenError::Msg(m)) => return Err(ApiError::http(CODE_UPDATE, m)),
-            Err(GenError::Panic) => return Err(ApiError::Status(500)),
+            Err(GenError::Msg(m)) => return Err(AslanError::http(CODE_UPDATE, m)),
+            Err(GenError::Panic) => return Err(AslanError::Status(500)),
         };
         self.update_build(build, None, user, now)
     }
@@ -394,15 +395,15 @@ impl State {
         req: &TemplateReq,
         user: &str,
         now: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AslanError> {
         if req.nil_element {
-            return Err(ApiError::Status(500));
+            return Err(AslanError::Status(500));
         }
         let Some(template) = self.template_by_name(&req.template_name) else {
             return Err(template_not_found(&req.template_name));
         };
         let template_id = template.id.clone();
-        let targets = self.target_repos(req).map_err(ApiError::Plain)?;
+        let targets = self.target_repos(req).map_err(AslanError::Plain)?;
         let build = StoredBuild {
             name: req.name.clone(),
             source: "zadig".to_owned(),
@@ -424,9 +425,9 @@ impl State {
         req: &TemplateReq,
         user: &str,
         now: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AslanError> {
         let Some(idx) = self.find(&req.name, &req.project_key) else {
-            return Err(ApiError::http(
+            return Err(AslanError::http(
                 CODE_GET,
                 format!(
                     "failed to find build module, buildName:{}, projectName:{} err: {}",
@@ -437,19 +438,19 @@ impl State {
             ));
         };
         if req.nil_element {
-            return Err(ApiError::Status(500));
+            return Err(AslanError::Status(500));
         }
         let mut build = self.builds[idx].clone();
         let Some(template) = self.template_by_name(&req.template_name) else {
             return Err(template_not_found(&req.template_name));
         };
         build.template_id = template.id.clone();
-        let targets = self.target_repos(req).map_err(ApiError::Plain)?;
+        let targets = self.target_repos(req).map_err(AslanError::Plain)?;
         self.update_build(build, Some(targets), user, now)
     }
 
     /// `DELETE /openapi/build?name=&projectKey=` (§5.4).
-    pub fn delete(&mut self, name: &str, project: &str) -> Result<(), ApiError> {
+    pub fn delete(&mut self, name: &str, project: &str) -> Result<(), AslanError> {
         let mut services: Vec<&str> = Vec::new();
         for r in &self.catalog.vm_service_refs {
             if r.build == name
@@ -460,7 +461,7 @@ impl State {
             }
         }
         if !services.is_empty() {
-            return Err(ApiError::http(
+            return Err(AslanError::http(
                 CODE_DELETE,
                 format!(
                     "该构建被服务 [{}] 引用，请解除引用之后再做删除!",
@@ -494,7 +495,7 @@ impl State {
         target_repos: Option<&Value>,
         user: &str,
         now: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AslanError> {
         if self.find(&build.name, &build.product_name).is_none() {
             return Ok(());
         }
@@ -823,24 +824,24 @@ impl State {
         targets: Option<Vec<TargetRepo>>,
         user: &str,
         now: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AslanError> {
         if build.name.is_empty() {
-            return Err(ApiError::http(CODE_CREATE, "empty name"));
+            return Err(AslanError::http(CODE_CREATE, "empty name"));
         }
         user.clone_into(&mut build.update_by);
         self.correct_fields(&mut build, targets)
-            .map_err(ApiError::Plain)?;
+            .map_err(AslanError::Plain)?;
         if build.template_id.is_empty()
             && let Some(pre) = &build.pre_build
             && let Err(e) = check_define_resource(pre)
         {
-            return Err(ApiError::http(CODE_CREATE, e));
+            return Err(AslanError::http(CODE_CREATE, e));
         }
         build.name = build.name.trim().to_owned();
         build.update_time = now;
         // Names are unique across projects (the duplicate check has no project).
         if let Some(i) = self.find(&build.name, "") {
-            return Err(ApiError::http(
+            return Err(AslanError::http(
                 CODE_CREATE,
                 format!(
                     "{}项目中有相同的构建名称存在,请检查!",
@@ -861,16 +862,16 @@ impl State {
         targets: Option<Vec<TargetRepo>>,
         user: &str,
         now: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AslanError> {
         if build.name.is_empty() {
-            return Err(ApiError::http(CODE_UPDATE, "empty name"));
+            return Err(AslanError::http(CODE_UPDATE, "empty name"));
         }
         // `build.PreBuild.ResReq` is read without a nil check.
         let Some(pre) = &build.pre_build else {
-            return Err(ApiError::Status(500));
+            return Err(AslanError::Status(500));
         };
         if let Err(e) = check_define_resource(pre) {
-            return Err(ApiError::http(CODE_UPDATE, e));
+            return Err(AslanError::http(CODE_UPDATE, e));
         }
         if let Some(i) = self.find(&build.name, &build.product_name)
             && let (Some(existing), Some(new)) =
@@ -879,7 +880,7 @@ impl State {
             ensure_secret_envs(&existing.envs, &mut new.envs);
         }
         self.correct_fields(&mut build, targets)
-            .map_err(ApiError::Plain)?;
+            .map_err(AslanError::Plain)?;
         user.clone_into(&mut build.update_by);
         build.update_time = now;
         // UpdateOne({name, product_name}); fields with `omitempty` bson tags
@@ -950,15 +951,15 @@ impl State {
         project: &str,
         service_name: &str,
         service_module: &str,
-    ) -> Result<BuildDetail, ApiError> {
+    ) -> Result<BuildDetail, AslanError> {
         let Some(idx) = self.find(name, project) else {
-            return Err(ApiError::http(CODE_GET, Self::find_error(name, project)));
+            return Err(AslanError::http(CODE_GET, Self::find_error(name, project)));
         };
         let b = &self.builds[idx];
         let mut template_name = String::new();
         if !b.template_id.is_empty() {
             let Some(t) = self.template_by_id(&b.template_id) else {
-                return Err(ApiError::http(CODE_GET, NO_DOCS));
+                return Err(AslanError::http(CODE_GET, NO_DOCS));
             };
             template_name.clone_from(&t.name);
         }
@@ -983,10 +984,10 @@ impl State {
         }
         // Jenkins builds may have no pre_build: Go dereferences it anyway.
         let Some(pre) = &b.pre_build else {
-            return Err(ApiError::Status(500));
+            return Err(AslanError::Status(500));
         };
         if !is_object_id(&pre.image_id) {
-            return Err(ApiError::Status(500));
+            return Err(AslanError::Status(500));
         }
         let (image_id, image_label) = self
             .catalog
@@ -1003,7 +1004,7 @@ impl State {
             Err(INVALID_HEX)
         };
         let cluster = cluster.map_err(|e| {
-            ApiError::Plain(format!(
+            AslanError::Plain(format!(
                 "failed to find cluster of ID: {}, the error is: {e}",
                 pre.cluster_id
             ))
@@ -1062,9 +1063,9 @@ impl State {
     }
 
     /// `GET /api/aslan/build/build/:name?projectName=` (one-read §2.3).
-    pub fn stored_view(&self, name: &str, project: &str, mask: bool) -> Result<Value, ApiError> {
+    pub fn stored_view(&self, name: &str, project: &str, mask: bool) -> Result<Value, AslanError> {
         let Some(idx) = self.find(name, project) else {
-            return Err(ApiError::http(CODE_GET, Self::find_error(name, project)));
+            return Err(AslanError::http(CODE_GET, Self::find_error(name, project)));
         };
         let mut b = self.builds[idx].clone();
         // FindBuild fills the default strategy of plain kubernetes builds, as
@@ -1076,7 +1077,7 @@ impl State {
             && pre.strategy_id.is_empty()
         {
             if !is_object_id(&pre.cluster_id) {
-                return Err(ApiError::Plain(format!(
+                return Err(AslanError::Plain(format!(
                     "failed to find cluster {}, error: {INVALID_HEX}",
                     pre.cluster_id
                 )));
@@ -1331,8 +1332,8 @@ fn paginate(items: Vec<Value>, page_num: i64, page_size: i64) -> Vec<Value> {
     }
 }
 
-fn template_not_found(name: &str) -> ApiError {
-    ApiError::Plain(format!(
+fn template_not_found(name: &str) -> AslanError {
+    AslanError::Plain(format!(
         "failed to find the build template specified by the user, template name: [{name}], err: {NO_DOCS}"
     ))
 }

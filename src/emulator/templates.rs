@@ -50,7 +50,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
-use super::state::{ApiError, CODE_CREATE};
+use super::state::{AslanError, CODE_CREATE};
 
 // ------------------------------------------------------------------ schema
 
@@ -681,8 +681,8 @@ pub struct TemplateRequest<'a> {
 
 const NO_DOCS: &str = "mongo: no documents in result";
 
-fn no_permission() -> ApiError {
-    ApiError::Status(403)
+fn no_permission() -> AslanError {
+    AslanError::Status(403)
 }
 
 /// aslan's handler of each template route. `new_id` makes a fresh id for a
@@ -693,7 +693,7 @@ pub fn handle(
     caller: &TemplateCaller<'_>,
     req: &TemplateRequest<'_>,
     new_id: impl FnOnce(&[SeedBuildTemplate]) -> String,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AslanError> {
     let may = |need: fn(&TemplatePerms) -> bool| caller.admin || need(&caller.perms);
     match req.route {
         TemplateRoute::List => {
@@ -711,7 +711,7 @@ pub fn handle(
         }
         TemplateRoute::Create => {
             // Bind first: c.BindJSON writes its 400 before anything else.
-            let doc = bind_template_model(req.body).map_err(|_| ApiError::Status(400))?;
+            let doc = bind_template_model(req.body).map_err(|_| AslanError::Status(400))?;
             if !may(|p| p.create) {
                 return Err(no_permission());
             }
@@ -719,7 +719,7 @@ pub fn handle(
             Ok(json!({"message": "success"}))
         }
         TemplateRoute::Update => {
-            let doc = bind_template_model(req.body).map_err(|_| ApiError::Status(400))?;
+            let doc = bind_template_model(req.body).map_err(|_| AslanError::Status(400))?;
             if !may(|p| p.edit) {
                 return Err(no_permission());
             }
@@ -731,14 +731,14 @@ pub fn handle(
                 return Err(no_permission());
             }
             let i = find(templates, req.id).map_err(|e| match e {
-                ApiError::Plain(err) => ApiError::Plain(format!(
+                AslanError::Plain(err) => AslanError::Plain(format!(
                     "failed to find build template with id: {}, err: {err}",
                     req.id
                 )),
                 other => other,
             })?;
             if builds.iter().any(|b| b.template_id == req.id) {
-                return Err(ApiError::Plain(
+                return Err(AslanError::Plain(
                     "template build has beed used, can't be deleted".to_owned(),
                 ));
             }
@@ -763,7 +763,7 @@ pub fn handle(
 /// gin's form binding of an `int` with a default: absent or "" gives the
 /// default; what `strconv.ParseInt` rejects is the bind error, which
 /// `ShouldBindQuery` leaves to the handler: a plain 500.
-fn form_int(v: Option<&str>, default: i64) -> Result<i64, ApiError> {
+fn form_int(v: Option<&str>, default: i64) -> Result<i64, AslanError> {
     match v {
         None | Some("") => Ok(default),
         Some(s) => s.parse::<i64>().map_err(|e| {
@@ -773,7 +773,7 @@ fn form_int(v: Option<&str>, default: i64) -> Result<i64, ApiError> {
                 }
                 _ => "invalid syntax",
             };
-            ApiError::Plain(format!("strconv.ParseInt: parsing {s:?}: {why}"))
+            AslanError::Plain(format!("strconv.ParseInt: parsing {s:?}: {why}"))
         }),
     }
 }
@@ -781,13 +781,17 @@ fn form_int(v: Option<&str>, default: i64) -> Result<i64, ApiError> {
 /// `BuildTemplateColl.List`: counts everything, pages only when both numbers
 /// are non-zero; a negative skip is refused by MongoDB, a negative limit
 /// returns that many in one batch.
-fn list(templates: &[SeedBuildTemplate], page_num: i64, page_size: i64) -> Result<Value, ApiError> {
+fn list(
+    templates: &[SeedBuildTemplate],
+    page_num: i64,
+    page_size: i64,
+) -> Result<Value, AslanError> {
     let total = templates.len();
     let mut items: Vec<&SeedBuildTemplate> = templates.iter().collect();
     if page_num != 0 && page_size != 0 {
         let skip = (page_num - 1).saturating_mul(page_size);
         if skip < 0 {
-            return Err(ApiError::Plain(format!(
+            return Err(AslanError::Plain(format!(
                 "(BadValue) Skip value must be non-negative, but received: {skip}"
             )));
         }
@@ -811,27 +815,27 @@ fn list(templates: &[SeedBuildTemplate], page_num: i64, page_size: i64) -> Resul
 }
 
 /// `BuildTemplateColl.Find({ID})`: a bad hex or no match is a plain error.
-fn find(templates: &[SeedBuildTemplate], id: &str) -> Result<usize, ApiError> {
-    let id = object_id_from_hex(id).map_err(ApiError::Plain)?;
+fn find(templates: &[SeedBuildTemplate], id: &str) -> Result<usize, AslanError> {
+    let id = object_id_from_hex(id).map_err(AslanError::Plain)?;
     templates
         .iter()
         .position(|t| t.id == id)
-        .ok_or_else(|| ApiError::Plain(NO_DOCS.to_owned()))
+        .ok_or_else(|| AslanError::Plain(NO_DOCS.to_owned()))
 }
 
 /// `CheckDefineResourceParam(pre_build.res_req, pre_build.res_req_spec)`; a nil
 /// `pre_build` is dereferenced: an empty 500.
-fn check_pre_build(doc: &Value) -> Result<(), ApiError> {
+fn check_pre_build(doc: &Value) -> Result<(), AslanError> {
     let pre = doc.get("pre_build").filter(|p| !p.is_null());
     let Some(pre) = pre else {
-        return Err(ApiError::Status(500));
+        return Err(AslanError::Status(500));
     };
     let gpu = pre
         .get("res_req_spec")
         .map(|s| text(s, "gpu_limit"))
         .unwrap_or_default();
     super::state::check_define_resource_param(&text(pre, "res_req"), &gpu).map_err(|e| {
-        ApiError::Http {
+        AslanError::Http {
             code: CODE_CREATE,
             description: e,
         }
@@ -853,10 +857,10 @@ fn create(
     mut doc: Value,
     user: &str,
     new_id: impl FnOnce(&[SeedBuildTemplate]) -> String,
-) -> Result<(), ApiError> {
+) -> Result<(), AslanError> {
     let name = text(&doc, "name");
     if name.is_empty() {
-        return Err(ApiError::Http {
+        return Err(AslanError::Http {
             code: CODE_CREATE,
             description: "empty name".to_owned(),
         });
@@ -864,20 +868,20 @@ fn create(
     check_pre_build(&doc)?;
     doc["update_by"] = json!(user);
     if templates.iter().any(|t| t.name == name) {
-        return Err(ApiError::Http {
+        return Err(AslanError::Http {
             code: CODE_CREATE,
             description: duplicate_name(&name),
         });
     }
     // Create sets ID to NilObjectID: MongoDB assigns a fresh one.
     doc["id"] = json!(new_id(templates));
-    let t = SeedBuildTemplate::from_bound(doc).map_err(ApiError::Plain)?;
+    let t = SeedBuildTemplate::from_bound(doc).map_err(AslanError::Plain)?;
     templates.push(t);
     Ok(())
 }
 
 /// `UpdateBuildTemplate`.
-fn update(templates: &mut [SeedBuildTemplate], id: &str, doc: Value) -> Result<(), ApiError> {
+fn update(templates: &mut [SeedBuildTemplate], id: &str, doc: Value) -> Result<(), AslanError> {
     let i = find(templates, id)?;
     check_pre_build(&doc)?;
     let stored = templates[i].doc.clone();
@@ -907,9 +911,10 @@ fn update(templates: &mut [SeedBuildTemplate], id: &str, doc: Value) -> Result<(
         .enumerate()
         .any(|(j, t)| j != i && t.name == name)
     {
-        return Err(ApiError::Plain(duplicate_name(&name)));
+        return Err(AslanError::Plain(duplicate_name(&name)));
     }
-    templates[i] = SeedBuildTemplate::from_bound(Value::Object(merged)).map_err(ApiError::Plain)?;
+    templates[i] =
+        SeedBuildTemplate::from_bound(Value::Object(merged)).map_err(AslanError::Plain)?;
     Ok(())
 }
 
@@ -931,7 +936,7 @@ mod tests {
         route: TemplateRoute,
         id: &str,
         body: Value,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Value, AslanError> {
         let body = serde_json::to_vec(&body).expect("body");
         let mut n = 0;
         handle(
@@ -1078,7 +1083,7 @@ mod tests {
         }];
         assert_eq!(
             call(&mut ts, &uses, TemplateRoute::Delete, &id, Value::Null),
-            Err(ApiError::Plain(
+            Err(AslanError::Plain(
                 "template build has beed used, can't be deleted".to_owned()
             ))
         );
@@ -1090,7 +1095,7 @@ mod tests {
         assert!(ts.is_empty());
         assert_eq!(
             call(&mut ts, &[], TemplateRoute::Delete, &id, Value::Null),
-            Err(ApiError::Plain(format!(
+            Err(AslanError::Plain(format!(
                 "failed to find build template with id: {id}, err: {NO_DOCS}"
             )))
         );
@@ -1104,19 +1109,19 @@ mod tests {
         };
         assert_eq!(
             err(&mut ts, json!({"pre_build": null})),
-            ApiError::Http {
+            AslanError::Http {
                 code: 6520,
                 description: "empty name".to_owned()
             }
         );
-        assert_eq!(err(&mut ts, json!({"name": "x"})), ApiError::Status(500));
+        assert_eq!(err(&mut ts, json!({"name": "x"})), AslanError::Status(500));
         assert_eq!(
             err(
                 &mut ts,
                 json!({"name": "x", "pre_build": {"res_req": "define",
                                                   "res_req_spec": {"gpu_limit": "nvidia.com/gpu"}}})
             ),
-            ApiError::Http {
+            AslanError::Http {
                 code: 6520,
                 description: "format of gpu request is incorrect".to_owned()
             }
@@ -1131,14 +1136,14 @@ mod tests {
         .expect("created");
         assert_eq!(
             err(&mut ts, json!({"name": "x", "pre_build": {}})),
-            ApiError::Http {
+            AslanError::Http {
                 code: 6520,
                 description: duplicate_name("x")
             }
         );
         assert_eq!(
             err(&mut ts, json!([1])),
-            ApiError::Status(400),
+            AslanError::Status(400),
             "a bind failure"
         );
     }
@@ -1167,7 +1172,7 @@ mod tests {
         assert_eq!(names(list(&ts, 2, 2).expect("page")), ["c"]);
         assert_eq!(names(list(&ts, 0, 2).expect("all")), ["a", "b", "c"]);
         assert_eq!(names(list(&ts, 1, -2).expect("abs limit")), ["a", "b"]);
-        assert!(matches!(list(&ts, 3, -1), Err(ApiError::Plain(_))));
+        assert!(matches!(list(&ts, 3, -1), Err(AslanError::Plain(_))));
         assert_eq!(list(&ts, 9, 100).expect("empty")["total"], json!(3));
         assert_eq!(
             list(&[], 1, 100).expect("none"),
@@ -1175,7 +1180,7 @@ mod tests {
         );
         assert_eq!(
             form_int(Some("x"), 1),
-            Err(ApiError::Plain(
+            Err(AslanError::Plain(
                 "strconv.ParseInt: parsing \"x\": invalid syntax".to_owned()
             ))
         );
