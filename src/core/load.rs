@@ -29,12 +29,12 @@ use serde::de::DeserializeOwned;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
 use crate::core::diagnostics::{self, Diagnostic, Severity};
-use crate::core::kinds::{
+use crate::core::model::{BuildDef, BuildSpec, Config, Kind, TemplateBuildSpec};
+use crate::core::validate::{self, Finding, Seg, Target};
+use crate::kinds::{
     self, KindId,
     build_template::{self, BuildTemplateSpec},
 };
-use crate::core::model::{BuildDef, BuildSpec, Config, Kind, TemplateBuildSpec};
-use crate::core::validate::{self, Finding, Seg, Target};
 
 mod fast;
 

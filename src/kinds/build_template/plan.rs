@@ -15,11 +15,8 @@
 //!   template is never deleted, creates and updates come before builds and
 //!   deletes after them.
 //!
-//! Pure: the shell reads and writes; everything here is data in, data out.
-
-mod spec;
-
-pub use spec::{BuildTemplateSpec, BuildTemplatesConfig};
+//! Pure: the shell ([`super::shell`]) reads and writes; everything here is
+//! data in, data out.
 
 use std::collections::BTreeMap;
 
@@ -28,7 +25,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Address, KindId};
+use super::spec::{BuildTemplateSpec, BuildTemplatesConfig};
+use super::wire::BuildTemplateReference;
 use crate::core::catalog::Catalog;
 use crate::core::diagnostics::Severity;
 use crate::core::diff::unified_diff;
@@ -42,7 +40,7 @@ use crate::core::normalize::{
 use crate::core::preserve::{PreserveError, preserving_body};
 use crate::core::secrets::{adopt_live_values, mask_pair};
 use crate::core::validate::{Finding, Seg, Target};
-use crate::zadig::wire::template::BuildTemplateReference;
+use crate::kinds::{Address, KindId};
 use crate::zadig::wire::{BuildBrief, StoredBuild};
 
 /// A template's address (global).
@@ -656,4 +654,5 @@ fn yaml_of(def: &BuildDef) -> String {
 }
 
 #[cfg(test)]
+#[path = "tests.rs"]
 mod tests;

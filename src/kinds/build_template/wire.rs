@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Output, PostBuild, PreBuild, null_default};
+use crate::zadig::wire::{Output, PostBuild, PreBuild, null_default};
 
 /// `models.BuildTemplate`: `GET /api/aslan/template/build/:id`, and the body of
 /// `POST /api/aslan/template/build` and `PUT …/:id` (build-api-ui-made.md §10).

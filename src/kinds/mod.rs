@@ -1,4 +1,6 @@
-//! Resource kinds: the address every kind shares, and the registry of kinds.
+//! Resource kinds: the address every kind shares, the registry of kinds
+//! (their data, [`REGISTRY`], and their drivers, [`drivers`]), and one
+//! folder per kind.
 //!
 //! A kind defines its spec type, identity, validation, normalisation of
 //! desired and live, where its credentials are (one walker per kind), how it
@@ -19,6 +21,14 @@
 
 pub mod build;
 pub mod build_template;
+
+/// The drivers of the kinds the engine runs through [`crate::cli::driver`],
+/// in create order (builds keep their own engine for now).
+pub fn drivers() -> &'static [&'static dyn crate::cli::driver::Driver] {
+    DRIVERS
+}
+
+static DRIVERS: &[&dyn crate::cli::driver::Driver] = &[&build_template::shell::DRIVER];
 
 use std::fmt;
 
