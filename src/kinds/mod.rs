@@ -34,6 +34,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::load::{DocReader, LoadedDoc};
+use crate::core::model::Config;
+use crate::core::validate::Finding;
+
 /// A kind of resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,8 +57,25 @@ pub enum Scope {
     Global,
 }
 
+/// How the loader reads a document of a kind (builds: `None`, the loader
+/// reads them itself): parse into the kind's spec type, add the kind's
+/// findings, hand back plain data.
+pub type LoadFn = fn(&mut DocReader<'_, '_>) -> Option<LoadedDoc>;
+
+/// A kind's section of `zadig-sync.yaml` (a field of [`Config`]: the file is
+/// parsed with `deny_unknown_fields` and spans, so a section is a typed field).
+#[derive(Clone, Copy, Debug)]
+pub struct ConfigSection {
+    /// Its key (`build_templates`).
+    pub key: &'static str,
+    /// True when the directory manages the kind.
+    pub managed: fn(&Config) -> bool,
+    /// The section's rule findings.
+    pub check: fn(&Config) -> Vec<Finding>,
+}
+
 /// What the engine knows about a kind without naming it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct KindInfo {
     /// The kind.
     pub id: KindId,
@@ -68,6 +89,14 @@ pub struct KindInfo {
     pub noun: &'static str,
     /// Several.
     pub plural: &'static str,
+    /// One resource, in full ("build template").
+    pub long_noun: &'static str,
+    /// How its documents are read (`None`: builds).
+    pub load: Option<LoadFn>,
+    /// Top-level fields its documents must not have, with the hint to show.
+    pub foreign_fields: &'static [(&'static str, &'static str)],
+    /// Its section of `zadig-sync.yaml`, if any.
+    pub config_section: Option<ConfigSection>,
 }
 
 /// Every kind, in apply order of creates: a template is created before the
@@ -80,6 +109,10 @@ pub const REGISTRY: &[KindInfo] = &[
         scope: Scope::Global,
         noun: "template",
         plural: "templates",
+        long_noun: "build template",
+        load: Some(build_template::load_doc),
+        foreign_fields: build_template::FOREIGN_FIELDS,
+        config_section: Some(build_template::CONFIG_SECTION),
     },
     KindInfo {
         id: KindId::Build,
@@ -88,6 +121,10 @@ pub const REGISTRY: &[KindInfo] = &[
         scope: Scope::Project,
         noun: "build",
         plural: "builds",
+        long_noun: "build",
+        load: None,
+        foreign_fields: &[],
+        config_section: None,
     },
 ];
 
@@ -192,7 +229,7 @@ mod tests {
             by_file_kind("BuildTemplate").map(|k| k.id),
             Some(KindId::BuildTemplate)
         );
-        assert_eq!(by_file_kind("Nope"), None);
+        assert!(by_file_kind("Nope").is_none());
         assert!(KindId::BuildTemplate.create_rank() < KindId::Build.create_rank());
     }
 

@@ -295,7 +295,7 @@ fn from_saved(
     let mut load = LoadResult {
         config: saved.config.clone(),
         builds: Vec::new(),
-        templates: Vec::new(),
+        others: Vec::new(),
         diagnostics: Vec::new(),
     };
     let parts = driver::read_saved(&saved.kinds)?;

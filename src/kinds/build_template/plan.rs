@@ -33,6 +33,7 @@ use crate::core::diff::unified_diff;
 use crate::core::import::{Names, env_var_name};
 use crate::core::live::{LiveBuild, LiveRead};
 use crate::core::load::exclude_set;
+use crate::core::load::{DocReader, LoadResult, LoadedDoc, Origin};
 use crate::core::model::{BuildDef, ParamValue};
 use crate::core::normalize::{
     default_advanced_settings, is_no_strategy, normalize_desired, normalize_live,
@@ -40,7 +41,7 @@ use crate::core::normalize::{
 use crate::core::preserve::{PreserveError, preserving_body};
 use crate::core::secrets::{adopt_live_values, mask_pair};
 use crate::core::validate::{Finding, Seg, Target};
-use crate::kinds::{Address, KindId};
+use crate::kinds::{Address, ConfigSection, KindId};
 use crate::zadig::wire::{BuildBrief, StoredBuild};
 
 /// A template's address (global).
@@ -113,6 +114,53 @@ pub fn check_config(cfg: &BuildTemplatesConfig) -> Vec<Finding> {
 
 // ---------------------------------------------------------------------------
 // Normalisation
+
+/// The registry's load hook: a `kind: BuildTemplate` document parsed, checked
+/// ([`check`]) and handed to the loader as plain data.
+pub fn load_doc(r: &mut DocReader<'_, '_>) -> Option<LoadedDoc> {
+    let mut spec: BuildTemplateSpec = r.parse()?;
+    spec.kind = None;
+    for finding in check(&spec) {
+        r.finding(finding);
+    }
+    Some(LoadedDoc {
+        kind: KindId::BuildTemplate,
+        name: spec.name.clone(),
+        value: serde_json::to_value(&spec).unwrap_or(Value::Null),
+        origin: r.origin(),
+    })
+}
+
+/// A loaded template's spec back from its plain data.
+pub fn spec_of(doc: &LoadedDoc) -> Option<BuildTemplateSpec> {
+    (doc.kind == KindId::BuildTemplate)
+        .then(|| serde_json::from_value(doc.value.clone()).ok())
+        .flatten()
+}
+
+/// The loaded templates of a directory, with their places.
+pub fn loaded(load: &LoadResult) -> Vec<(BuildTemplateSpec, &Origin)> {
+    load.others
+        .iter()
+        .filter_map(|d| Some((spec_of(d)?, &d.origin)))
+        .collect()
+}
+
+/// Fields of a build a template document must not have.
+pub const FOREIGN_FIELDS: &[(&str, &str)] = &[
+    ("project_key", FOREIGN_HINT),
+    ("repo_info", FOREIGN_HINT),
+    ("services", FOREIGN_HINT),
+];
+
+const FOREIGN_HINT: &str = "a build template has no project, repositories or services: the template builds that use it (`kind: TemplateBuild`) say them";
+
+/// The `build_templates:` section of `zadig-sync.yaml`.
+pub const CONFIG_SECTION: ConfigSection = ConfigSection {
+    key: "build_templates",
+    managed: |c| c.build_templates.manage,
+    check: |c| check_config(&c.build_templates),
+};
 
 /// The definition with Zadig's defaults filled in, as the comparison sees it.
 pub fn normalize(spec: &BuildTemplateSpec, catalog: &Catalog) -> BuildTemplateSpec {

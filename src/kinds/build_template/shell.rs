@@ -25,17 +25,17 @@ pub fn desired(load: &LoadResult) -> Vec<DesiredTemplate> {
         return Vec::new();
     }
     let lookup = crate::cli::settings::env_var;
-    load.templates
-        .iter()
-        .map(|t| {
-            let (def, _missing) = resolve_env(&t.spec.to_def(), &lookup);
-            let spec = BuildTemplateSpec::from_def(def).unwrap_or_else(|| t.spec.clone());
+    kind::loaded(load)
+        .into_iter()
+        .map(|(t, origin)| {
+            let (def, _missing) = resolve_env(&t.to_def(), &lookup);
+            let spec = BuildTemplateSpec::from_def(def).unwrap_or_else(|| t.clone());
             for s in kind::credential_values(&spec) {
                 crate::cli::redact::add_secret(&s);
             }
             DesiredTemplate {
                 spec,
-                origin: t.origin.to_string(),
+                origin: origin.to_string(),
             }
         })
         .collect()
@@ -394,15 +394,13 @@ impl Driver for TemplateDriver {
         if !self.managed(load) {
             return;
         }
-        let definitions: Vec<SavedTemplate> = load
-            .templates
-            .iter()
-            .map(|t| {
-                let (definition, literal_credentials) =
-                    crate::cli::planfile::redacted(&t.spec.to_def());
+        let definitions: Vec<SavedTemplate> = kind::loaded(load)
+            .into_iter()
+            .map(|(t, origin)| {
+                let (definition, literal_credentials) = crate::cli::planfile::redacted(&t.to_def());
                 SavedTemplate {
-                    file: t.origin.file.clone(),
-                    line: t.origin.line,
+                    file: origin.file.clone(),
+                    line: origin.line,
                     definition,
                     literal_credentials,
                 }
@@ -465,8 +463,10 @@ impl Driver for TemplateDriver {
                     t.literal_credentials.join(", ")
                 ));
             }
-            load.templates.push(crate::core::load::LoadedTemplate {
-                spec,
+            load.others.push(crate::core::load::LoadedDoc {
+                kind: crate::kinds::KindId::BuildTemplate,
+                name: spec.name.clone(),
+                value: serde_json::to_value(&spec)?,
                 origin: crate::core::load::Origin {
                     file: t.file.clone(),
                     line: t.line,

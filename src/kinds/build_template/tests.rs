@@ -141,10 +141,11 @@ fn a_template_document_loads_as_the_second_kind() {
     );
     assert!(!r.has_errors(), "{:?}", r.diagnostics);
     assert!(r.builds.is_empty());
-    assert_eq!(r.templates.len(), 1);
-    assert_eq!(r.templates[0].spec.name, "go");
-    assert_eq!(r.templates[0].spec.kind, None);
-    assert_eq!(r.templates[0].origin.line, 2);
+    let templates = loaded(&r);
+    assert_eq!(templates.len(), 1);
+    assert_eq!(templates[0].0.name, "go");
+    assert_eq!(templates[0].0.kind, None);
+    assert_eq!(templates[0].1.line, 2);
     assert!(r.config.build_templates.manage && r.config.build_templates.prune);
     assert_eq!(r.config.build_templates.protect, ["base-*"]);
 }
@@ -468,12 +469,7 @@ fn import_writes_credentials_as_from_env_only_and_plans_empty() {
         raw,
         references: Some(vec![]),
     };
-    let p = plan(
-        &[desired(r.templates[0].spec.clone())],
-        &[l],
-        &managed(),
-        &cat,
-    );
+    let p = plan(&[desired(loaded(&r)[0].0.clone())], &[l], &managed(), &cat);
     assert!(p.changes.is_empty(), "{:?}", p.changes);
     assert_eq!(p.unchanged, ["go"]);
 }
