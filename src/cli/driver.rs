@@ -19,7 +19,6 @@ use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cli::args::OutputFormat;
@@ -29,7 +28,8 @@ use crate::core::import::Names;
 use crate::core::load::LoadResult;
 use crate::core::model::Config;
 use crate::core::plan::Plan;
-use crate::kinds::{Address, KindInfo};
+use crate::kinds::KindInfo;
+pub use crate::kinds::Outcome;
 use crate::render::View;
 use crate::zadig::Client;
 
@@ -55,30 +55,6 @@ pub trait PlanPart: Send + Sync + std::fmt::Debug {
     fn saved(&self) -> Value;
     /// The kind's own data, for its driver.
     fn as_any(&self) -> &dyn std::any::Any;
-}
-
-/// What happened to one planned change of a kind, for the apply report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Outcome {
-    /// The resource.
-    pub address: Address,
-    /// What was planned: the action's code (`create`, `update`, `delete`).
-    pub action: &'static str,
-    /// `applied`, `skipped` or `failed`.
-    pub status: &'static str,
-    /// The guard's code, `changed_since_plan` or `write_failed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
-    /// In words (made by the kind's view).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl Outcome {
-    /// True when a change it set out to make was not made (a guard's skip is not).
-    pub fn failed(&self) -> bool {
-        self.status == "failed"
-    }
 }
 
 /// The rest of a saved plan, by key: each kind reads and writes its own keys.

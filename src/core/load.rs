@@ -896,10 +896,14 @@ enum DocKind {
 
 fn doc_kind(value: &str) -> Option<DocKind> {
     let info = kinds::by_file_kind(value)?;
-    Some(match info.id {
-        KindId::Build if value == "TemplateBuild" => DocKind::Build(Kind::TemplateBuild),
-        KindId::Build => DocKind::Build(Kind::Build),
-        _ => DocKind::Other(info.id),
+    // Not a `match` over the kinds: the loader reads builds itself and every
+    // other kind through its registry entry, however many there are.
+    Some(if info.id != KindId::Build {
+        DocKind::Other(info.id)
+    } else if value == "TemplateBuild" {
+        DocKind::Build(Kind::TemplateBuild)
+    } else {
+        DocKind::Build(Kind::Build)
     })
 }
 

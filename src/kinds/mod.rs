@@ -158,6 +158,30 @@ pub fn file_kinds() -> Vec<&'static str> {
         .collect()
 }
 
+/// What happened to one planned change of a kind, for the apply report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The resource.
+    pub address: Address,
+    /// What was planned: the action's code (`create`, `update`, `delete`).
+    pub action: &'static str,
+    /// `applied`, `skipped` or `failed`.
+    pub status: &'static str,
+    /// The guard's code, `changed_since_plan` or `write_failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// In words (made by the kind's view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Outcome {
+    /// True when a change it set out to make was not made (a guard's skip is not).
+    pub fn failed(&self) -> bool {
+        self.status == "failed"
+    }
+}
+
 /// One resource: its kind, its project (for project-scoped kinds) and its name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Address {

@@ -6,7 +6,7 @@
 //!
 //! Read tolerantly like the other wire types (unknown fields kept aside,
 //! missing ones defaulted, `null` lists empty). The list answer and its briefs
-//! are [`super::BuildTemplateList`] and [`super::NamedId`].
+//! are [`crate::zadig::wire::BuildTemplateList`] and [`crate::zadig::wire::NamedId`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
