@@ -301,8 +301,8 @@ fn import_writes_templates_without_their_secrets_and_then_plans_nothing() {
     );
     assert_eq!(apply(&emu, src.path()).code, 0);
 
-    // The seeded template holds variables only (no image, no timeout): no
-    // file can say that, so this directory ignores it.
+    // This directory ignores the seeded template: only the one made above
+    // is imported.
     let tmp = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
     let d = tmp.path().to_str().expect("utf-8");
     let out = run(
@@ -357,6 +357,33 @@ fn import_into_a_new_directory_manages_the_templates() {
     assert!(
         text.contains("from_env: ZADIG_SECRET_TEMPLATE_GO_SERVICE_TEMPLATE_REGISTRY_TOKEN"),
         "{text}"
+    );
+    // The seeded template is a whole one: its file validates, and plans
+    // unchanged, its unset credential listed as not compared.
+    let out = run(&emu, &["validate", d]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = run(&emu, &["plan", d, "-o", "json", "--detailed-exitcode"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let p = json(&out);
+    assert!(actions(&p).is_empty(), "{p}");
+    assert_eq!(
+        p["templates"]["unchanged"],
+        serde_json::json!(["go-service-template"])
+    );
+    assert_eq!(
+        p["templates"]["not_compared"],
+        serde_json::json!([{
+            "name": "go-service-template",
+            "path": "parameters[REGISTRY_TOKEN].default_value",
+            "var": "ZADIG_SECRET_TEMPLATE_GO_SERVICE_TEMPLATE_REGISTRY_TOKEN"
+        }])
+    );
+    let out = run(&emu, &["plan", d]);
+    assert!(
+        out.stdout
+            .contains("Not compared (a variable is unset; apply needs it):"),
+        "{}",
+        out.stdout
     );
 }
 

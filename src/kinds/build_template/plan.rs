@@ -515,6 +515,37 @@ pub struct TemplatePlan {
     pub ignored: Vec<String>,
     /// Live templates that could not be read as templates: `(name, why)`.
     pub problems: Vec<(String, String)>,
+    /// Credential values whose `{from_env}` variable is unset: not compared
+    /// (they never show as a change), and a write of the template needs them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<TemplateNotCompared>,
+}
+
+/// A template's value that was not compared: its `{from_env}` is unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateNotCompared {
+    /// The template.
+    pub name: String,
+    /// Path of the value, e.g. `parameters[TOKEN].default_value`.
+    pub path: String,
+    /// The unset variable.
+    pub var: String,
+}
+
+/// The unset `{from_env}` values of a (resolved) definition.
+fn unset_vars(spec: &BuildTemplateSpec) -> Vec<TemplateNotCompared> {
+    spec.parameters
+        .iter()
+        .filter(|p| p.is_credential)
+        .filter_map(|p| match &p.default_value {
+            ParamValue::FromEnv(var) => Some(TemplateNotCompared {
+                name: spec.name.clone(),
+                path: format!("parameters[{}].default_value", p.key),
+                var: var.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 impl TemplatePlan {
@@ -573,6 +604,7 @@ pub fn plan(
             continue;
         }
         let want = normalize(&d.spec, catalog);
+        out.not_compared.extend(unset_vars(&want));
         match by_name.get(name) {
             None => {
                 let blocked = wire_spec(&want, None)

@@ -510,3 +510,50 @@ fn an_unknown_blast_radius_is_said() {
         p.problems
     );
 }
+
+#[test]
+fn an_unset_variable_is_not_compared_and_a_write_still_needs_it() {
+    let live_go = live(&spec("go"), "65c000000000000000000002", &[]);
+    let mut unset = spec("go");
+    unset.parameters[1].default_value = ParamValue::FromEnv("GO_TOKEN".into());
+    let p = plan(
+        &[desired(unset.clone())],
+        std::slice::from_ref(&live_go),
+        &managed(),
+        &catalog(),
+    );
+    assert!(!p.has_changes(), "{:?}", p.changes);
+    assert_eq!(p.unchanged, ["go"]);
+    let nc = TemplateNotCompared {
+        name: "go".into(),
+        path: "parameters[TOKEN].default_value".into(),
+        var: "GO_TOKEN".into(),
+    };
+    assert_eq!(p.not_compared, std::slice::from_ref(&nc));
+    let text = crate::kinds::build_template::view::human(&p);
+    assert!(
+        text.contains(
+            "template go: parameters[TOKEN].default_value not compared: `$GO_TOKEN` is unset"
+        ),
+        "{text}"
+    );
+    // With another change, the update is shown and its write refused.
+    unset.build_script = "make all\n".into();
+    let p = plan(&[desired(unset)], &[live_go], &managed(), &catalog());
+    assert_eq!(p.changes.len(), 1);
+    assert!(matches!(
+        p.changes[0].blocked,
+        Some(TemplateBlocked::TemplateBodyUnavailable {
+            cause: BodyError::MissingEnv { .. }
+        })
+    ));
+    assert_eq!(p.not_compared, [nc]);
+    // A literal value is compared: nothing is listed.
+    let p = plan(
+        &[desired(spec("go"))],
+        &[live(&spec("go"), "65c000000000000000000002", &[])],
+        &managed(),
+        &catalog(),
+    );
+    assert!(p.not_compared.is_empty());
+}

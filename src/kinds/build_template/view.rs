@@ -111,6 +111,12 @@ pub fn human(p: &TemplatePlan) -> String {
     for (name, why) in &p.problems {
         out.push_str(&format!("  ? template {name}: {why}\n"));
     }
+    if !p.not_compared.is_empty() {
+        out.push_str("  Not compared (a variable is unset; apply needs it):\n");
+        for n in &p.not_compared {
+            out.push_str(&format!("    {}\n", not_compared(n)));
+        }
+    }
     out.push_str(&summary(p));
     out.push('\n');
     out
@@ -137,8 +143,23 @@ pub fn markdown(p: &TemplatePlan) -> String {
             out.push_str("  ```\n");
         }
     }
+    if !p.not_compared.is_empty() {
+        out.push_str("\n<details><summary>Not compared: a variable is unset</summary>\n\n");
+        for n in &p.not_compared {
+            out.push_str(&format!("- `{}`\n", not_compared(n)));
+        }
+        out.push_str("\n</details>\n");
+    }
     out.push_str(&format!("\n{}\n", summary(p)));
     out
+}
+
+/// One value that was not compared, in words.
+fn not_compared(n: &super::plan::TemplateNotCompared) -> String {
+    format!(
+        "template {}: {} not compared: `${}` is unset",
+        n.name, n.path, n.var
+    )
 }
 
 /// The JSON view: the plan's data, each blocked change with its text.
