@@ -231,30 +231,37 @@ mod tests {
 
     #[test]
     fn every_kind_has_one_registry_entry_and_distinct_file_kinds() {
-        for id in [KindId::Build, KindId::BuildTemplate] {
-            assert_eq!(REGISTRY.iter().filter(|k| k.id == id).count(), 1);
-            assert_eq!(id.info().id, id);
+        for k in REGISTRY {
+            assert_eq!(REGISTRY.iter().filter(|o| o.id == k.id).count(), 1);
+            assert_eq!(k.id.info().id, k.id);
+            for v in k.file_kinds {
+                assert_eq!(by_file_kind(v).map(|f| f.id), Some(k.id));
+            }
+            // The loader reads builds itself; every other kind has its hook.
+            assert_eq!(k.load.is_none(), k.id == KindId::Build, "{}", k.code);
         }
         let all = file_kinds();
         let mut dedup = all.clone();
         dedup.sort();
         dedup.dedup();
         assert_eq!(all.len(), dedup.len());
-        assert_eq!(all, ["Build", "TemplateBuild", "BuildTemplate"]);
-    }
-
-    #[test]
-    fn file_kinds_resolve_and_templates_come_first() {
+        assert_eq!(all[..2], ["Build", "TemplateBuild"]);
+        assert!(by_file_kind("Nope").is_none());
         assert_eq!(
             by_file_kind("TemplateBuild").map(|k| k.id),
             Some(KindId::Build)
         );
-        assert_eq!(
-            by_file_kind("BuildTemplate").map(|k| k.id),
-            Some(KindId::BuildTemplate)
-        );
-        assert!(by_file_kind("Nope").is_none());
-        assert!(KindId::BuildTemplate.create_rank() < KindId::Build.create_rank());
+    }
+
+    #[test]
+    fn every_kind_but_builds_has_one_driver_in_registry_order() {
+        let driven: Vec<KindId> = drivers().iter().map(|d| d.info().id).collect();
+        let expected: Vec<KindId> = REGISTRY
+            .iter()
+            .map(|k| k.id)
+            .filter(|id| *id != KindId::Build)
+            .collect();
+        assert_eq!(driven, expected);
     }
 
     #[test]
@@ -263,14 +270,10 @@ mod tests {
             Address::in_project(KindId::Build, "demo", "api").to_string(),
             "build demo/api"
         );
-        assert_eq!(
-            Address::global(KindId::BuildTemplate, "go").to_string(),
-            "template go"
-        );
-        let json = serde_json::to_value(Address::global(KindId::BuildTemplate, "go")).unwrap();
+        let json = serde_json::to_value(Address::in_project(KindId::Build, "demo", "api")).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"kind": "build_template", "name": "go"})
+            serde_json::json!({"kind": "build", "project": "demo", "name": "api"})
         );
     }
 }

@@ -557,3 +557,23 @@ fn an_unset_variable_is_not_compared_and_a_write_still_needs_it() {
     );
     assert!(p.not_compared.is_empty());
 }
+
+#[test]
+fn the_registry_knows_the_kind_and_creates_it_before_the_builds() {
+    use crate::kinds::{Address, KindId, by_file_kind, file_kinds};
+    assert_eq!(file_kinds(), ["Build", "TemplateBuild", "BuildTemplate"]);
+    assert_eq!(
+        by_file_kind("BuildTemplate").map(|k| k.id),
+        Some(KindId::BuildTemplate)
+    );
+    assert!(KindId::BuildTemplate.create_rank() < KindId::Build.create_rank());
+    assert_eq!(
+        Address::global(KindId::BuildTemplate, "go").to_string(),
+        "template go"
+    );
+    let json = serde_json::to_value(Address::global(KindId::BuildTemplate, "go")).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"kind": "build_template", "name": "go"})
+    );
+}
