@@ -222,7 +222,8 @@ fn config(prune: bool) -> Config {
         }],
         max_deletes: 2,
         exclude: Vec::new(),
-        build_templates: Default::default(),
+        // The other kinds' sections: not managed.
+        ..Config::default()
     }
 }
 
