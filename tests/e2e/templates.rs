@@ -489,3 +489,34 @@ fn validate_counts_the_templates() {
         out.stdout
     );
 }
+
+#[test]
+fn a_saved_plan_does_not_hold_a_templates_literal_credential_and_refuses_without_the_directory() {
+    let emu = emulator(Seed::builtin());
+    let tmp = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
+    write(
+        tmp.path(),
+        "templates/tpl.yaml",
+        &template_yaml("tpl", "make").replace("{from_env: TPL_PUSH_TOKEN}", "literal-4711"),
+    );
+    let d = tmp.path().to_str().expect("utf-8");
+    let saved = tmp.path().join("plan.json");
+    let s = saved.to_str().expect("utf-8");
+    let out = run(&emu, &["plan", d, "--out", s]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let file = std::fs::read_to_string(&saved).expect("saved");
+    assert!(!file.contains("literal-4711"), "{file}");
+    // From the plan file alone the value is missing: nothing is applied.
+    let out = run(&emu, &["apply", s]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("template tpl: parameters[PUSH_TOKEN].default_value"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains("literal-4711"), "{}", out.all());
+    let (code, p) = plan(&emu, tmp.path());
+    assert_eq!(code, 2, "{p}");
+    assert_eq!(actions(&p), [("tpl".to_owned(), "create".to_owned())]);
+}

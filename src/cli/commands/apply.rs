@@ -284,13 +284,6 @@ fn from_saved(
         }
         defs.push((def, d.origin.clone()));
     }
-    if !literal.is_empty() {
-        bail!(
-            "the plan does not hold literal credential values, and these builds need them: nothing was applied\n  {}\n\
-             Apply the plan with its directory (`zadig-sync apply PLANFILE DIR`), or write the values as {{from_env: NAME}}",
-            literal.join("\n  ")
-        );
-    }
     // The same for the other kinds.
     let mut load = LoadResult {
         config: saved.config.clone(),
@@ -301,6 +294,13 @@ fn from_saved(
     let parts = driver::read_saved(&saved.kinds)?;
     for (d, part) in &parts.0 {
         d.load_saved(&saved.kinds, part.as_ref(), &mut load, &mut literal)?;
+    }
+    if !literal.is_empty() {
+        bail!(
+            "the plan does not hold literal credential values, and these builds need them: nothing was applied\n  {}\n\
+             Apply the plan with its directory (`zadig-sync apply PLANFILE DIR`), or write the values as {{from_env: NAME}}",
+            literal.join("\n  ")
+        );
     }
     Ok(resolved(
         crate::cli::fs::DirContents::default(),
