@@ -16,6 +16,7 @@ use std::fmt;
 
 use schemars::JsonSchema;
 
+use crate::kinds::build_template::BuildTemplatesConfig;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -685,6 +686,10 @@ pub struct Config {
     /// e.g. `ci/**`. They are not read as definitions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
+    /// The build-template library (global, not per project): `manage: false`,
+    /// the default, leaves it alone.
+    #[serde(default, skip_serializing_if = "BuildTemplatesConfig::is_default")]
+    pub build_templates: BuildTemplatesConfig,
 }
 
 impl Config {
@@ -705,6 +710,7 @@ impl Default for Config {
             projects: Vec::new(),
             max_deletes: Self::default_max_deletes(),
             exclude: Vec::new(),
+            build_templates: BuildTemplatesConfig::default(),
         }
     }
 }
