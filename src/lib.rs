@@ -7,6 +7,8 @@
 //! - [`render`]: human, JSON and Markdown views;
 //! - [`cli`]: the command-line shell, one module per subcommand;
 //! - [`fuzzing`]: entry points of the fuzz targets;
+//! - [`kinds`]: the resource kinds: the registry, and one folder per kind
+//!   holding all of it (spec, pure plan, wire, client endpoints, shell, view);
 //! - [`scrub`] and [`names`]: leaves every layer uses (the one scrubber; how
 //!   names are shown and which ones Zadig's URLs can address).
 
@@ -14,6 +16,7 @@ pub mod cli;
 pub mod core;
 pub mod emulator;
 pub mod fuzzing;
+pub mod kinds;
 pub mod names;
 pub mod render;
 pub mod scrub;

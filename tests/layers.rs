@@ -191,3 +191,146 @@ fn the_environment_is_read_in_one_place() {
         reads.join("\n")
     );
 }
+
+/// The kinds' folders: `src/kinds/<kind>/`, one submodule per layer.
+fn kind_dirs() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/kinds");
+    let mut out: Vec<String> = std::fs::read_dir(&root)
+        .expect("src/kinds")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(|n| format!("kinds/{n}")))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A kind's submodule, if the kind has it.
+fn part(dir: &str, name: &str) -> Option<String> {
+    let rel = format!("{dir}/{name}.rs");
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(&rel)
+        .is_file()
+        .then_some(rel)
+}
+
+/// The shell and the client of a kind, named from another submodule.
+const KIND_SHELL: &[&str] = &[
+    "super::shell",
+    "super::client",
+    "::shell::",
+    "::client::",
+    "crate::cli",
+    "crate::emulator",
+];
+
+#[test]
+fn a_kinds_pure_parts_are_pure() {
+    let mut found = Vec::new();
+    for dir in kind_dirs() {
+        for name in ["spec", "plan"] {
+            let Some(file) = part(&dir, name) else {
+                continue;
+            };
+            found.extend(uses(
+                &file,
+                &[
+                    "crate::render",
+                    "super::view",
+                    "crate::zadig::client",
+                    "crate::zadig::Client",
+                    "std::env",
+                    "std::fs",
+                    "std::io::std",
+                    "available_parallelism",
+                    "Instant::now",
+                    "SystemTime",
+                    "println!",
+                    "eprintln!",
+                    "tokio::",
+                    "reqwest",
+                ],
+            ));
+            found.extend(uses(&file, KIND_SHELL));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a kind's pure part is not pure:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn a_kinds_wire_is_a_leaf_and_its_client_uses_the_wire_and_the_transport() {
+    let mut found = Vec::new();
+    for dir in kind_dirs() {
+        if let Some(file) = part(&dir, "wire") {
+            found.extend(
+                uses(&file, &["crate::", "super::"])
+                    .into_iter()
+                    .filter(|l| !l.contains("crate::zadig::wire")),
+            );
+        }
+        if let Some(file) = part(&dir, "client") {
+            found.extend(
+                uses(&file, &["crate::", "super::"])
+                    .into_iter()
+                    .filter(|l| !l.contains("crate::zadig") && !l.contains("super::wire")),
+            );
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn a_kinds_view_makes_words_from_data_only() {
+    let mut found = Vec::new();
+    for dir in kind_dirs() {
+        if let Some(file) = part(&dir, "view") {
+            found.extend(uses(&file, KIND_SHELL));
+            found.extend(uses(
+                &file,
+                &["crate::zadig", "tokio::", "std::fs", "std::env"],
+            ));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn the_core_names_no_kind_shell_and_no_driver() {
+    // The core may read the registry's data and a kind's pure parts (a
+    // config section's type), never its shell, client, view or the drivers.
+    let found: Vec<String> = uses("core", &["crate::kinds"])
+        .into_iter()
+        .filter(|l| {
+            ["shell", "client", "view", "driver", "wire"]
+                .iter()
+                .any(|w| l.contains(w))
+        })
+        .collect();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn the_commands_and_the_renderers_never_name_a_kind() {
+    // Every kind but builds is reached through the registry's drivers.
+    let mut found = Vec::new();
+    for dir in kind_dirs() {
+        let kind = dir.trim_start_matches("kinds/");
+        if kind == "build" {
+            continue;
+        }
+        for layer in ["cli", "render"] {
+            found.extend(
+                uses(layer, &[&format!("kinds::{kind}"), &format!("{kind}::")])
+                    .into_iter()
+                    // The schema generator lists every spec type.
+                    .filter(|l| !l.starts_with("src/cli/schemas.rs:")),
+            );
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -287,8 +287,9 @@ pub struct ImportArgs {
     /// How to write credential values.
     #[arg(long, value_enum, default_value_t = CredentialMode::Env)]
     pub credentials: CredentialMode,
-    /// Also import the build-template library into <out>/build_templates/
-    /// (credential variables always as `{from_env}`).
+    /// Also import the global libraries of the other kinds (the build-template
+    /// library), each into its folder below <out> (credential variables
+    /// always as `{from_env}`).
     #[arg(long)]
     pub templates: bool,
 }

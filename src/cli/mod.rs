@@ -4,6 +4,7 @@
 pub mod args;
 pub mod commands;
 pub mod discover;
+pub mod driver;
 pub mod exit;
 pub mod fs;
 pub mod git;
@@ -17,7 +18,6 @@ pub mod redact;
 pub mod schemas;
 pub mod session;
 pub mod settings;
-pub mod templates;
 
 pub use exit::{CommandResult, ExitStatus};
 

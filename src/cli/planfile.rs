@@ -18,9 +18,6 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::core::kinds::build_template::TemplatePlan;
-use crate::core::load::LoadedTemplate;
-
 use crate::cli::fs::{DirContents, file_digests};
 use crate::cli::settings::{Connection, Destination};
 pub use crate::core::apply::PlannedChange;
@@ -65,53 +62,22 @@ pub struct PlanFile {
     pub changes: Vec<PlannedChange>,
     /// The plan as shown (values masked), for `show`.
     pub plan: Plan,
-    /// The build-template definitions (`kind: BuildTemplate`), literal
-    /// credential values left out, when the directory manages templates.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub template_definitions: Vec<SavedTemplate>,
-    /// The build-template part of the plan (diffs masked, no request bodies):
-    /// what `apply` may change, with the fingerprints it must find.
-    #[serde(default, skip_serializing_if = "no_template_changes")]
-    pub templates: TemplatePlan,
-}
-
-fn no_template_changes(p: &TemplatePlan) -> bool {
-    !p.has_changes()
-}
-
-/// One build template definition as saved.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct SavedTemplate {
-    /// Its file, relative to the directory.
-    pub file: String,
-    /// Line of its name.
-    pub line: usize,
-    /// The definition, literal credential values replaced by `(sensitive)`.
-    pub definition: serde_json::Value,
-    /// Paths of the literal credential values that were not saved.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub literal_credentials: Vec<String>,
+    /// The parts of the other kinds (each driver reads and writes its own
+    /// keys: see [`crate::cli::driver::Driver::save`]).
+    #[serde(flatten)]
+    pub kinds: crate::cli::driver::SavedParts,
 }
 
 impl PlanFile {
-    /// Adds the build-template part (when the directory manages templates).
-    pub fn with_templates(mut self, templates: &[LoadedTemplate], plan: &TemplatePlan) -> Self {
-        if !self.config.build_templates.manage {
-            return self;
+    /// Adds the kinds' parts (each when the directory manages its kind).
+    pub fn with_parts(
+        mut self,
+        load: &crate::core::load::LoadResult,
+        parts: &crate::cli::driver::Parts,
+    ) -> Self {
+        for (d, part) in &parts.0 {
+            d.save(load, part.as_ref(), &mut self.kinds);
         }
-        self.template_definitions = templates
-            .iter()
-            .map(|t| {
-                let (definition, literal_credentials) = redacted(&t.spec.to_def());
-                SavedTemplate {
-                    file: t.origin.file.clone(),
-                    line: t.origin.line,
-                    definition,
-                    literal_credentials,
-                }
-            })
-            .collect();
-        self.templates = plan.clone();
         self
     }
 }
@@ -223,8 +189,7 @@ impl PlanFile {
                 })
                 .collect(),
             plan: m.plan.clone(),
-            template_definitions: Vec::new(),
-            templates: TemplatePlan::default(),
+            kinds: Default::default(),
         }
     }
 
@@ -324,7 +289,7 @@ fn normalize_url(url: &str) -> String {
 
 /// The definition as JSON without literal credential values, and the paths
 /// of those left out.
-fn redacted(def: &BuildDef) -> (serde_json::Value, Vec<String>) {
+pub(crate) fn redacted(def: &BuildDef) -> (serde_json::Value, Vec<String>) {
     let mut def = def.clone();
     let mut left_out = Vec::new();
     let mut redact = |path: String, v: &mut ParamValue| {

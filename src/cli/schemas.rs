@@ -5,8 +5,8 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use crate::core::kinds::build_template::BuildTemplateSpec;
 use crate::core::model::{BuildSpec, Config, TemplateBuildSpec};
+use crate::kinds::build_template::BuildTemplateSpec;
 
 /// File name of the schema of `zadig-sync.yaml`.
 pub const CONFIG_SCHEMA: &str = "zadig-sync.schema.json";

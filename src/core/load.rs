@@ -29,12 +29,9 @@ use serde::de::DeserializeOwned;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
 use crate::core::diagnostics::{self, Diagnostic, Severity};
-use crate::core::kinds::{
-    self, KindId,
-    build_template::{self, BuildTemplateSpec},
-};
 use crate::core::model::{BuildDef, BuildSpec, Config, Kind, TemplateBuildSpec};
 use crate::core::validate::{self, Finding, Seg, Target};
+use crate::kinds::{self, KindId, KindInfo};
 
 mod fast;
 
@@ -79,13 +76,61 @@ pub struct Loaded {
     pub origin: Origin,
 }
 
-/// A build template definition (`kind: BuildTemplate`) and where it came from.
+/// A definition of another kind than builds, and where it came from: plain
+/// data, read back into the kind's spec type by the kind
+/// ([`crate::kinds::KindInfo::load`] made it).
 #[derive(Clone, Debug, PartialEq)]
-pub struct LoadedTemplate {
-    /// The definition (`kind` normalised to `None`).
-    pub spec: BuildTemplateSpec,
+pub struct LoadedDoc {
+    /// Its kind.
+    pub kind: KindId,
+    /// Its name (unique in the kind's scope).
+    pub name: String,
+    /// The definition as the kind's spec type serialises it (`kind` left out).
+    pub value: serde_json::Value,
     /// Its place in the directory.
     pub origin: Origin,
+}
+
+/// One document of another kind, as the loader hands it to the kind's
+/// [`crate::kinds::KindInfo::load`]: the kind parses it into its spec type
+/// (serde errors become diagnostics with file:line:column) and adds its
+/// findings.
+pub struct DocReader<'r, 'a> {
+    text: &'r Text<'a>,
+    doc: &'r Doc<'a>,
+    root: &'r Node<'a>,
+    kind: &'static KindInfo,
+    diags: &'r mut Vec<Diagnostic>,
+}
+
+impl DocReader<'_, '_> {
+    /// The document as `T`; `None` after its error was recorded.
+    pub fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
+        match parse_doc::<T>(self.text, self.doc, self.root, Context::Other(self.kind.id)) {
+            Ok(v) => Some(v),
+            Err(d) => {
+                self.diags.push(*d);
+                None
+            }
+        }
+    }
+
+    /// Records a rule finding, at the place it names.
+    pub fn finding(&mut self, f: Finding) {
+        self.diags.push(finding_diag(self.text, self.root, f));
+    }
+
+    /// Where the document's `name` is.
+    pub fn origin(&self) -> Origin {
+        let name_at = self.root.locate(&[Seg::Key("name")], Target::Value);
+        let (line, column) = self.text.line_col(name_at.start);
+        Origin {
+            file: self.text.path.to_owned(),
+            line,
+            column,
+            document: self.doc.index,
+        }
+    }
 }
 
 /// Everything [`load`] found.
@@ -97,8 +142,8 @@ pub struct LoadResult {
     /// Every build that parsed, in file order, including ones with semantic
     /// errors (callers must check [`LoadResult::has_errors`] before using them).
     pub builds: Vec<Loaded>,
-    /// Every build template that parsed (`kind: BuildTemplate`), in file order.
-    pub templates: Vec<LoadedTemplate>,
+    /// Every definition of the other kinds that parsed, in file order.
+    pub others: Vec<LoadedDoc>,
     /// Every problem, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -164,22 +209,31 @@ pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize
         .filter(|f| !(exclude.is_match(&f.path) || skip_yml && f.path == "zadig-sync.yml"))
         .collect();
     let definition_files = files.len();
-    let (builds, name_spans, templates) = load_files(&files, project_check, threads, &mut diags);
+    let (builds, name_spans, others) = load_files(&files, project_check, threads, &mut diags);
 
     check_unique_names(&builds, &name_spans, &mut diags);
-    check_unique_template_names(&templates, &mut diags);
-    if config_ok && !cfg.build_templates.manage {
-        for t in &templates {
-            diags.push(
-                Diagnostic::warning(
-                    t.origin.file.clone(),
-                    format!("template `{}` is not managed: build_templates.manage is false", t.spec.name),
-                )
-                .at(t.origin.line, t.origin.column, None)
-                .with_hint(format!("set `build_templates: {{manage: true}}` in {CONFIG_FILE} to plan and apply templates"))
-                .with_code(diagnostics::Code::DefinitionWarning),
-            );
+    check_unique_other_names(&others, &mut diags);
+    for t in &others {
+        let info = t.kind.info();
+        let Some(section) = info.config_section.filter(|_| config_ok) else {
+            continue;
+        };
+        if (section.managed)(&cfg) {
+            continue;
         }
+        let (noun, key) = (info.noun, section.key);
+        diags.push(
+            Diagnostic::warning(
+                t.origin.file.clone(),
+                format!("{noun} `{}` is not managed: {key}.manage is false", t.name),
+            )
+            .at(t.origin.line, t.origin.column, None)
+            .with_hint(format!(
+                "set `{key}: {{manage: true}}` in {CONFIG_FILE} to plan and apply {}",
+                info.plural
+            ))
+            .with_code(diagnostics::Code::DefinitionWarning),
+        );
     }
     if definition_files == 0 {
         diags.push(
@@ -189,7 +243,7 @@ pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize
                 ))
                 .with_code(diagnostics::Code::NoDefinitions),
         );
-    } else if builds.is_empty() && templates.is_empty() && !diags.iter().any(Diagnostic::is_error) {
+    } else if builds.is_empty() && others.is_empty() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(
             Diagnostic::error("", "no build definitions in the directory")
                 .with_hint("every definition file is empty: add a build (`name: ...`)")
@@ -208,31 +262,33 @@ pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize
     LoadResult {
         config: cfg,
         builds,
-        templates,
+        others,
         diagnostics: diags,
     }
 }
 
-/// Template names are unique in the whole library.
-fn check_unique_template_names(templates: &[LoadedTemplate], diags: &mut Vec<Diagnostic>) {
-    let mut first: HashMap<&str, &Origin> = HashMap::new();
-    for t in templates {
-        if t.spec.name.is_empty() {
+/// The names of another kind are unique in its scope (these kinds are
+/// global: the whole of Zadig).
+fn check_unique_other_names(others: &[LoadedDoc], diags: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<(KindId, &str), &Origin> = HashMap::new();
+    for t in others {
+        if t.name.is_empty() {
             continue;
         }
-        if let Some(o) = first.get(t.spec.name.as_str()) {
+        let noun = t.kind.info().noun;
+        if let Some(o) = first.get(&(t.kind, t.name.as_str())) {
             diags.push(
                 Diagnostic::error(
                     t.origin.file.clone(),
-                    format!("template `{}` is defined twice", t.spec.name),
+                    format!("{noun} `{}` is defined twice", t.name),
                 )
                 .at(t.origin.line, t.origin.column, None)
                 .with_hint(format!(
-                    "the first definition is at {o}; template names are unique across Zadig"
+                    "the first definition is at {o}; {noun} names are unique across Zadig"
                 )),
             );
         } else {
-            first.insert(&t.spec.name, &t.origin);
+            first.insert((t.kind, &t.name), &t.origin);
         }
     }
 }
@@ -254,7 +310,7 @@ pub fn exclude_set(patterns: &[String]) -> globset::GlobSet {
 #[derive(Default)]
 struct Part {
     builds: Vec<Loaded>,
-    templates: Vec<LoadedTemplate>,
+    others: Vec<LoadedDoc>,
     /// The span of each build's name, for the duplicate-name check.
     name_spans: Vec<Range<usize>>,
     diags: Vec<Diagnostic>,
@@ -268,7 +324,7 @@ fn load_files(
     config: Option<&Config>,
     threads: usize,
     diags: &mut Vec<Diagnostic>,
-) -> (Vec<Loaded>, Vec<Range<usize>>, Vec<LoadedTemplate>) {
+) -> (Vec<Loaded>, Vec<Range<usize>>, Vec<LoadedDoc>) {
     const PER_THREAD: usize = 256;
     let load_run = |run: &[&SourceFile]| {
         let mut part = Part::default();
@@ -277,7 +333,7 @@ fn load_files(
                 file,
                 config,
                 &mut part.builds,
-                &mut part.templates,
+                &mut part.others,
                 &mut part.name_spans,
                 &mut part.diags,
             );
@@ -302,14 +358,14 @@ fn load_files(
     };
     let mut builds = Vec::with_capacity(parts.iter().map(|p| p.builds.len()).sum());
     let mut name_spans = Vec::with_capacity(builds.capacity());
-    let mut templates = Vec::new();
+    let mut others = Vec::new();
     for part in parts {
         builds.extend(part.builds);
-        templates.extend(part.templates);
+        others.extend(part.others);
         name_spans.extend(part.name_spans);
         diags.extend(part.diags);
     }
-    (builds, name_spans, templates)
+    (builds, name_spans, others)
 }
 
 fn check_unique_names(builds: &[Loaded], spans: &[Range<usize>], diags: &mut Vec<Diagnostic>) {
@@ -835,15 +891,19 @@ fn parse_documents<'a>(text: &'a str) -> (Vec<Doc<'a>>, Vec<SyntaxError>) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DocKind {
     Build(Kind),
-    Template,
+    Other(KindId),
 }
 
 fn doc_kind(value: &str) -> Option<DocKind> {
     let info = kinds::by_file_kind(value)?;
-    Some(match info.id {
-        KindId::Build if value == "TemplateBuild" => DocKind::Build(Kind::TemplateBuild),
-        KindId::Build => DocKind::Build(Kind::Build),
-        KindId::BuildTemplate => DocKind::Template,
+    // Not a `match` over the kinds: the loader reads builds itself and every
+    // other kind through its registry entry, however many there are.
+    Some(if info.id != KindId::Build {
+        DocKind::Other(info.id)
+    } else if value == "TemplateBuild" {
+        DocKind::Build(Kind::TemplateBuild)
+    } else {
+        DocKind::Build(Kind::Build)
     })
 }
 
@@ -923,7 +983,7 @@ fn head_kind(text: &Text<'_>, doc: &Doc<'_>) -> Result<DocKind, Diagnostic> {
 enum Context {
     Build,
     Template,
-    BuildTemplate,
+    Other(KindId),
     Config,
 }
 
@@ -931,7 +991,7 @@ fn load_file(
     file: &SourceFile,
     config: Option<&Config>,
     builds: &mut Vec<Loaded>,
-    templates: &mut Vec<LoadedTemplate>,
+    others: &mut Vec<LoadedDoc>,
     name_spans: &mut Vec<Range<usize>>,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -969,26 +1029,20 @@ fn load_file(
         };
         let kind = match kind {
             DocKind::Build(k) => k,
-            DocKind::Template => {
-                match parse_doc::<BuildTemplateSpec>(&text, doc, root, Context::BuildTemplate) {
-                    Ok(mut spec) => {
-                        spec.kind = None;
-                        for finding in build_template::check(&spec) {
-                            diags.push(finding_diag(&text, root, finding));
-                        }
-                        let name_at = root.locate(&[Seg::Key("name")], Target::Value);
-                        let (line, column) = text.line_col(name_at.start);
-                        templates.push(LoadedTemplate {
-                            spec,
-                            origin: Origin {
-                                file: file.path.clone(),
-                                line,
-                                column,
-                                document: doc.index,
-                            },
-                        });
-                    }
-                    Err(d) => diags.push(*d),
+            DocKind::Other(id) => {
+                let info = id.info();
+                let Some(load) = info.load else {
+                    continue;
+                };
+                let mut reader = DocReader {
+                    text: &text,
+                    doc,
+                    root,
+                    kind: info,
+                    diags,
+                };
+                if let Some(loaded) = load(&mut reader) {
+                    others.push(loaded);
                 }
                 continue;
             }
@@ -1362,11 +1416,15 @@ fn unknown_field_hint(field: &str, expected: &[&str], container: &str, ctx: Cont
     if top && ctx == Context::Build && matches!(field, "template_name" | "target_services") {
         return "a build made from a template needs `kind: TemplateBuild`".to_owned();
     }
-    if top
-        && ctx == Context::BuildTemplate
-        && matches!(field, "project_key" | "repo_info" | "services")
+    if let (true, Context::Other(kind)) = (top, ctx)
+        && let Some(hint) = kind
+            .info()
+            .foreign_fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, hint)| *hint)
     {
-        return "a build template has no project, repositories or services: the template builds that use it (`kind: TemplateBuild`) say them".to_owned();
+        return hint.to_owned();
     }
     if top && ctx != Context::Config && matches!(field, "projects" | "endpoint" | "max_deletes") {
         return format!(
@@ -1465,7 +1523,10 @@ fn push_config_findings(
     config: &Config,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let kind_findings = build_template::check_config(&config.build_templates);
+    let kind_findings = kinds::REGISTRY
+        .iter()
+        .filter_map(|k| k.config_section)
+        .flat_map(|c| (c.check)(config));
     for f in validate::check_config(config)
         .into_iter()
         .chain(kind_findings)

@@ -8,7 +8,6 @@ pub mod cause;
 pub mod diagnostics;
 pub mod diff;
 pub mod import;
-pub mod kinds;
 pub mod live;
 pub mod load;
 pub mod model;

@@ -16,7 +16,7 @@ use std::fmt;
 
 use schemars::JsonSchema;
 
-use crate::core::kinds::build_template::BuildTemplatesConfig;
+use crate::kinds::build_template::BuildTemplatesConfig;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -311,8 +311,31 @@ fn builtin_build_templates() -> Vec<SeedBuildTemplate> {
     ]
     .iter()
     .map(|kv| serde_json::to_value(kv).unwrap_or_default())
-    .collect();
-    SeedBuildTemplate::with_variables("65c000000000000000000001", "go-service-template", envs)
+    .collect::<Vec<_>>();
+    // A whole `models.BuildTemplate`, as the UI saves one: image, installs,
+    // resources, the local cluster, a timeout and a script, so that a file
+    // imported from it validates and plans unchanged.
+    let doc = serde_json::json!({
+        "id": "65c000000000000000000001",
+        "name": "go-service-template",
+        "timeout": 60,
+        "update_time": 1704110400,
+        "update_by": "admin",
+        "infrastructure": "kubernetes",
+        "script_type": "shell",
+        "scripts": "#!/bin/bash\nset -e\ngo build -ldflags \"$LDFLAGS\" ./...\n",
+        "pre_build": {
+            "res_req": "low",
+            "res_req_spec": {"cpu_limit": 1000, "memory_limit": 512, "cpu_req": 1000, "memory_req": 512},
+            "build_os": "focal",
+            "image_from": "koderover",
+            "image_id": "64f0c30000000000000000a1",
+            "installs": [{"name": "go", "version": "1.21"}],
+            "envs": envs,
+            "cluster_id": LOCAL_CLUSTER_ID,
+        },
+    });
+    SeedBuildTemplate::from_model(&doc)
         .map(|t| vec![t])
         .unwrap_or_default()
 }

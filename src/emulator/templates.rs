@@ -512,6 +512,12 @@ impl SeedBuildTemplate {
         Self::from_doc(&doc)
     }
 
+    /// A template from a whole model (`models.BuildTemplate` JSON), bound
+    /// as the handlers bind a body.
+    pub fn from_model(v: &Value) -> Result<Self, String> {
+        Self::from_doc(v)
+    }
+
     fn from_doc(v: &Value) -> Result<Self, String> {
         let doc = bind(Some(v), Ptr(TEMPLATE), "").map_err(|e| e.0)?;
         Self::from_bound(doc)

@@ -8,7 +8,6 @@ pub mod import;
 pub mod json;
 pub mod markdown;
 pub mod notice;
-pub mod templates;
 
 use crate::core::cause::Cause;
 use crate::core::plan::{Change, Plan};
@@ -214,6 +213,23 @@ pub fn by_cause(plan: &Plan) -> Option<Vec<(Cause, Vec<&Change>)>> {
             })
             .collect(),
     )
+}
+
+/// A JSON document (`text`, an object) with each `(key, value)` added: the
+/// parts of the kinds beside the builds' plan or apply report. Any other
+/// text is returned as it is.
+pub fn with_json_parts(text: &str, parts: &[(&str, serde_json::Value)]) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(mut m)) => {
+            for (k, v) in parts {
+                m.insert((*k).to_owned(), v.clone());
+            }
+            let body =
+                serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap_or_default();
+            format!("{body}\n")
+        }
+        _ => text.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -53,11 +53,6 @@ use super::retry::{Outage, Pacer, REFUSED_TRIES, Symptom, retry_after};
 use super::wire::{BasicImage, Cluster, CodeHost, ErrorBody, NamedId, OpenApiCluster};
 use crate::scrub::Scrubber;
 
-// The build-template library's endpoints: a child module, so that they share
-// this transport.
-#[path = "templates.rs"]
-mod templates;
-
 /// Default page size for the build and project lists (Zadig's own default is 20).
 pub const PAGE_SIZE: u32 = 100;
 
@@ -246,11 +241,11 @@ impl fmt::Display for ClientStats {
 }
 
 #[derive(Default)]
-struct Stats {
+pub(crate) struct Stats {
     requests: [AtomicU64; 5],
     retries: [AtomicU64; 5],
     throttled: AtomicU64,
-    ambiguous: AtomicU64,
+    pub(crate) ambiguous: AtomicU64,
     in_flight: AtomicUsize,
     peak: AtomicUsize,
 }
@@ -275,18 +270,18 @@ impl Drop for InFlight<'_> {
 /// A client for one Zadig server, shared by the whole run (cheap to clone).
 #[derive(Clone)]
 pub struct Client {
-    pub(super) inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-pub(super) struct Inner {
+pub(crate) struct Inner {
     http: reqwest::Client,
     base: Url,
     token: SecretString,
     /// Knows the token in all its forms.
-    pub(super) scrubber: Scrubber,
+    pub(crate) scrubber: Scrubber,
     timeout: Duration,
     retry: RetryPolicy,
-    pub(super) page_size: u32,
+    pub(crate) page_size: u32,
     max_response_bytes: u64,
     max_pages: u32,
     /// The run-wide bound: `concurrency` is its ceiling (AIMD on 429/503).
@@ -298,7 +293,7 @@ pub(super) struct Inner {
     /// Whether anything answered in this run: a refused connection is then
     /// an outage to wait out, not a wrong endpoint.
     answered: AtomicBool,
-    stats: Stats,
+    pub(crate) stats: Stats,
     pub(super) basic_images: OnceCell<Arc<Vec<BasicImage>>>,
     pub(super) clusters: OnceCell<Arc<Vec<Cluster>>>,
     pub(super) openapi_clusters: OnceCell<Arc<Vec<OpenApiCluster>>>,
@@ -318,27 +313,27 @@ impl fmt::Debug for Client {
 }
 
 /// One request, ready to send (and re-send).
-pub(super) struct Req {
+pub(crate) struct Req {
     method: Method,
     url: Url,
     body: Option<Vec<u8>>,
     kind: RequestKind,
-    pub(super) desc: RequestDesc,
+    pub(crate) desc: RequestDesc,
 }
 
 /// A complete answer (or its first `max_response_bytes`, `too_large` set).
-pub(super) struct Raw {
-    status: StatusCode,
+pub(crate) struct Raw {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
-    pub(super) body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     too_large: bool,
 }
 
 /// A request that got no complete answer.
-struct TransportFailure {
+pub(crate) struct TransportFailure {
     kind: TransportKind,
     /// False only when the connection could not be made: nothing reached the server.
-    maybe_sent: bool,
+    pub(crate) maybe_sent: bool,
     detail: String,
 }
 
@@ -464,7 +459,7 @@ impl Client {
     // ------------------------------------------------------------- machinery
 
     /// `base` + escaped path segments + query; never a trailing slash.
-    pub(super) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+    pub(crate) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.inner.base.clone();
         // `parse_endpoint` rejected cannot-be-a-base URLs, so this always applies.
         if let Ok(mut path) = url.path_segments_mut() {
@@ -476,7 +471,7 @@ impl Client {
         url
     }
 
-    pub(super) fn request(
+    pub(crate) fn request(
         &self,
         method: Method,
         url: Url,
@@ -504,7 +499,7 @@ impl Client {
         }
     }
 
-    pub(super) async fn get_json<T: DeserializeOwned>(
+    pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,
         kind: RequestKind,
         url: Url,
@@ -517,7 +512,7 @@ impl Client {
     }
 
     /// [`Client::get_json`], with the size of the body read.
-    pub(super) async fn get_json_sized<T: DeserializeOwned>(
+    pub(crate) async fn get_json_sized<T: DeserializeOwned>(
         &self,
         kind: RequestKind,
         url: Url,
@@ -541,7 +536,7 @@ impl Client {
 
     /// One send: waits for the run-wide gate and a concurrency slot, sends, and
     /// reads the whole answer. The slot is released on return.
-    async fn attempt(&self, req: &Req) -> Result<Raw, TransportFailure> {
+    pub(crate) async fn attempt(&self, req: &Req) -> Result<Raw, TransportFailure> {
         let inner = &*self.inner;
         let permit = loop {
             inner.pacer.wait().await;
@@ -657,7 +652,7 @@ impl Client {
 
     /// Sends an idempotent request (GET, PUT, DELETE) with retries; `Ok` only
     /// for a 2xx answer.
-    pub(super) async fn send(&self, req: &Req) -> Result<Raw, ApiError> {
+    pub(crate) async fn send(&self, req: &Req) -> Result<Raw, ApiError> {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -835,7 +830,7 @@ impl Client {
     }
 
     /// Records a 429 and closes the run-wide gate; returns `Retry-After`.
-    fn note_throttle(&self, raw: &Raw) -> Option<Duration> {
+    pub(crate) fn note_throttle(&self, raw: &Raw) -> Option<Duration> {
         if raw.status != StatusCode::TOO_MANY_REQUESTS {
             return None;
         }
@@ -844,7 +839,7 @@ impl Client {
     }
 
     /// An answer that is not part of an outage came: ends the outage.
-    fn outage_over(&self) {
+    pub(crate) fn outage_over(&self) {
         if let Some(lasted) = self.inner.outage.answered(Instant::now()) {
             tracing::info!(
                 lasted_s = lasted.as_secs(),
@@ -856,7 +851,7 @@ impl Client {
 
     /// The delay before the next attempt after `err`, or `None` when it is not
     /// worth retrying or the budget is spent. Reports the outage (once).
-    fn retry_delay(
+    pub(crate) fn retry_delay(
         &self,
         attempt: u32,
         started: Instant,
@@ -911,7 +906,13 @@ impl Client {
         Some(delay)
     }
 
-    async fn before_retry(&self, req: &Req, attempt: u32, delay: Duration, err: &ApiError) {
+    pub(crate) async fn before_retry(
+        &self,
+        req: &Req,
+        attempt: u32,
+        delay: Duration,
+        err: &ApiError,
+    ) {
         self.inner.stats.retries[req.kind.index()].fetch_add(1, Ordering::Relaxed);
         let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         // One warning per outage comes from `retry_delay`; each retry is debug.
@@ -923,7 +924,7 @@ impl Client {
         tokio::time::sleep(delay).await;
     }
 
-    fn transport_error(&self, t: TransportFailure, desc: &RequestDesc) -> ApiError {
+    pub(crate) fn transport_error(&self, t: TransportFailure, desc: &RequestDesc) -> ApiError {
         ApiError::Transport {
             endpoint: self.endpoint(),
             request: Box::new(desc.clone()),
@@ -936,7 +937,7 @@ impl Client {
     /// Turns a non-2xx answer into a typed error (build-api.md §3). Branches on
     /// status and `code`; the description is only displayed, except to tell
     /// "already exists" and "not found" apart from other 6520/6521 failures.
-    fn error_for(&self, raw: &Raw, desc: &RequestDesc) -> ApiError {
+    pub(crate) fn error_for(&self, raw: &Raw, desc: &RequestDesc) -> ApiError {
         let request = Box::new(desc.clone());
         let status = raw.status.as_u16();
         let text = String::from_utf8_lossy(&raw.body);
@@ -1058,7 +1059,7 @@ impl Client {
 
     /// The start of a text from the server, on one line, token removed
     /// first, then cut to 200 characters.
-    pub(super) fn excerpt(&self, text: &str) -> String {
+    pub(crate) fn excerpt(&self, text: &str) -> String {
         self.inner.scrubber.excerpt(text, 200)
     }
 
@@ -1083,7 +1084,7 @@ impl Client {
 
     /// A 2xx answer whose body is a Zadig error object (`{"code":6521,…}`):
     /// that error, never an empty result.
-    fn error_in_success(&self, raw: &Raw, desc: &RequestDesc) -> Option<ApiError> {
+    pub(crate) fn error_in_success(&self, raw: &Raw, desc: &RequestDesc) -> Option<ApiError> {
         let body = error_object(&raw.body)?;
         Some(self.business_error(Box::new(desc.clone()), body))
     }
@@ -1091,7 +1092,7 @@ impl Client {
     /// Reads every page of a paginated list until all `total` entries are seen
     /// (de-duplicated by `key`), re-reading from the start when the list
     /// changes under us; an error rather than a partial list.
-    pub(super) async fn read_all_pages<T, K, F, Fut>(
+    pub(crate) async fn read_all_pages<T, K, F, Fut>(
         &self,
         what: &str,
         kind: RequestKind,
@@ -1252,13 +1253,13 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// A JSON body as bytes (an error names the build or template).
-pub(super) fn to_bytes(v: &Value, name: &str) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn to_bytes(v: &Value, name: &str) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(v).map_err(|e| ApiError::InvalidArgument {
         message: format!("build `{name}` cannot be encoded as JSON: {e}"),
     })
 }
 
-pub(super) fn non_empty(what: &str, value: &str) -> Result<(), ApiError> {
+pub(crate) fn non_empty(what: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() {
         return Err(ApiError::InvalidArgument {
             message: format!("the {what} is empty"),

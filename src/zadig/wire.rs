@@ -11,9 +11,6 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub mod template;
-pub use template::{BuildTemplateModel, BuildTemplateReference};
-
 /// The value Zadig sends back in place of a credential it keeps, and reads
 /// as "keep the stored value" in a non-template update (build-api.md §5.2).
 pub const MASK: &str = "********";

@@ -301,8 +301,8 @@ fn import_writes_templates_without_their_secrets_and_then_plans_nothing() {
     );
     assert_eq!(apply(&emu, src.path()).code, 0);
 
-    // The seeded template holds variables only (no image, no timeout): no
-    // file can say that, so this directory ignores it.
+    // This directory ignores the seeded template: only the one made above
+    // is imported.
     let tmp = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
     let d = tmp.path().to_str().expect("utf-8");
     let out = run(
@@ -357,6 +357,33 @@ fn import_into_a_new_directory_manages_the_templates() {
     assert!(
         text.contains("from_env: ZADIG_SECRET_TEMPLATE_GO_SERVICE_TEMPLATE_REGISTRY_TOKEN"),
         "{text}"
+    );
+    // The seeded template is a whole one: its file validates, and plans
+    // unchanged, its unset credential listed as not compared.
+    let out = run(&emu, &["validate", d]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = run(&emu, &["plan", d, "-o", "json", "--detailed-exitcode"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let p = json(&out);
+    assert!(actions(&p).is_empty(), "{p}");
+    assert_eq!(
+        p["templates"]["unchanged"],
+        serde_json::json!(["go-service-template"])
+    );
+    assert_eq!(
+        p["templates"]["not_compared"],
+        serde_json::json!([{
+            "name": "go-service-template",
+            "path": "parameters[REGISTRY_TOKEN].default_value",
+            "var": "ZADIG_SECRET_TEMPLATE_GO_SERVICE_TEMPLATE_REGISTRY_TOKEN"
+        }])
+    );
+    let out = run(&emu, &["plan", d]);
+    assert!(
+        out.stdout
+            .contains("Not compared (a variable is unset; apply needs it):"),
+        "{}",
+        out.stdout
     );
 }
 
@@ -461,4 +488,35 @@ fn validate_counts_the_templates() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn a_saved_plan_does_not_hold_a_templates_literal_credential_and_refuses_without_the_directory() {
+    let emu = emulator(Seed::builtin());
+    let tmp = dir(&format!("{{manage: true, ignore: [{SEEDED}]}}"));
+    write(
+        tmp.path(),
+        "templates/tpl.yaml",
+        &template_yaml("tpl", "make").replace("{from_env: TPL_PUSH_TOKEN}", "literal-4711"),
+    );
+    let d = tmp.path().to_str().expect("utf-8");
+    let saved = tmp.path().join("plan.json");
+    let s = saved.to_str().expect("utf-8");
+    let out = run(&emu, &["plan", d, "--out", s]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let file = std::fs::read_to_string(&saved).expect("saved");
+    assert!(!file.contains("literal-4711"), "{file}");
+    // From the plan file alone the value is missing: nothing is applied.
+    let out = run(&emu, &["apply", s]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("template tpl: parameters[PUSH_TOKEN].default_value"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains("literal-4711"), "{}", out.all());
+    let (code, p) = plan(&emu, tmp.path());
+    assert_eq!(code, 2, "{p}");
+    assert_eq!(actions(&p), [("tpl".to_owned(), "create".to_owned())]);
 }

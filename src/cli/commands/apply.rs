@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::cli::args::{ApplyArgs, ApplyOutputFormat, GlobalArgs};
+use crate::cli::driver::{self, Outcome, Parts};
 use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::pipeline::{check_targets, compute, connection, prepare, resolved};
 use crate::cli::planfile::{PlanFile, endpoint_id};
@@ -29,11 +30,8 @@ use crate::cli::printer::Printer;
 use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
-use crate::cli::templates;
 use crate::core::apply::{self as core_apply, select};
-use crate::core::kinds::build_template::{BuildTemplateSpec, Phase, TemplateAction, TemplatePlan};
 use crate::core::load::LoadResult;
-use crate::core::load::{LoadedTemplate, Origin};
 use crate::core::model::BuildDef;
 use crate::core::notice::OutcomeReason;
 use crate::core::plan::{Action, Change, Plan, PlanOptions, WritePath};
@@ -100,25 +98,23 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         (Some(_), _) => "a throw-away in-process emulator".to_owned(),
         (None, _) => session.client.endpoint(),
     };
-    // Templates first: the builds may use a created or updated one.
+    // The kinds before the builds first: the builds may use a created or
+    // updated template.
     let before = match &saved {
-        None => Some(
-            templates_before(
+        None => {
+            kinds_before(
                 &session.client,
                 &prepared.load,
                 args.auto_approve,
                 &target,
                 printer,
             )
-            .await,
-        ),
-        Some(p) => Some(
-            templates::apply_before_saved(&session.client, &prepared.load, &p.templates, printer)
-                .await,
-        ),
+            .await
+        }
+        Some(p) => saved_kinds_before(&session.client, &prepared.load, p).await,
     };
-    let (template_plan, mut template_outcomes) = match before.transpose() {
-        Ok(b) => b.unwrap_or_default(),
+    let (first, mut kind_outcomes) = match before {
+        Ok(b) => b,
         Err(e) => {
             session.close().await;
             return Err(e);
@@ -135,20 +131,23 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         printer,
     )
     .await;
-    // Deletes of templates last, once the builds that used them are gone;
-    // never after the builds were declined or failed to plan.
+    // Their deletes last, once the builds that used them are gone; never
+    // after the builds were declined or failed to plan.
     if matches!(result, Ok(Applied::Report(_) | Applied::NothingToDo)) {
-        match templates::apply_after(
-            &session.client,
-            &prepared.load,
-            &template_plan,
-            // Confirmed already: `templates_before` refuses unconfirmed changes.
-            true,
-            saved.as_ref().map(|p| &p.templates),
-        )
-        .await
-        {
-            Ok(o) => template_outcomes.extend(o),
+        let saved_parts = saved
+            .as_ref()
+            .map(|p| driver::read_saved(&p.kinds))
+            .transpose();
+        let after = match saved_parts {
+            Ok(sp) => kinds_after(&session.client, &prepared.load, &first, sp.as_ref()).await,
+            Err(e) => Err(e),
+        };
+        match after {
+            Ok(o) => {
+                for (all, more) in kind_outcomes.iter_mut().zip(o) {
+                    all.1.extend(more.1);
+                }
+            }
             Err(e) => {
                 session.close().await;
                 return Err(e);
@@ -156,17 +155,27 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
         }
     }
     session.close().await;
-    let templates_failed = template_outcomes.iter().any(|o| o.failed());
-    let template_views = templates::views(&template_outcomes);
+    let kinds_failed = kind_outcomes
+        .iter()
+        .any(|(_, o)| o.iter().any(Outcome::failed));
+    kind_outcomes.retain(|(_, o)| !o.is_empty());
+    let kinds_human: String = kind_outcomes
+        .iter()
+        .map(|(d, o)| d.outcomes_human(o))
+        .collect();
+    let kinds_json: Vec<(&str, serde_json::Value)> = kind_outcomes
+        .iter()
+        .map(|(d, o)| (d.json_key(), serde_json::json!(o)))
+        .collect();
     let report = match result? {
         Applied::Report(report) => report,
-        Applied::NothingToDo if !template_views.is_empty() => {
+        Applied::NothingToDo if !kind_outcomes.is_empty() => {
             let text = match args.output {
-                ApplyOutputFormat::Human => render::templates::outcomes_human(&template_views),
-                ApplyOutputFormat::Json => render::templates::outcomes_json("{}", &template_views),
+                ApplyOutputFormat::Human => kinds_human,
+                ApplyOutputFormat::Json => render::with_json_parts("{}", &kinds_json),
             };
             printer.out(&text)?;
-            return Ok(if templates_failed {
+            return Ok(if kinds_failed {
                 ExitStatus::Failure
             } else {
                 ExitStatus::Success
@@ -178,17 +187,16 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Co
     };
     let text = match args.output {
         ApplyOutputFormat::Human => format!(
-            "{}{}",
-            render::templates::outcomes_human(&template_views),
+            "{kinds_human}{}",
             render::apply::human(&report, printer.color(), printer.quiet())
         ),
-        ApplyOutputFormat::Json if template_views.is_empty() => render::apply::json(&report),
+        ApplyOutputFormat::Json if kinds_json.is_empty() => render::apply::json(&report),
         ApplyOutputFormat::Json => {
-            render::templates::outcomes_json(&render::apply::json(&report), &template_views)
+            render::with_json_parts(&render::apply::json(&report), &kinds_json)
         }
     };
     printer.out(&text)?;
-    Ok(if report.failed() || templates_failed {
+    Ok(if report.failed() || kinds_failed {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
@@ -276,40 +284,16 @@ fn from_saved(
         }
         defs.push((def, d.origin.clone()));
     }
-    // The same for templates.
-    let template_writes: BTreeSet<&str> = saved
-        .templates
-        .changes
-        .iter()
-        .filter(|c| c.blocked.is_none() && c.action != TemplateAction::Delete)
-        .map(|c| c.address.name.as_str())
-        .collect();
-    let mut templates = Vec::new();
-    for t in &saved.template_definitions {
-        let spec = serde_json::from_value::<crate::core::model::BuildSpec>(t.definition.clone())
-            .map(BuildTemplateSpec::from_build)
-            .with_context(|| {
-                format!(
-                    "the plan file's template from {}:{} is damaged",
-                    t.file, t.line
-                )
-            })?;
-        if !t.literal_credentials.is_empty() && template_writes.contains(spec.name.as_str()) {
-            literal.push(format!(
-                "template {}: {}",
-                spec.name,
-                t.literal_credentials.join(", ")
-            ));
-        }
-        templates.push(LoadedTemplate {
-            spec,
-            origin: Origin {
-                file: t.file.clone(),
-                line: t.line,
-                column: 1,
-                document: 0,
-            },
-        });
+    // The same for the other kinds.
+    let mut load = LoadResult {
+        config: saved.config.clone(),
+        builds: Vec::new(),
+        others: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let parts = driver::read_saved(&saved.kinds)?;
+    for (d, part) in &parts.0 {
+        d.load_saved(&saved.kinds, part.as_ref(), &mut load, &mut literal)?;
     }
     if !literal.is_empty() {
         bail!(
@@ -318,12 +302,6 @@ fn from_saved(
             literal.join("\n  ")
         );
     }
-    let load = LoadResult {
-        config: saved.config.clone(),
-        builds: Vec::new(),
-        templates,
-        diagnostics: Vec::new(),
-    };
     Ok(resolved(
         crate::cli::fs::DirContents::default(),
         load,
@@ -605,32 +583,78 @@ fn prompt(work: &[Change], target: &str) -> String {
     )
 }
 
-/// The build templates' creates and updates, before the builds: shown, then
-/// confirmed like the builds (`--auto-approve`, or `yes` on a terminal).
-async fn templates_before(
+/// Every kind's outcomes, by driver, in registry order.
+type KindOutcomes = Vec<(&'static dyn driver::Driver, Vec<Outcome>)>;
+
+/// The other kinds' creates and updates, before the builds: each kind's
+/// changes shown, then confirmed like the builds (`--auto-approve`, or `yes`
+/// on a terminal).
+async fn kinds_before(
     client: &Client,
     load: &LoadResult,
     auto_approve: bool,
     target: &str,
     printer: &Printer,
-) -> anyhow::Result<(TemplatePlan, Vec<templates::TemplateOutcome>)> {
-    let plan = templates::plan_live(client, load).await?;
-    if !plan.has_changes() {
-        return Ok((plan, Vec::new()));
+) -> anyhow::Result<(Parts, KindOutcomes)> {
+    let parts = driver::plan_all(client, load).await?;
+    let mut done = Vec::new();
+    for (d, part) in &parts.0 {
+        if !part.has_changes() {
+            done.push((*d, Vec::new()));
+            continue;
+        }
+        if !printer.quiet() {
+            printer.out(&part.human())?;
+        }
+        let (n, noun) = (part.change_count(), d.change_noun());
+        let text = format!(
+            "Apply {n} {noun}{} to {target}? Only 'yes' will be accepted: ",
+            if n == 1 { "" } else { "s" }
+        );
+        if !auto_approve && !ask(&text).await? {
+            bail!("{noun}s cancelled: nothing was changed");
+        }
+        done.push((*d, d.apply_before(client, load, part.as_ref(), None).await?));
     }
-    if !printer.quiet() {
-        printer.out(&render::templates::human(&plan))?;
+    Ok((parts, done))
+}
+
+/// `apply PLANFILE`'s first step of the other kinds: each planned again, and
+/// of it only the changes the saved plan has (see [`driver::Driver::apply_before`]).
+/// The deletes after the builds are those of the saved plan.
+async fn saved_kinds_before(
+    client: &Client,
+    load: &LoadResult,
+    saved: &PlanFile,
+) -> anyhow::Result<(Parts, KindOutcomes)> {
+    let parts = driver::read_saved(&saved.kinds)?;
+    let mut done = Vec::new();
+    for (d, part) in &parts.0 {
+        let o = d
+            .apply_before(client, load, part.as_ref(), Some(part.as_ref()))
+            .await?;
+        done.push((*d, o));
     }
-    let n = plan.changes.len();
-    let text = format!(
-        "Apply {n} build-template change{} to {target}? Only 'yes' will be accepted: ",
-        if n == 1 { "" } else { "s" }
-    );
-    if !auto_approve && !ask(&text).await? {
-        bail!("build-template changes cancelled: nothing was changed");
+    Ok((parts, done))
+}
+
+/// The other kinds' deletes, after the builds, in reverse registry order.
+async fn kinds_after(
+    client: &Client,
+    load: &LoadResult,
+    first: &Parts,
+    saved: Option<&Parts>,
+) -> anyhow::Result<KindOutcomes> {
+    let mut done = Vec::new();
+    for (i, (d, part)) in first.0.iter().enumerate().rev() {
+        let saved_part = saved.and_then(|s| s.0.get(i)).map(|(_, p)| p.as_ref());
+        let o = d
+            .apply_after(client, load, part.as_ref(), saved_part)
+            .await?;
+        done.push((*d, o));
     }
-    let done = templates::apply_phase(client, &plan, Phase::BeforeBuilds).await;
-    Ok((plan, done))
+    done.reverse();
+    Ok(done)
 }
 
 /// Asks for `yes` on a terminal; refuses without one. Ctrl-C at the prompt

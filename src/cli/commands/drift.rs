@@ -2,10 +2,10 @@
 //! whenever Zadig differs from the files. Read-only: it never writes.
 
 use crate::cli::args::{DriftArgs, GlobalArgs};
+use crate::cli::driver;
 use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::pipeline::{check_targets, compute, connect, prepare};
 use crate::cli::printer::Printer;
-use crate::cli::templates;
 use crate::core::plan::PlanOptions;
 use crate::render::View;
 
@@ -21,22 +21,22 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Co
     check_targets(&args.targets, prepared.config(), &args.projects)?;
     let session = connect(global, &prepared, &args.dir).await?;
     let plan = compute(&session.client, &prepared, &opts, printer).await;
-    let templates = templates::plan_live(&session.client, &prepared.load).await;
+    let parts = driver::plan_all(&session.client, &prepared.load).await;
     session.close().await;
     let plan = plan?;
-    let templates = templates?;
-    templates::print_plan(
+    let parts = parts?;
+    driver::print_plan(
         &plan,
         View::Drift,
         args.output,
         &prepared.load,
-        &templates,
+        &parts,
         printer,
     )?;
     if prepared.load.has_errors() || plan.is_partial() {
         return Ok(ExitStatus::Failure);
     }
-    Ok(if plan.has_changes() || templates.has_changes() {
+    Ok(if plan.has_changes() || parts.has_changes() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success

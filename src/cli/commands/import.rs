@@ -13,7 +13,6 @@ use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
 use crate::core::import::{Credentials, Names, file_stem, import_build_with};
-use crate::core::kinds::build_template::{self, BuildTemplatesConfig};
 use crate::core::load::{CONFIG_FILE, SourceFile, load_config_file};
 use crate::core::model::{Config, ProjectConfig};
 use crate::core::notice::NotImportedReason;
@@ -65,22 +64,25 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> C
         read_all: true,
     };
     let live = read_live(&session.client, &scope_config, &scope, None).await;
-    let library = match (&live, args.templates) {
-        (Ok(l), true) => {
-            let cfg = BuildTemplatesConfig {
-                manage: true,
-                ..config
-                    .as_ref()
-                    .map(|c| c.build_templates.clone())
-                    .unwrap_or_default()
-            };
-            Some(crate::cli::templates::read_live(&session.client, &cfg, &l.catalog).await)
+    // The other kinds (`--templates`: the global libraries), read while the
+    // session is open.
+    let mut library = Vec::new();
+    if let (Ok(l), true) = (&live, args.templates) {
+        for d in crate::kinds::drivers() {
+            match d
+                .import_read(&session.client, config.as_ref(), &l.catalog)
+                .await
+            {
+                Ok(read) => library.push((*d, read)),
+                Err(e) => {
+                    session.close().await;
+                    return Err(e);
+                }
+            }
         }
-        _ => None,
-    };
+    }
     session.close().await;
     let live = live?;
-    let library = library.transpose()?;
     let builds = match live.projects.get(&args.project) {
         Some(ProjectLive::Listed(b)) => b,
         Some(ProjectLive::Failed(e)) => bail!("cannot list project `{}`: {e}", args.project),
@@ -188,57 +190,23 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> C
         }
         env_vars.extend(imported.env_vars);
     }
-    // The build-template library, one file per template.
-    let mut templates_written = 0;
-    let ignore = crate::core::load::exclude_set(
-        &config
-            .as_ref()
-            .map(|c| c.build_templates.ignore.clone())
-            .unwrap_or_default(),
-    );
-    for t in library.iter().flatten() {
-        if ignore.is_match(&t.name) {
-            continue;
-        }
-        let imported = match build_template::import(
-            &t.raw,
-            &live.catalog,
-            "../schemas/definition.schema.json",
-            &mut names,
-        ) {
-            Ok(i) => i,
-            Err(why) => {
-                printer.warn(&format!(
-                    "template {}: not imported: {why}",
-                    shown_name(&t.name)
-                ));
-                continue;
+    // The other kinds' files, one per resource.
+    for (d, read) in library {
+        let files = d.import_files(read, config.as_ref(), &live.catalog, &mut names, printer);
+        let mut kind_written = 0;
+        for (file, text, vars) in files.files {
+            match write_inside(&args.out, files.dir, &file, text.as_bytes(), args.force)? {
+                Written::Exists => {
+                    existing.push(args.out.join(files.dir).join(&file));
+                    continue;
+                }
+                Written::Written => {}
             }
-        };
-        let file = format!("{}.yaml", file_stem(&t.name));
-        match write_inside(
-            &args.out,
-            "build_templates",
-            &file,
-            imported.text.as_bytes(),
-            args.force,
-        )? {
-            Written::Exists => {
-                existing.push(args.out.join("build_templates").join(&file));
-                continue;
-            }
-            Written::Written => {}
+            kind_written += 1;
+            env_vars.extend(vars);
         }
-        templates_written += 1;
-        env_vars.extend(imported.env_vars);
-    }
-    if args.templates {
-        printer.note(&format!(
-            "imported {templates_written} build template(s) into {}",
-            args.out.join("build_templates").display()
-        ));
-        if config.as_ref().is_some_and(|c| !c.build_templates.manage) {
-            printer.note("zadig-sync.yaml does not manage templates: add `build_templates: {manage: true}` to plan them");
+        for note in d.import_notes(kind_written, &args.out.join(files.dir), config.as_ref()) {
+            printer.note(&note);
         }
     }
     write_schemas(&args.out)?;
@@ -255,7 +223,9 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> C
             .and_then(|mut f| {
                 let mut text = new_config(&args.project);
                 if args.templates {
-                    text.push_str("build_templates:\n  manage: true\n  prune: false\n");
+                    for d in crate::kinds::drivers() {
+                        text.push_str(d.import_config());
+                    }
                 }
                 f.write_all(text.as_bytes())
             })

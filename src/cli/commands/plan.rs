@@ -3,12 +3,12 @@
 use anyhow::bail;
 
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
+use crate::cli::driver;
 use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connection, prepare};
 use crate::cli::planfile::{Made, PlanFile, endpoint_id, shell_word};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
-use crate::cli::templates;
 use crate::core::load;
 use crate::core::plan::{DesiredBuild, PlanOptions};
 use crate::core::secrets::resolve_env;
@@ -33,21 +33,21 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
     let conn = connection(global, &prepared)?;
     let session = Session::open(&conn, Some(&args.dir)).await?;
     let plan = compute_with_base(&session.client, &prepared, base.as_ref(), &opts, printer).await;
-    let templates = templates::plan_live(&session.client, &prepared.load).await;
+    let parts = driver::plan_all(&session.client, &prepared.load).await;
     session.close().await;
     let plan = plan?;
-    let templates = templates?;
+    let parts = parts?;
     if args.output == OutputFormat::Markdown {
-        templates::print(printer, args.output, &prepared.load, &templates)?;
+        driver::print_parts(printer, args.output, &prepared.load, &parts)?;
         let text = render::markdown::render_comment(&plan, View::Plan, &marker_label(&args.dir));
         printer.out(&text)?;
     } else {
-        templates::print_plan(
+        driver::print_plan(
             &plan,
             View::Plan,
             args.output,
             &prepared.load,
-            &templates,
+            &parts,
             printer,
         )?;
     }
@@ -82,7 +82,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
             Some(d) => PlanFile::with_digests(made, d),
             None => PlanFile::new(made),
         }
-        .with_templates(&prepared.load.templates, &templates)
+        .with_parts(&prepared.load, &parts)
         .write(out)?;
         printer.note(&format!(
             "plan saved to {}; apply it with `zadig-sync apply {}` (no directory needed)",
@@ -95,7 +95,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
         return Ok(ExitStatus::Failure);
     }
     Ok(
-        if args.detailed_exitcode && (plan.has_changes() || templates.has_changes()) {
+        if args.detailed_exitcode && (plan.has_changes() || parts.has_changes()) {
             ExitStatus::Changes
         } else {
             ExitStatus::Success

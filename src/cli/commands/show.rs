@@ -1,6 +1,7 @@
 //! `show`: render a saved plan again, as `plan` showed it when it was made.
 
 use crate::cli::args::{OutputFormat, ShowArgs};
+use crate::cli::driver;
 use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
@@ -10,6 +11,8 @@ use crate::render::{self, View};
 pub fn run(args: &ShowArgs, printer: &Printer) -> CommandResult {
     let saved = PlanFile::read(&args.plan)?;
     let plan = &saved.plan;
+    let parts = driver::read_saved(&saved.kinds)?;
+    let changed: Vec<_> = driver::changed(&parts).collect();
     let text = match args.output {
         OutputFormat::Human => {
             for w in &plan.warnings {
@@ -26,30 +29,35 @@ pub fn run(args: &ShowArgs, printer: &Printer) -> CommandResult {
                     format!("project(s) {}", saved.projects.join(", "))
                 }
             );
-            // The build templates, when the plan has changes of them.
-            let templates = if !saved.templates.has_changes() {
-                String::new()
-            } else if printer.quiet() {
-                format!("{}\n", render::templates::summary(&saved.templates))
-            } else {
-                render::templates::human(&saved.templates)
-            };
+            // The other kinds, those with changes in the plan.
+            let others: String = changed
+                .iter()
+                .map(|(_, p)| {
+                    if printer.quiet() {
+                        format!("{}\n", p.summary())
+                    } else {
+                        p.human()
+                    }
+                })
+                .collect();
             if printer.quiet() {
-                format!("{templates}{}\n", render::summary_line(plan, View::Plan))
+                format!("{others}{}\n", render::summary_line(plan, View::Plan))
             } else {
-                head + &templates + &render::human::render(plan, View::Plan, printer.color())
+                head + &others + &render::human::render(plan, View::Plan, printer.color())
             }
         }
-        OutputFormat::Json if saved.templates.has_changes() => render::templates::with_json(
-            &render::json::render(plan, View::Plan, &[]),
-            &saved.templates,
-        ),
-        OutputFormat::Json => render::json::render(plan, View::Plan, &[]),
-        OutputFormat::Markdown if saved.templates.has_changes() => {
-            render::templates::markdown(&saved.templates)
-                + &render::markdown::render(plan, View::Plan)
+        OutputFormat::Json if !changed.is_empty() => {
+            let added: Vec<(&str, serde_json::Value)> = changed
+                .iter()
+                .map(|(d, p)| (d.json_key(), p.json()))
+                .collect();
+            render::with_json_parts(&render::json::render(plan, View::Plan, &[]), &added)
         }
-        OutputFormat::Markdown => render::markdown::render(plan, View::Plan),
+        OutputFormat::Json => render::json::render(plan, View::Plan, &[]),
+        OutputFormat::Markdown => {
+            let head: String = changed.iter().map(|(_, p)| p.markdown()).collect();
+            head + &render::markdown::render(plan, View::Plan)
+        }
     };
     printer.out(&text)?;
     Ok(ExitStatus::Success)

@@ -30,11 +30,11 @@ pub fn run(args: &ValidateArgs, printer: &Printer) -> CommandResult {
             },
             "diagnostics": json::diagnostics(&result.diagnostics),
         });
-        // Templates are counted only where there are some (the document of
-        // a directory without them is as before).
+        // The other kinds are counted only where there are some (the
+        // document of a directory without them is as before).
         let mut doc = doc;
-        if !result.templates.is_empty() {
-            doc["summary"]["templates"] = serde_json::json!(result.templates.len());
+        for (info, n) in other_counts(&result) {
+            doc["summary"][info.plural] = serde_json::json!(n);
         }
         printer.out(&json::to_pretty(&doc))?;
         return Ok(if result.has_errors() {
@@ -58,14 +58,24 @@ pub fn run(args: &ValidateArgs, printer: &Printer) -> CommandResult {
     Ok(ExitStatus::Success)
 }
 
+/// How many definitions of each other kind the directory has (only kinds
+/// with some), in registry order.
+fn other_counts(result: &LoadResult) -> Vec<(&'static crate::kinds::KindInfo, usize)> {
+    crate::kinds::REGISTRY
+        .iter()
+        .map(|k| (k, result.others.iter().filter(|d| d.kind == k.id).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
 /// `Valid: 7 builds in 6 files (2 projects).`
 pub fn summary(result: &LoadResult, files: usize) -> String {
     let projects: BTreeSet<&str> = result.builds.iter().map(|b| b.def.project_key()).collect();
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    let templates = match result.templates.len() {
-        0 => String::new(),
-        n => format!(" and {}", plural(n, "build template")),
-    };
+    let templates: String = other_counts(result)
+        .into_iter()
+        .map(|(info, n)| format!(" and {}", plural(n, info.long_noun)))
+        .collect();
     format!(
         "Valid: {}{templates} in {} ({}).",
         plural(result.builds.len(), "build"),

@@ -213,7 +213,6 @@ pub(crate) fn live(b: &BuildSpec, model: StoredBuild) -> LiveBuild {
 
 fn config(prune: bool) -> Config {
     Config {
-        endpoint: None,
         projects: vec![ProjectConfig {
             key: "demo".into(),
             prune,
@@ -221,8 +220,8 @@ fn config(prune: bool) -> Config {
             ignore: vec!["legacy-*".into()],
         }],
         max_deletes: 2,
-        exclude: Vec::new(),
-        build_templates: Default::default(),
+        // No endpoint, no exclude, the other kinds' sections unmanaged.
+        ..Config::default()
     }
 }
 

@@ -6,12 +6,12 @@
 //!
 //! Read tolerantly like the other wire types (unknown fields kept aside,
 //! missing ones defaulted, `null` lists empty). The list answer and its briefs
-//! are [`super::BuildTemplateList`] and [`super::NamedId`].
+//! are [`crate::zadig::wire::BuildTemplateList`] and [`crate::zadig::wire::NamedId`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Output, PostBuild, PreBuild, null_default};
+use crate::zadig::wire::{Output, PostBuild, PreBuild, null_default};
 
 /// `models.BuildTemplate`: `GET /api/aslan/template/build/:id`, and the body of
 /// `POST /api/aslan/template/build` and `PUT …/:id` (build-api-ui-made.md §10).

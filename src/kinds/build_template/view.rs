@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::core::kinds::build_template::{TemplateAction, TemplateBlocked, TemplatePlan};
-use crate::core::kinds::{KindId, build_template::BodyError};
+use super::plan::{BodyError, TemplateAction, TemplateBlocked, TemplatePlan};
+use crate::kinds::KindId;
 
 /// Why a template change is blocked, in words.
 pub fn blocked_reason(b: &TemplateBlocked) -> String {
@@ -26,13 +26,14 @@ pub fn blocked_reason(b: &TemplateBlocked) -> String {
             BodyError::NothingToKeep { path } => format!(
                 "{path}: `keep: true` has no stored value to keep (Zadig does not restore masked template variables)"
             ),
-            BodyError::Preserve { cause } => super::notice::preserve_error(cause),
+            BodyError::Preserve { cause } => crate::render::notice::preserve_error(cause),
             BodyError::NotAnObject => "the stored template is not a JSON object".to_owned(),
         },
     }
 }
 
-fn verb(a: TemplateAction) -> &'static str {
+/// The action's code and word.
+pub fn verb(a: TemplateAction) -> &'static str {
     match a {
         TemplateAction::Create => "create",
         TemplateAction::Update => "update",
@@ -110,6 +111,12 @@ pub fn human(p: &TemplatePlan) -> String {
     for (name, why) in &p.problems {
         out.push_str(&format!("  ? template {name}: {why}\n"));
     }
+    if !p.not_compared.is_empty() {
+        out.push_str("  Not compared (a variable is unset; apply needs it):\n");
+        for n in &p.not_compared {
+            out.push_str(&format!("    {}\n", not_compared(n)));
+        }
+    }
     out.push_str(&summary(p));
     out.push('\n');
     out
@@ -136,8 +143,23 @@ pub fn markdown(p: &TemplatePlan) -> String {
             out.push_str("  ```\n");
         }
     }
+    if !p.not_compared.is_empty() {
+        out.push_str("\n<details><summary>Not compared: a variable is unset</summary>\n\n");
+        for n in &p.not_compared {
+            out.push_str(&format!("- `{}`\n", not_compared(n)));
+        }
+        out.push_str("\n</details>\n");
+    }
     out.push_str(&format!("\n{}\n", summary(p)));
     out
+}
+
+/// One value that was not compared, in words.
+fn not_compared(n: &super::plan::TemplateNotCompared) -> String {
+    format!(
+        "template {}: {} not compared: `${}` is unset",
+        n.name, n.path, n.var
+    )
 }
 
 /// The JSON view: the plan's data, each blocked change with its text.
@@ -153,37 +175,8 @@ pub fn json(p: &TemplatePlan) -> Value {
     v
 }
 
-/// A JSON plan document (`text`) with the templates added under `templates`.
-pub fn with_json(text: &str, p: &TemplatePlan) -> String {
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(mut m)) => {
-            m.insert("templates".into(), json(p));
-            let body = serde_json::to_string_pretty(&Value::Object(m)).unwrap_or_default();
-            format!("{body}\n")
-        }
-        _ => text.to_owned(),
-    }
-}
-
-/// One template change's outcome, for the apply report.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct OutcomeView {
-    /// The template.
-    pub address: crate::core::kinds::Address,
-    /// What was planned.
-    pub action: TemplateAction,
-    /// `applied`, `skipped` or `failed`.
-    pub status: &'static str,
-    /// The guard's code, `changed_since_plan` or `write_failed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
-    /// In words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
 /// The apply report's template lines (human).
-pub fn outcomes_human(outcomes: &[OutcomeView]) -> String {
+pub fn outcomes_human(outcomes: &[crate::kinds::Outcome]) -> String {
     let mut out = String::new();
     for o in outcomes {
         out.push_str(&format!(
@@ -194,7 +187,7 @@ pub fn outcomes_human(outcomes: &[OutcomeView]) -> String {
                 _ => '✗',
             },
             o.address,
-            verb(o.action),
+            o.action,
             o.status,
             o.reason
                 .as_deref()
@@ -205,16 +198,24 @@ pub fn outcomes_human(outcomes: &[OutcomeView]) -> String {
     out
 }
 
-/// A JSON apply report (`text`) with the template outcomes under `templates`.
-pub fn outcomes_json(text: &str, outcomes: &[OutcomeView]) -> String {
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(mut m)) => {
-            m.insert("templates".into(), json!(outcomes));
-            let body = serde_json::to_string_pretty(&Value::Object(m)).unwrap_or_default();
-            format!("{body}\n")
-        }
-        _ => text.to_owned(),
+/// A live template `import` could not write, in words.
+pub fn not_imported(name: &str, why: &str) -> String {
+    format!(
+        "template {}: not imported: {why}",
+        crate::core::validate::shown_name(name)
+    )
+}
+
+/// `import --templates`' notes: how many, where, and how to manage them.
+pub fn import_notes(written: usize, dir: &std::path::Path, unmanaged: bool) -> Vec<String> {
+    let mut out = vec![format!(
+        "imported {written} build template(s) into {}",
+        dir.display()
+    )];
+    if unmanaged {
+        out.push("zadig-sync.yaml does not manage templates: add `build_templates: {manage: true}` to plan them".to_owned());
     }
+    out
 }
 
 /// The code of a guard.
@@ -230,8 +231,8 @@ pub fn blocked_code(b: &TemplateBlocked) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::kinds::build_template::{Phase, TemplateChange};
-    use crate::core::kinds::{Address, build_template};
+    use crate::kinds::build_template::{Phase, TemplateChange};
+    use crate::kinds::{Address, build_template};
 
     fn sample() -> TemplatePlan {
         TemplatePlan {

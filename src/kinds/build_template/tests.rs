@@ -141,10 +141,11 @@ fn a_template_document_loads_as_the_second_kind() {
     );
     assert!(!r.has_errors(), "{:?}", r.diagnostics);
     assert!(r.builds.is_empty());
-    assert_eq!(r.templates.len(), 1);
-    assert_eq!(r.templates[0].spec.name, "go");
-    assert_eq!(r.templates[0].spec.kind, None);
-    assert_eq!(r.templates[0].origin.line, 2);
+    let templates = loaded(&r);
+    assert_eq!(templates.len(), 1);
+    assert_eq!(templates[0].0.name, "go");
+    assert_eq!(templates[0].0.kind, None);
+    assert_eq!(templates[0].1.line, 2);
     assert!(r.config.build_templates.manage && r.config.build_templates.prune);
     assert_eq!(r.config.build_templates.protect, ["base-*"]);
 }
@@ -468,12 +469,7 @@ fn import_writes_credentials_as_from_env_only_and_plans_empty() {
         raw,
         references: Some(vec![]),
     };
-    let p = plan(
-        &[desired(r.templates[0].spec.clone())],
-        &[l],
-        &managed(),
-        &cat,
-    );
+    let p = plan(&[desired(loaded(&r)[0].0.clone())], &[l], &managed(), &cat);
     assert!(p.changes.is_empty(), "{:?}", p.changes);
     assert_eq!(p.unchanged, ["go"]);
 }
@@ -512,5 +508,72 @@ fn an_unknown_blast_radius_is_said() {
         p.problems[0].1.contains("blast radius is unknown"),
         "{:?}",
         p.problems
+    );
+}
+
+#[test]
+fn an_unset_variable_is_not_compared_and_a_write_still_needs_it() {
+    let live_go = live(&spec("go"), "65c000000000000000000002", &[]);
+    let mut unset = spec("go");
+    unset.parameters[1].default_value = ParamValue::FromEnv("GO_TOKEN".into());
+    let p = plan(
+        &[desired(unset.clone())],
+        std::slice::from_ref(&live_go),
+        &managed(),
+        &catalog(),
+    );
+    assert!(!p.has_changes(), "{:?}", p.changes);
+    assert_eq!(p.unchanged, ["go"]);
+    let nc = TemplateNotCompared {
+        name: "go".into(),
+        path: "parameters[TOKEN].default_value".into(),
+        var: "GO_TOKEN".into(),
+    };
+    assert_eq!(p.not_compared, std::slice::from_ref(&nc));
+    let text = crate::kinds::build_template::view::human(&p);
+    assert!(
+        text.contains(
+            "template go: parameters[TOKEN].default_value not compared: `$GO_TOKEN` is unset"
+        ),
+        "{text}"
+    );
+    // With another change, the update is shown and its write refused.
+    unset.build_script = "make all\n".into();
+    let p = plan(&[desired(unset)], &[live_go], &managed(), &catalog());
+    assert_eq!(p.changes.len(), 1);
+    assert!(matches!(
+        p.changes[0].blocked,
+        Some(TemplateBlocked::TemplateBodyUnavailable {
+            cause: BodyError::MissingEnv { .. }
+        })
+    ));
+    assert_eq!(p.not_compared, [nc]);
+    // A literal value is compared: nothing is listed.
+    let p = plan(
+        &[desired(spec("go"))],
+        &[live(&spec("go"), "65c000000000000000000002", &[])],
+        &managed(),
+        &catalog(),
+    );
+    assert!(p.not_compared.is_empty());
+}
+
+#[test]
+fn the_registry_knows_the_kind_and_creates_it_before_the_builds() {
+    use crate::kinds::{Address, KindId, by_file_kind, file_kinds};
+    assert_eq!(file_kinds(), ["Build", "TemplateBuild", "BuildTemplate"]);
+    assert_eq!(
+        by_file_kind("BuildTemplate").map(|k| k.id),
+        Some(KindId::BuildTemplate)
+    );
+    assert!(KindId::BuildTemplate.create_rank() < KindId::Build.create_rank());
+    assert_eq!(
+        Address::global(KindId::BuildTemplate, "go").to_string(),
+        "template go"
+    );
+    let json = serde_json::to_value(Address::global(KindId::BuildTemplate, "go")).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"kind": "build_template", "name": "go"})
     );
 }

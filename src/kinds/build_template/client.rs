@@ -3,8 +3,8 @@
 //! (koderover/zadig `main` 18278c716, `templatestore/handler/build.go`,
 //! `templatestore/service/build.go`; build-api-ui-made.md §10).
 //!
-//! A child module of [`super`] (the client) so that it uses the client's one
-//! transport: retries, the size cap, the run-wide concurrency, scrubbing.
+//! An `impl Client` block over the client's one transport (its crate-visible
+//! request, send and retry steps): retries, the size cap, the run-wide concurrency, scrubbing.
 //! What the library answers, and what the client makes of it:
 //! - the list is paged with `page_num`/`page_size` (snake case; default 100),
 //!   `total` is left out when 0; it is read page by page with the build
@@ -30,9 +30,11 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::{Client, Req, RequestKind, WriteOutcome, decode, non_empty, to_bytes};
+use super::wire::{BuildTemplateModel, BuildTemplateReference};
+use crate::zadig::client::{Req, decode, non_empty, to_bytes};
 use crate::zadig::error::ApiError;
-use crate::zadig::wire::{BuildTemplateList, BuildTemplateModel, BuildTemplateReference, NamedId};
+use crate::zadig::wire::{BuildTemplateList, NamedId};
+use crate::zadig::{Client, RequestKind, WriteOutcome};
 
 /// Which system action a template request needs.
 fn action(method: &Method) -> &'static str {

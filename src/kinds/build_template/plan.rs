@@ -15,11 +15,8 @@
 //!   template is never deleted, creates and updates come before builds and
 //!   deletes after them.
 //!
-//! Pure: the shell reads and writes; everything here is data in, data out.
-
-mod spec;
-
-pub use spec::{BuildTemplateSpec, BuildTemplatesConfig};
+//! Pure: the shell ([`super::shell`]) reads and writes; everything here is
+//! data in, data out.
 
 use std::collections::BTreeMap;
 
@@ -28,13 +25,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Address, KindId};
+use super::spec::{BuildTemplateSpec, BuildTemplatesConfig};
+use super::wire::BuildTemplateReference;
 use crate::core::catalog::Catalog;
 use crate::core::diagnostics::Severity;
 use crate::core::diff::unified_diff;
 use crate::core::import::{Names, env_var_name};
 use crate::core::live::{LiveBuild, LiveRead};
 use crate::core::load::exclude_set;
+use crate::core::load::{DocReader, LoadResult, LoadedDoc, Origin};
 use crate::core::model::{BuildDef, ParamValue};
 use crate::core::normalize::{
     default_advanced_settings, is_no_strategy, normalize_desired, normalize_live,
@@ -42,7 +41,7 @@ use crate::core::normalize::{
 use crate::core::preserve::{PreserveError, preserving_body};
 use crate::core::secrets::{adopt_live_values, mask_pair};
 use crate::core::validate::{Finding, Seg, Target};
-use crate::zadig::wire::template::BuildTemplateReference;
+use crate::kinds::{Address, ConfigSection, KindId};
 use crate::zadig::wire::{BuildBrief, StoredBuild};
 
 /// A template's address (global).
@@ -115,6 +114,53 @@ pub fn check_config(cfg: &BuildTemplatesConfig) -> Vec<Finding> {
 
 // ---------------------------------------------------------------------------
 // Normalisation
+
+/// The registry's load hook: a `kind: BuildTemplate` document parsed, checked
+/// ([`check`]) and handed to the loader as plain data.
+pub fn load_doc(r: &mut DocReader<'_, '_>) -> Option<LoadedDoc> {
+    let mut spec: BuildTemplateSpec = r.parse()?;
+    spec.kind = None;
+    for finding in check(&spec) {
+        r.finding(finding);
+    }
+    Some(LoadedDoc {
+        kind: KindId::BuildTemplate,
+        name: spec.name.clone(),
+        value: serde_json::to_value(&spec).unwrap_or(Value::Null),
+        origin: r.origin(),
+    })
+}
+
+/// A loaded template's spec back from its plain data.
+pub fn spec_of(doc: &LoadedDoc) -> Option<BuildTemplateSpec> {
+    (doc.kind == KindId::BuildTemplate)
+        .then(|| serde_json::from_value(doc.value.clone()).ok())
+        .flatten()
+}
+
+/// The loaded templates of a directory, with their places.
+pub fn loaded(load: &LoadResult) -> Vec<(BuildTemplateSpec, &Origin)> {
+    load.others
+        .iter()
+        .filter_map(|d| Some((spec_of(d)?, &d.origin)))
+        .collect()
+}
+
+/// Fields of a build a template document must not have.
+pub const FOREIGN_FIELDS: &[(&str, &str)] = &[
+    ("project_key", FOREIGN_HINT),
+    ("repo_info", FOREIGN_HINT),
+    ("services", FOREIGN_HINT),
+];
+
+const FOREIGN_HINT: &str = "a build template has no project, repositories or services: the template builds that use it (`kind: TemplateBuild`) say them";
+
+/// The `build_templates:` section of `zadig-sync.yaml`.
+pub const CONFIG_SECTION: ConfigSection = ConfigSection {
+    key: "build_templates",
+    managed: |c| c.build_templates.manage,
+    check: |c| check_config(&c.build_templates),
+};
 
 /// The definition with Zadig's defaults filled in, as the comparison sees it.
 pub fn normalize(spec: &BuildTemplateSpec, catalog: &Catalog) -> BuildTemplateSpec {
@@ -469,6 +515,37 @@ pub struct TemplatePlan {
     pub ignored: Vec<String>,
     /// Live templates that could not be read as templates: `(name, why)`.
     pub problems: Vec<(String, String)>,
+    /// Credential values whose `{from_env}` variable is unset: not compared
+    /// (they never show as a change), and a write of the template needs them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<TemplateNotCompared>,
+}
+
+/// A template's value that was not compared: its `{from_env}` is unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateNotCompared {
+    /// The template.
+    pub name: String,
+    /// Path of the value, e.g. `parameters[TOKEN].default_value`.
+    pub path: String,
+    /// The unset variable.
+    pub var: String,
+}
+
+/// The unset `{from_env}` values of a (resolved) definition.
+fn unset_vars(spec: &BuildTemplateSpec) -> Vec<TemplateNotCompared> {
+    spec.parameters
+        .iter()
+        .filter(|p| p.is_credential)
+        .filter_map(|p| match &p.default_value {
+            ParamValue::FromEnv(var) => Some(TemplateNotCompared {
+                name: spec.name.clone(),
+                path: format!("parameters[{}].default_value", p.key),
+                var: var.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 impl TemplatePlan {
@@ -527,6 +604,7 @@ pub fn plan(
             continue;
         }
         let want = normalize(&d.spec, catalog);
+        out.not_compared.extend(unset_vars(&want));
         match by_name.get(name) {
             None => {
                 let blocked = wire_spec(&want, None)
@@ -656,4 +734,5 @@ fn yaml_of(def: &BuildDef) -> String {
 }
 
 #[cfg(test)]
+#[path = "tests.rs"]
 mod tests;

@@ -1,4 +1,6 @@
-//! Resource kinds: the address every kind shares, and the registry of kinds.
+//! Resource kinds: the address every kind shares, the registry of kinds
+//! (their data, [`REGISTRY`], and their drivers, [`drivers`]), and one
+//! folder per kind.
 //!
 //! A kind defines its spec type, identity, validation, normalisation of
 //! desired and live, where its credentials are (one walker per kind), how it
@@ -20,9 +22,21 @@
 pub mod build;
 pub mod build_template;
 
+/// The drivers of the kinds the engine runs through [`crate::cli::driver`],
+/// in create order (builds keep their own engine for now).
+pub fn drivers() -> &'static [&'static dyn crate::cli::driver::Driver] {
+    DRIVERS
+}
+
+static DRIVERS: &[&dyn crate::cli::driver::Driver] = &[&build_template::shell::DRIVER];
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::core::load::{DocReader, LoadedDoc};
+use crate::core::model::Config;
+use crate::core::validate::Finding;
 
 /// A kind of resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -43,8 +57,25 @@ pub enum Scope {
     Global,
 }
 
+/// How the loader reads a document of a kind (builds: `None`, the loader
+/// reads them itself): parse into the kind's spec type, add the kind's
+/// findings, hand back plain data.
+pub type LoadFn = fn(&mut DocReader<'_, '_>) -> Option<LoadedDoc>;
+
+/// A kind's section of `zadig-sync.yaml` (a field of [`Config`]: the file is
+/// parsed with `deny_unknown_fields` and spans, so a section is a typed field).
+#[derive(Clone, Copy, Debug)]
+pub struct ConfigSection {
+    /// Its key (`build_templates`).
+    pub key: &'static str,
+    /// True when the directory manages the kind.
+    pub managed: fn(&Config) -> bool,
+    /// The section's rule findings.
+    pub check: fn(&Config) -> Vec<Finding>,
+}
+
 /// What the engine knows about a kind without naming it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct KindInfo {
     /// The kind.
     pub id: KindId,
@@ -58,6 +89,14 @@ pub struct KindInfo {
     pub noun: &'static str,
     /// Several.
     pub plural: &'static str,
+    /// One resource, in full ("build template").
+    pub long_noun: &'static str,
+    /// How its documents are read (`None`: builds).
+    pub load: Option<LoadFn>,
+    /// Top-level fields its documents must not have, with the hint to show.
+    pub foreign_fields: &'static [(&'static str, &'static str)],
+    /// Its section of `zadig-sync.yaml`, if any.
+    pub config_section: Option<ConfigSection>,
 }
 
 /// Every kind, in apply order of creates: a template is created before the
@@ -70,6 +109,10 @@ pub const REGISTRY: &[KindInfo] = &[
         scope: Scope::Global,
         noun: "template",
         plural: "templates",
+        long_noun: "build template",
+        load: Some(build_template::load_doc),
+        foreign_fields: build_template::FOREIGN_FIELDS,
+        config_section: Some(build_template::CONFIG_SECTION),
     },
     KindInfo {
         id: KindId::Build,
@@ -78,6 +121,10 @@ pub const REGISTRY: &[KindInfo] = &[
         scope: Scope::Project,
         noun: "build",
         plural: "builds",
+        long_noun: "build",
+        load: None,
+        foreign_fields: &[],
+        config_section: None,
     },
 ];
 
@@ -109,6 +156,30 @@ pub fn file_kinds() -> Vec<&'static str> {
         .rev()
         .flat_map(|k| k.file_kinds.iter().copied())
         .collect()
+}
+
+/// What happened to one planned change of a kind, for the apply report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The resource.
+    pub address: Address,
+    /// What was planned: the action's code (`create`, `update`, `delete`).
+    pub action: &'static str,
+    /// `applied`, `skipped` or `failed`.
+    pub status: &'static str,
+    /// The guard's code, `changed_since_plan` or `write_failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// In words (made by the kind's view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Outcome {
+    /// True when a change it set out to make was not made (a guard's skip is not).
+    pub fn failed(&self) -> bool {
+        self.status == "failed"
+    }
 }
 
 /// One resource: its kind, its project (for project-scoped kinds) and its name.
@@ -160,30 +231,37 @@ mod tests {
 
     #[test]
     fn every_kind_has_one_registry_entry_and_distinct_file_kinds() {
-        for id in [KindId::Build, KindId::BuildTemplate] {
-            assert_eq!(REGISTRY.iter().filter(|k| k.id == id).count(), 1);
-            assert_eq!(id.info().id, id);
+        for k in REGISTRY {
+            assert_eq!(REGISTRY.iter().filter(|o| o.id == k.id).count(), 1);
+            assert_eq!(k.id.info().id, k.id);
+            for v in k.file_kinds {
+                assert_eq!(by_file_kind(v).map(|f| f.id), Some(k.id));
+            }
+            // The loader reads builds itself; every other kind has its hook.
+            assert_eq!(k.load.is_none(), k.id == KindId::Build, "{}", k.code);
         }
         let all = file_kinds();
         let mut dedup = all.clone();
         dedup.sort();
         dedup.dedup();
         assert_eq!(all.len(), dedup.len());
-        assert_eq!(all, ["Build", "TemplateBuild", "BuildTemplate"]);
-    }
-
-    #[test]
-    fn file_kinds_resolve_and_templates_come_first() {
+        assert_eq!(all[..2], ["Build", "TemplateBuild"]);
+        assert!(by_file_kind("Nope").is_none());
         assert_eq!(
             by_file_kind("TemplateBuild").map(|k| k.id),
             Some(KindId::Build)
         );
-        assert_eq!(
-            by_file_kind("BuildTemplate").map(|k| k.id),
-            Some(KindId::BuildTemplate)
-        );
-        assert_eq!(by_file_kind("Nope"), None);
-        assert!(KindId::BuildTemplate.create_rank() < KindId::Build.create_rank());
+    }
+
+    #[test]
+    fn every_kind_but_builds_has_one_driver_in_registry_order() {
+        let driven: Vec<KindId> = drivers().iter().map(|d| d.info().id).collect();
+        let expected: Vec<KindId> = REGISTRY
+            .iter()
+            .map(|k| k.id)
+            .filter(|id| *id != KindId::Build)
+            .collect();
+        assert_eq!(driven, expected);
     }
 
     #[test]
@@ -192,14 +270,10 @@ mod tests {
             Address::in_project(KindId::Build, "demo", "api").to_string(),
             "build demo/api"
         );
-        assert_eq!(
-            Address::global(KindId::BuildTemplate, "go").to_string(),
-            "template go"
-        );
-        let json = serde_json::to_value(Address::global(KindId::BuildTemplate, "go")).unwrap();
+        let json = serde_json::to_value(Address::in_project(KindId::Build, "demo", "api")).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"kind": "build_template", "name": "go"})
+            serde_json::json!({"kind": "build", "project": "demo", "name": "api"})
         );
     }
 }
