@@ -553,6 +553,9 @@ pub struct Planner<'a> {
     by_name: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Per desired build: its outcome, once its live build's read was planned.
     desired_done: Vec<Option<Kept>>,
+    /// The projects this plan covers, by key: looked up once per read, so
+    /// not a scan of the config (hundreds of projects in a large fleet).
+    planned: HashMap<&'a str, &'a ProjectConfig>,
     projects: BTreeMap<String, Listing>,
 }
 
@@ -566,7 +569,17 @@ impl<'a> Planner<'a> {
                 .or_default()
                 .push(i);
         }
+        let mut planned = HashMap::new();
+        for p in config
+            .projects
+            .iter()
+            .filter(|p| opts.projects.is_empty() || opts.projects.contains(&p.key))
+        {
+            // The first entry of a key, as a scan finds it.
+            planned.entry(p.key.as_str()).or_insert(p);
+        }
         Planner {
+            planned,
             config,
             desired,
             opts,
@@ -624,12 +637,7 @@ impl<'a> Planner<'a> {
 
     /// The project config of a project this plan covers.
     fn planned(&self, project: &str) -> Option<&'a ProjectConfig> {
-        let opts = self.opts;
-        self.config
-            .projects
-            .iter()
-            .find(|p| p.key == project)
-            .filter(|p| opts.projects.is_empty() || opts.projects.contains(&p.key))
+        self.planned.get(project).copied()
     }
 
     /// Plans a live build that was read (every listed build of that name),
@@ -1266,13 +1274,14 @@ fn plan_one(
             paths: not_verifiable,
         });
     }
-    mask_pair(Some(&mut before), Some(&mut after));
-    // Equal builds (most of a large plan) have no field changes: skip turning
-    // both into JSON values and walking them. Equal values always diff empty,
-    // so this changes nothing but the time.
+    // Equal builds (most of a large plan) have no field changes: skip masking
+    // them, turning both into JSON values and walking them. Masking equal
+    // builds masks both alike and equal values always diff empty, so this
+    // changes nothing but the time.
     let fields = if before == after {
         Vec::new()
     } else {
+        mask_pair(Some(&mut before), Some(&mut after));
         diff_values(&before.to_value(), &after.to_value())
     };
     if fields.is_empty() {
