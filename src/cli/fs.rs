@@ -213,7 +213,10 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
             ));
             continue;
         }
-        let mut bytes = Vec::new();
+        // Sized from the metadata: growing from empty would leave up to twice
+        // the text's size allocated per file, and a large directory holds
+        // every file's text until it is loaded (issue 13).
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         std::fs::File::open(&path)
             .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
             .with_context(|| format!("cannot read {}", entry.path().display()))?;

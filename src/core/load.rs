@@ -328,6 +328,10 @@ fn load_files(
     const PER_THREAD: usize = 256;
     let load_run = |run: &[&SourceFile]| {
         let mut part = Part::default();
+        // Mostly one build per file: sized once, not doubled as it grows
+        // (a definition is several hundred bytes inline).
+        part.builds.reserve_exact(run.len());
+        part.name_spans.reserve_exact(run.len());
         for file in run {
             load_file(
                 file,
@@ -356,9 +360,17 @@ fn load_files(
                 .collect()
         })
     };
-    let mut builds = Vec::with_capacity(parts.iter().map(|p| p.builds.len()).sum());
-    let mut name_spans = Vec::with_capacity(builds.capacity());
-    let mut others = Vec::new();
+    // The first part's vectors grow to hold the rest (a large block grows in
+    // place), rather than a third copy of every definition at the peak.
+    let total: usize = parts.iter().map(|p| p.builds.len()).sum();
+    let mut parts = parts.into_iter();
+    let first = parts.next().unwrap_or_default();
+    let mut builds = first.builds;
+    let mut name_spans = first.name_spans;
+    let mut others = first.others;
+    diags.extend(first.diags);
+    builds.reserve_exact(total - builds.len());
+    name_spans.reserve_exact(total - name_spans.len());
     for part in parts {
         builds.extend(part.builds);
         others.extend(part.others);

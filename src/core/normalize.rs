@@ -123,7 +123,8 @@ pub fn normalize_live(live: &LiveBuild, catalog: &Catalog) -> NormalizedLive {
         } => Some(from_stored(live, model, credentials, catalog, &mut out)),
         LiveRead::Detail { detail, targets } => Some(from_detail(live, detail, targets, &mut out)),
     };
-    out.def = def.map(|d| normalize_desired(&d, catalog));
+    // The live definition was just made: normalised in place, not copied.
+    out.def = def.map(|d| normalize_owned(d, catalog));
     out.not_verifiable.sort();
     out.not_verifiable.dedup();
     out
@@ -132,22 +133,33 @@ pub fn normalize_live(live: &LiveBuild, catalog: &Catalog) -> NormalizedLive {
 /// Normalises a definition: explicit server defaults, effective strategy,
 /// trimmed directories, fields Zadig ignores for the chosen options cleared.
 pub fn normalize_desired(def: &BuildDef, catalog: &Catalog) -> BuildDef {
+    normalize_owned(def.clone(), catalog)
+}
+
+/// [`normalize_desired`] of a definition the caller gives up.
+fn normalize_owned(def: BuildDef, catalog: &Catalog) -> BuildDef {
     match def {
         BuildDef::Build(b) => BuildDef::Build(normalize_build(b, catalog)),
         BuildDef::Template(t) => BuildDef::Template(normalize_template(t, catalog)),
     }
 }
 
-fn normalize_build(b: &BuildSpec, catalog: &Catalog) -> BuildSpec {
-    let mut b = b.clone();
+/// `s` trimmed, reallocated only when there is something to trim.
+fn trim_in_place(s: &mut String) {
+    if s.trim().len() != s.len() {
+        *s = s.trim().to_owned();
+    }
+}
+
+fn normalize_build(mut b: BuildSpec, catalog: &Catalog) -> BuildSpec {
     b.kind = None;
-    b.name = b.name.trim().to_owned();
+    trim_in_place(&mut b.name);
     for repo in &mut b.repo_info {
         normalize_repo(repo, catalog);
     }
     if let Some(step) = &mut b.docker_build_step {
-        step.build_context_dir = step.build_context_dir.trim().to_owned();
-        step.dockerfile_directory = step.dockerfile_directory.trim().to_owned();
+        trim_in_place(&mut step.build_context_dir);
+        trim_in_place(&mut step.dockerfile_directory);
         // Zadig keeps only the field its source uses (§6).
         match step.dockerfile_source {
             DockerfileSource::Local => step.template_name.clear(),
@@ -156,7 +168,7 @@ fn normalize_build(b: &BuildSpec, catalog: &Catalog) -> BuildSpec {
     }
     let mut adv = b
         .advanced_settings
-        .clone()
+        .take()
         .unwrap_or_else(|| default_advanced_settings(catalog));
     normalize_cache(&mut adv.cache_setting);
     if let Some(strategy) = catalog.effective_strategy(&adv.cluster_name, &adv.strategy_name)
@@ -190,10 +202,9 @@ fn normalize_cache(c: &mut CacheSetting) {
     c.dir_type = Some(t);
 }
 
-fn normalize_template(t: &TemplateBuildSpec, catalog: &Catalog) -> TemplateBuildSpec {
-    let mut t = t.clone();
+fn normalize_template(mut t: TemplateBuildSpec, catalog: &Catalog) -> TemplateBuildSpec {
     t.kind = None;
-    t.name = t.name.trim().to_owned();
+    trim_in_place(&mut t.name);
     let vars = catalog.template_vars_by_name(&t.template_name);
     for ts in &mut t.target_services {
         for repo in &mut ts.repo_info {

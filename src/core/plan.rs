@@ -74,6 +74,39 @@ pub enum WritePath {
     Template,
 }
 
+/// A write request's JSON body, held as its compact text: a plan of many
+/// changes keeps one per change until `apply`, and a `serde_json::Value` tree
+/// takes several times the memory of its text (issue 13).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteBody(Box<str>);
+
+impl WriteBody {
+    /// The body of `value`.
+    pub fn of(value: &serde_json::Value) -> Self {
+        WriteBody(value.to_string().into_boxed_str())
+    }
+
+    /// The body of any serialisable value (plain data with string keys,
+    /// which cannot fail to serialise: `null` if it did).
+    pub fn of_serialize<T: Serialize + ?Sized>(value: &T) -> Self {
+        WriteBody(
+            serde_json::to_string(value)
+                .unwrap_or_else(|_| "null".to_owned())
+                .into_boxed_str(),
+        )
+    }
+
+    /// The compact JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The body as a JSON value (it was made from one, so it parses).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+}
+
 /// The declared projects that Zadig's project list does not have. Empty
 /// when the list was not read.
 pub fn unknown_projects(config: &Config, catalog: &Catalog) -> Vec<String> {
@@ -193,7 +226,7 @@ pub struct Change {
     /// the definition says), or why it could not be made. Unmasked: never
     /// serialised, never printed.
     #[serde(skip)]
-    pub write_body: Option<Result<serde_json::Value, String>>,
+    pub write_body: Option<Result<WriteBody, String>>,
     /// Why it is in the plan, when the plan has a base (`plan --base`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<super::cause::Cause>,
@@ -520,6 +553,9 @@ pub struct Planner<'a> {
     by_name: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Per desired build: its outcome, once its live build's read was planned.
     desired_done: Vec<Option<Kept>>,
+    /// The projects this plan covers, by key: looked up once per read, so
+    /// not a scan of the config (hundreds of projects in a large fleet).
+    planned: HashMap<&'a str, &'a ProjectConfig>,
     projects: BTreeMap<String, Listing>,
 }
 
@@ -533,7 +569,17 @@ impl<'a> Planner<'a> {
                 .or_default()
                 .push(i);
         }
+        let mut planned = HashMap::new();
+        for p in config
+            .projects
+            .iter()
+            .filter(|p| opts.projects.is_empty() || opts.projects.contains(&p.key))
+        {
+            // The first entry of a key, as a scan finds it.
+            planned.entry(p.key.as_str()).or_insert(p);
+        }
         Planner {
+            planned,
             config,
             desired,
             opts,
@@ -591,12 +637,7 @@ impl<'a> Planner<'a> {
 
     /// The project config of a project this plan covers.
     fn planned(&self, project: &str) -> Option<&'a ProjectConfig> {
-        let opts = self.opts;
-        self.config
-            .projects
-            .iter()
-            .find(|p| p.key == project)
-            .filter(|p| opts.projects.is_empty() || opts.projects.contains(&p.key))
+        self.planned.get(project).copied()
     }
 
     /// Plans a live build that was read (every listed build of that name),
@@ -1010,23 +1051,13 @@ fn plan_one(
 ) {
     let name = d.def.name();
     let desired = normalize_desired(&d.def, catalog);
-    // Template writes send every variable per target, as compared: the
-    // definition's inputs over the template's current values (§4).
-    let template_body = match wire_body(&d.def) {
-        Some(BuildDef::Template(mut t)) => {
-            if let Some(vars) = catalog.template_vars_by_name(&t.template_name) {
-                for ts in &mut t.target_services {
-                    ts.inputs = super::normalize::merged_inputs(vars, &ts.inputs);
-                }
-            }
-            Some(Ok(serde_json::to_value(&t).unwrap_or_default()))
-        }
-        _ => None,
-    };
-    let base = Change {
+    let desired_kind = desired.kind();
+    // The change as it starts, made only for a build that has one: an
+    // unchanged build (most of a large plan) never copies its definition.
+    let base = || Change {
         project: pc.key.clone(),
         name: name.to_owned(),
-        kind: desired.kind(),
+        kind: desired_kind,
         action: Action::Create,
         fields: Vec::new(),
         blocked: None,
@@ -1034,12 +1065,12 @@ fn plan_one(
         live_fingerprint: None,
         erases: Vec::new(),
         kept: Vec::new(),
-        write_path: Some(match desired.kind() {
+        write_path: Some(match desired_kind {
             Kind::Build => WritePath::Openapi,
             Kind::TemplateBuild => WritePath::Template,
         }),
         fallback_allowed: false,
-        write_body: template_body,
+        write_body: template_body(&d.def, catalog),
         cause: None,
         diff: String::new(),
         desired: Some(d.def.clone()),
@@ -1091,7 +1122,7 @@ fn plan_one(
         plan.changes.push(Change {
             diff: unified_diff("", &to_yaml(&shown), 3),
             blocked,
-            ..base
+            ..base()
         });
         return;
     };
@@ -1105,7 +1136,7 @@ fn plan_one(
                 source: current.brief.source.clone(),
             }),
             live_update_time: update_time,
-            ..base
+            ..base()
         });
         return;
     }
@@ -1161,12 +1192,12 @@ fn plan_one(
             live_fingerprint,
             erases: fallback_erases,
             diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
-            ..base
+            ..base()
         });
         return;
     }
 
-    let mut after = desired.clone();
+    let mut after = desired;
     // A masked credential whose desired value is not compared anyway (kept,
     // or a parameter the definition drops) is not worth a "not verifiable".
     let compared: BTreeSet<String> = super::reads::compared_credentials(&d.def)
@@ -1243,13 +1274,14 @@ fn plan_one(
             paths: not_verifiable,
         });
     }
-    mask_pair(Some(&mut before), Some(&mut after));
-    // Equal builds (most of a large plan) have no field changes: skip turning
-    // both into JSON values and walking them. Equal values always diff empty,
-    // so this changes nothing but the time.
+    // Equal builds (most of a large plan) have no field changes: skip masking
+    // them, turning both into JSON values and walking them. Masking equal
+    // builds masks both alike and equal values always diff empty, so this
+    // changes nothing but the time.
     let fields = if before == after {
         Vec::new()
     } else {
+        mask_pair(Some(&mut before), Some(&mut after));
         diff_values(&before.to_value(), &after.to_value())
     };
     if fields.is_empty() {
@@ -1272,7 +1304,7 @@ fn plan_one(
                 .unwrap_or_else(|| serde_json::to_value(model.as_ref()).unwrap_or_default());
             match wire_body(&BuildDef::Build(b.clone())) {
                 Some(BuildDef::Build(wire)) => match preserving_body(&stored, &wire, catalog) {
-                    Ok(body) => Some(Some(Ok(body))),
+                    Ok(body) => Some(Some(Ok(WriteBody::of(&body)))),
                     // A name this run could not turn into an id (a look-up
                     // that failed, a typo): the OpenAPI path, guarded, and
                     // Zadig's own answer if it is a typo.
@@ -1306,6 +1338,7 @@ fn plan_one(
     } else {
         None
     };
+    let base = base();
     let (write_path, kept, write_body) = match preserving {
         Some(body) => (Some(WritePath::Preserving), fallback_erases.clone(), body),
         None => (base.write_path, Vec::new(), base.write_body.clone()),
@@ -1324,6 +1357,26 @@ fn plan_one(
         diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
         ..base
     });
+}
+
+/// The body of a template build's write: every variable per target, as
+/// compared, the definition's inputs over the template's current values (§4).
+/// `None` for a plain build, or while a credential is unresolved.
+fn template_body(def: &BuildDef, catalog: &Catalog) -> Option<Result<WriteBody, String>> {
+    if def.kind() != Kind::TemplateBuild {
+        return None;
+    }
+    match wire_body(def) {
+        Some(BuildDef::Template(mut t)) => {
+            if let Some(vars) = catalog.template_vars_by_name(&t.template_name) {
+                for ts in &mut t.target_services {
+                    ts.inputs = super::normalize::merged_inputs(vars, &ts.inputs);
+                }
+            }
+            Some(Ok(WriteBody::of_serialize(&t)))
+        }
+        _ => None,
+    }
 }
 
 /// `{keep: true}` values whose key the live build has no credential under.

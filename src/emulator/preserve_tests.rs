@@ -174,7 +174,8 @@ proptest! {
             .write_body
             .clone()
             .expect("a preserving write")
-            .expect("converted");
+            .expect("converted")
+            .to_value();
         // The emulator's route: bind the whole model, then UpdateBuild.
         let build: StoredBuild = serde_json::from_value(body.clone()).expect("binds");
         state

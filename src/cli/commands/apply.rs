@@ -814,8 +814,9 @@ async fn write(
     match c.action {
         Action::Create if c.write_path == Some(WritePath::Template) => {
             let t = match &c.write_body {
-                Some(Ok(v)) => serde_json::from_value(v.clone())
-                    .context("the template body does not decode")?,
+                Some(Ok(v)) => {
+                    serde_json::from_str(v.as_str()).context("the template body does not decode")?
+                }
                 _ => match body()? {
                     BuildDef::Template(t) => t,
                     BuildDef::Build(_) => {
@@ -847,11 +848,15 @@ async fn write(
         }
         Action::Update if c.write_path == Some(WritePath::Preserving) => {
             let model = match &c.write_body {
-                Some(Ok(model)) => model,
+                // Held as text until now (issue 13): parsed once, to send.
+                Some(Ok(model)) => model.to_value(),
                 Some(Err(e)) => bail!("cannot make the preserving write: {e}"),
                 None => bail!("a credential value is not resolved"),
             };
-            match client.update_stored_build(&c.project, &c.name, model).await {
+            match client
+                .update_stored_build(&c.project, &c.name, &model)
+                .await
+            {
                 Ok(o) => Ok(done(o)),
                 Err(e) if matches!(e.status(), Some(403..=405)) => {
                     if !c.fallback_allowed {
@@ -878,8 +883,9 @@ async fn write(
         Action::Update | Action::Replace if c.write_path == Some(WritePath::Template) => {
             // Every variable per target, as the plan compared them.
             let t = match &c.write_body {
-                Some(Ok(v)) => serde_json::from_value(v.clone())
-                    .context("the template body does not decode")?,
+                Some(Ok(v)) => {
+                    serde_json::from_str(v.as_str()).context("the template body does not decode")?
+                }
                 _ => match body()? {
                     BuildDef::Template(t) => t,
                     BuildDef::Build(_) => {

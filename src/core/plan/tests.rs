@@ -657,7 +657,12 @@ fn an_update_of_a_ui_made_build_keeps_its_ui_settings_through_the_preserving_wri
         c.kept
     );
     assert!(!c.fallback_allowed, "the fallback would erase them");
-    let body = c.write_body.clone().expect("made").expect("converted");
+    let body = c
+        .write_body
+        .clone()
+        .expect("made")
+        .expect("converted")
+        .to_value();
     assert_eq!(body["post_build"]["scripts"], "echo uploaded");
     assert_eq!(body["vm_labels"], serde_json::json!(["gpu"]));
     assert_eq!(body["scripts"], "new\n");
@@ -1025,7 +1030,12 @@ fn a_preset_changed_in_the_ui_is_a_change_and_its_numbers_match() {
         c.fields
     );
     // The preserving write turns it back into `low`.
-    let body = c.write_body.clone().expect("made").expect("converted");
+    let body = c
+        .write_body
+        .clone()
+        .expect("made")
+        .expect("converted")
+        .to_value();
     assert_eq!(body["pre_build"]["res_req"], "low");
     // A definition with the preset's numbers matches it.
     let high = with_adv(&b, |a| {
