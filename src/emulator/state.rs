@@ -127,11 +127,18 @@ impl TemplateView {
 pub struct State {
     /// Catalogs (the seed without its builds).
     pub catalog: Seed,
-    /// Every build, in insertion order.
+    /// Every build, in insertion order. Adding or removing one must go
+    /// through [`State::push_build`] / [`State::reindex`], so that
+    /// `by_name` stays right (a debug build checks it on every look-up).
     pub builds: Vec<StoredBuild>,
     /// Bumped on every change (to order state-file writes).
     pub generation: u64,
     next_id: u64,
+    /// Positions in `builds` by name, ascending: Mongo finds a build by an
+    /// index, and a scan of every build per request made a 50,000-build
+    /// emulator quadratic (the plan_scale benchmark measured the emulator,
+    /// not the client).
+    by_name: HashMap<String, Vec<usize>>,
 }
 
 /// True for a 24-character hex string (`primitive.ObjectIDFromHex`).
@@ -149,6 +156,7 @@ impl State {
             builds: Vec::new(),
             generation: 0,
             next_id: 0,
+            by_name: HashMap::new(),
         };
         for (i, entry) in builds.into_iter().enumerate() {
             state
@@ -191,9 +199,26 @@ impl State {
                 if build.update_time == 0 {
                     build.update_time = now;
                 }
-                self.builds.push(build);
+                self.push_build(build);
                 Ok(())
             }
+        }
+    }
+
+    /// Appends a build and indexes it.
+    fn push_build(&mut self, build: StoredBuild) {
+        self.by_name
+            .entry(build.name.clone())
+            .or_default()
+            .push(self.builds.len());
+        self.builds.push(build);
+    }
+
+    /// Rebuilds the name index (after builds were removed).
+    fn reindex(&mut self) {
+        self.by_name.clear();
+        for (i, b) in self.builds.iter().enumerate() {
+            self.by_name.entry(b.name.clone()).or_default().push(i);
         }
     }
 
@@ -278,9 +303,22 @@ impl State {
         if name.is_empty() && project.is_empty() {
             return None;
         }
-        self.builds.iter().position(|b| {
+        let matches = |b: &StoredBuild| {
             (name.is_empty() || b.name == name) && (project.is_empty() || b.product_name == project)
-        })
+        };
+        let found = if name.is_empty() {
+            self.builds.iter().position(matches)
+        } else {
+            self.by_name
+                .get(name)
+                .and_then(|at| at.iter().copied().find(|&i| matches(&self.builds[i])))
+        };
+        debug_assert_eq!(
+            found,
+            self.builds.iter().position(matches),
+            "the name index is out of date"
+        );
+        found
     }
 
     fn find_error(name: &str, project: &str) -> &'static str {
@@ -478,6 +516,7 @@ impl State {
                 && (project.is_empty() || b.product_name == project))
         });
         if self.builds.len() != before {
+            self.reindex();
             self.touch();
         }
         Ok(())
@@ -542,10 +581,13 @@ impl State {
     /// Inserts or replaces a raw stored model (out-of-band change).
     pub fn put_stored(&mut self, mut build: StoredBuild, now: i64) {
         build.update_time = now;
-        let existing = self
-            .builds
-            .iter()
-            .position(|b| b.name == build.name && b.product_name == build.product_name);
+        let existing = if build.name.is_empty() || build.product_name.is_empty() {
+            self.builds
+                .iter()
+                .position(|b| b.name == build.name && b.product_name == build.product_name)
+        } else {
+            self.find(&build.name, &build.product_name)
+        };
         match existing {
             Some(i) => {
                 if build.id.is_empty() {
@@ -557,7 +599,7 @@ impl State {
                 if build.id.is_empty() {
                     build.id = self.new_id();
                 }
-                self.builds.push(build);
+                self.push_build(build);
             }
         }
         self.touch();
@@ -850,7 +892,7 @@ impl State {
             ));
         }
         build.id = self.new_id();
-        self.builds.push(build);
+        self.push_build(build);
         self.touch();
         Ok(())
     }
@@ -886,9 +928,7 @@ impl State {
         // UpdateOne({name, product_name}); fields with `omitempty` bson tags
         // keep their stored value when the new one is empty.
         let query_project = build.product_name.clone();
-        if let Some(i) = self.builds.iter().position(|b| {
-            b.name == build.name && (query_project.is_empty() || b.product_name == query_project)
-        }) {
+        if let Some(i) = self.find(&build.name, &query_project) {
             let stored = &mut self.builds[i];
             build.id.clone_from(&stored.id);
             if build.desc.is_empty() {
