@@ -5,13 +5,14 @@ use anyhow::bail;
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::cli::driver;
 use crate::cli::exit::{CommandResult, ExitStatus};
-use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connection, prepare};
+use crate::cli::pipeline::{BaseDefs, check_targets, connection, prepare};
 use crate::cli::planfile::{Made, PlanFile, endpoint_id, shell_word};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::core::load;
 use crate::core::plan::{DesiredBuild, PlanOptions};
 use crate::core::secrets::resolve_env;
+use crate::kinds::build::shell::DRIVER as BUILDS;
 use crate::render::{self, View};
 
 /// Runs `plan`.
@@ -32,7 +33,9 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
     };
     let conn = connection(global, &prepared)?;
     let session = Session::open(&conn, Some(&args.dir)).await?;
-    let plan = compute_with_base(&session.client, &prepared, base.as_ref(), &opts, printer).await;
+    let plan = BUILDS
+        .plan(&session.client, &prepared, base.as_ref(), &opts, printer)
+        .await;
     let parts = driver::plan_all(&session.client, &prepared.load).await;
     session.close().await;
     let plan = plan?;
