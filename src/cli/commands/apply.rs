@@ -11,7 +11,6 @@
 //! - keeps going when one build fails, and reports every build's outcome;
 //! - reads every written build back and reports what did not converge.
 
-use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -26,7 +25,7 @@ use crate::cli::printer::Printer;
 use crate::cli::session::Session;
 use crate::cli::settings::Connection;
 use crate::core::load::LoadResult;
-use crate::core::plan::{Action, PlanOptions};
+use crate::core::plan::PlanOptions;
 use crate::kinds::build::{
     self,
     shell::{Applied, ApplyRequest},
@@ -254,30 +253,10 @@ fn from_saved(saved: &PlanFile, dir: Option<&Path>, printer: &Printer) -> anyhow
         let defs = crate::cli::pipeline::take_defs(&mut load);
         return Ok(resolved(contents, load, defs, &saved.projects));
     }
-    // Literal credential values are never saved: a build that holds one can
-    // be written only from its directory.
-    let writes: BTreeSet<(&str, &str)> = saved
-        .changes
-        .iter()
-        .filter(|c| c.blocked.is_none() && !matches!(c.action, Action::Delete))
-        .map(|c| (c.project.as_str(), c.name.as_str()))
-        .collect();
-    let mut defs = Vec::new();
+    // Literal credential values are never saved: a change that needs one
+    // can be written only from its directory.
     let mut literal = Vec::new();
-    for d in &saved.definitions {
-        let def = d
-            .to_def()
-            .with_context(|| format!("the plan file's definition from {} is damaged", d.origin))?;
-        if !d.literal_credentials.is_empty() && writes.contains(&(def.project_key(), def.name())) {
-            literal.push(format!(
-                "{}/{}: {}",
-                def.project_key(),
-                def.name(),
-                d.literal_credentials.join(", ")
-            ));
-        }
-        defs.push((def, d.origin.clone()));
-    }
+    let defs = build::shell::DRIVER.saved_defs(saved, &mut literal)?;
     // The same for the other kinds.
     let mut load = LoadResult {
         config: saved.config.clone(),

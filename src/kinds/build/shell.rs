@@ -27,12 +27,13 @@ use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
 use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
 use crate::core::apply::{self as core_apply, select};
+use crate::core::load;
 use crate::core::model::BuildDef;
 use crate::core::notice::OutcomeReason;
-use crate::core::plan::{Action, Change, Plan, PlanOptions, WritePath};
+use crate::core::plan::{Action, Change, DesiredBuild, Plan, PlanOptions, WritePath};
 use crate::core::preserve::{wants_workspace_cache, with_workspace_cache};
 use crate::core::report::{self, Report, Status};
-use crate::core::secrets::wire_body;
+use crate::core::secrets::{resolve_env, wire_body};
 use crate::render::{self, View};
 use crate::zadig::client::{Client, WriteOutcome};
 
@@ -93,6 +94,53 @@ impl BuildDriver {
         compute_with_base(client, prepared, base, opts, printer).await
     }
 
+    /// The definitions at `rev` (git), loaded as the directory is, in the
+    /// same scope: the base of `plan --base`. Read before connecting, so an
+    /// unknown revision fails fast, offline.
+    pub fn read_base(
+        &self,
+        dir: &std::path::Path,
+        rev: &str,
+        projects: &[String],
+        printer: &Printer,
+    ) -> anyhow::Result<BaseDefs> {
+        read_base(dir, rev, projects, printer)
+    }
+
+    /// A saved plan's build definitions, for an `apply PLANFILE` without a
+    /// directory. Literal credential values are never saved: the builds
+    /// that hold one and that the plan writes go to `literal`.
+    pub fn saved_defs(
+        &self,
+        saved: &PlanFile,
+        literal: &mut Vec<String>,
+    ) -> anyhow::Result<Vec<(BuildDef, String)>> {
+        let writes: BTreeSet<(&str, &str)> = saved
+            .changes
+            .iter()
+            .filter(|c| c.blocked.is_none() && !matches!(c.action, Action::Delete))
+            .map(|c| (c.project.as_str(), c.name.as_str()))
+            .collect();
+        let mut defs = Vec::new();
+        for d in &saved.definitions {
+            let def = d.to_def().with_context(|| {
+                format!("the plan file's definition from {} is damaged", d.origin)
+            })?;
+            if !d.literal_credentials.is_empty()
+                && writes.contains(&(def.project_key(), def.name()))
+            {
+                literal.push(format!(
+                    "{}/{}: {}",
+                    def.project_key(),
+                    def.name(),
+                    d.literal_credentials.join(", ")
+                ));
+            }
+            defs.push((def, d.origin.clone()));
+        }
+        Ok(defs)
+    }
+
     /// Plans, selects, confirms, writes, verifies.
     pub async fn apply(&self, req: &ApplyRequest<'_>) -> anyhow::Result<Applied> {
         let plan = complete_plan(req).await?;
@@ -122,6 +170,48 @@ impl BuildDriver {
         sort_as_planned(&mut report, &plan);
         Ok(Applied::Report(report))
     }
+}
+
+/// The definitions at `rev`, loaded as the directory is, in the same scope.
+fn read_base(
+    dir: &std::path::Path,
+    rev: &str,
+    projects: &[String],
+    printer: &Printer,
+) -> anyhow::Result<BaseDefs> {
+    let at = crate::cli::git::read_at(dir, rev)?;
+    if at.contents.config.is_none() && at.contents.files.is_empty() {
+        // The directory is new since the base: every build is added.
+        return Ok(BaseDefs {
+            desired: Vec::new(),
+            complete: true,
+        });
+    }
+    let result = load::load_on(
+        at.contents.config.as_ref(),
+        &at.contents.files,
+        crate::cli::settings::cores(),
+    );
+    if result.has_errors() {
+        printer.warn(&format!(
+            "the definitions at {rev} ({}) do not all load: changes to builds missing there are shown as conflicts",
+            &at.commit[..at.commit.len().min(12)]
+        ));
+    }
+    let lookup = crate::cli::settings::env_var;
+    let desired = result
+        .builds
+        .iter()
+        .filter(|l| projects.is_empty() || projects.iter().any(|p| p == l.def.project_key()))
+        .map(|l| DesiredBuild {
+            def: resolve_env(&l.def, &lookup).0,
+            origin: format!("{}:{}", l.origin.file, l.origin.line),
+        })
+        .collect();
+    Ok(BaseDefs {
+        desired,
+        complete: !result.has_errors(),
+    })
 }
 
 /// The plan to apply; refused when some project could not be read. Before
