@@ -11,12 +11,12 @@
 //! - keeps going when one build fails, and reports every build's outcome;
 //! - reads every written build back and reports what did not converge.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
 use crate::cli::args::{ApplyArgs, ApplyOutputFormat, GlobalArgs};
+use crate::cli::confirm;
 use crate::cli::driver::{self, Outcome, Parts};
 use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::pipeline::{Prepared, check_targets, connection, prepare, resolved};
@@ -328,7 +328,7 @@ async fn kinds_before(
             "Apply {n} {noun}{} to {target}? Only 'yes' will be accepted: ",
             if n == 1 { "" } else { "s" }
         );
-        if !auto_approve && !ask(&text).await? {
+        if !auto_approve && !confirm::ask(&text).await? {
             bail!("{noun}s cancelled: nothing was changed");
         }
         done.push((*d, d.apply_before(client, load, part.as_ref(), None).await?));
@@ -372,34 +372,4 @@ async fn kinds_after(
     }
     done.reverse();
     Ok(done)
-}
-
-/// Asks `text` on a terminal; refuses without one (every kind's
-/// confirmation). Ctrl-C at the prompt declines.
-pub(crate) async fn ask(text: &str) -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        bail!(
-            "apply needs confirmation: no terminal to ask on, so pass --auto-approve (or apply a reviewed plan with --plan)"
-        );
-    }
-    {
-        let mut err = std::io::stderr().lock();
-        write!(err, "{text}")?;
-        err.flush()?;
-    }
-    // A plain thread: a blocked read must not keep the runtime from ending.
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
-        let _ = tx.send(read);
-    });
-    tokio::select! {
-        line = rx => Ok(line.context("cannot read the answer")??.trim() == "yes"),
-        signal = tokio::signal::ctrl_c() => {
-            signal.context("cannot read the answer")?;
-            eprintln!();
-            Ok(false)
-        }
-    }
 }

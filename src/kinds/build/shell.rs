@@ -483,7 +483,7 @@ fn prompt(work: &[Change], target: &str) -> String {
 /// Asks for `yes` on a terminal; refuses without one. Ctrl-C at the prompt
 /// declines.
 async fn confirm(work: &[Change], target: &str) -> anyhow::Result<bool> {
-    crate::cli::commands::apply::ask(&prompt(work, target)).await
+    crate::cli::confirm::ask(&prompt(work, target)).await
 }
 
 /// Builds whose live `update_time` changed since the plan read them: re-read
