@@ -6,6 +6,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
 use crate::core::model::{BuildSpec, Config, TemplateBuildSpec};
+use crate::kinds::build_template::BuildTemplateSpec;
 
 /// File name of the schema of `zadig-sync.yaml`.
 pub const CONFIG_SCHEMA: &str = "zadig-sync.schema.json";
@@ -24,15 +25,16 @@ pub fn config_schema() -> Value {
     v
 }
 
-/// The schema of one definition document (draft-07): a plain build or a
-/// template build. A document without `kind` is a plain build, so the other
-/// branch requires its `kind`.
+/// The schema of one definition document (draft-07): a plain build, a
+/// template build or a build template. A document without `kind` is a plain
+/// build, so the other branches require their `kind`.
 pub fn definition_schema() -> Value {
     let mut generator = SchemaSettings::draft07().into_generator();
     let build = generator.subschema_for::<BuildSpec>().to_value();
     let template = generator.subschema_for::<TemplateBuildSpec>().to_value();
+    let library = generator.subschema_for::<BuildTemplateSpec>().to_value();
     let mut definitions = generator.take_definitions(true);
-    for spec in ["BuildSpec", "TemplateBuildSpec"] {
+    for spec in ["BuildSpec", "TemplateBuildSpec", "BuildTemplateSpec"] {
         // `kind` is read, never written back, which schemars marks
         // `writeOnly`; editors would grey it out in files that need it.
         if let Some(kind) = definitions
@@ -43,7 +45,7 @@ pub fn definition_schema() -> Value {
             kind.remove("writeOnly");
         }
     }
-    for spec in ["TemplateBuildSpec"] {
+    for spec in ["TemplateBuildSpec", "BuildTemplateSpec"] {
         if let Some(required) = definitions
             .get_mut(spec)
             .and_then(|t| t.get_mut("required"))
@@ -55,8 +57,8 @@ pub fn definition_schema() -> Value {
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "zadig-sync definition document",
-        "description": "One definition: a plain build (kind: Build, the default) or a build made from a build template (kind: TemplateBuild). Several documents may share a file, separated by `---`.",
-        "oneOf": [build, template],
+        "description": "One definition: a plain build (kind: Build, the default), a build made from a build template (kind: TemplateBuild) or a template of the build-template library (kind: BuildTemplate). Several documents may share a file, separated by `---`.",
+        "oneOf": [build, template, library],
         "definitions": definitions,
     })
 }
@@ -88,7 +90,16 @@ mod tests {
         let kind = &v["definitions"]["BuildSpec"]["properties"]["kind"];
         assert_eq!(kind["enum"], json!(["Build"]));
         assert!(kind.get("writeOnly").is_none());
-        assert_eq!(v["oneOf"].as_array().map(Vec::len), Some(2));
+        assert_eq!(v["oneOf"].as_array().map(Vec::len), Some(3));
+        let library = &v["definitions"]["BuildTemplateSpec"];
+        assert_eq!(library["required"][0], "kind");
+        assert_eq!(
+            library["properties"]["kind"]["enum"],
+            json!(["BuildTemplate"])
+        );
+        assert!(library["properties"].get("project_key").is_none());
+        assert!(library["properties"].get("repo_info").is_none());
+        assert!(library["properties"].get("services").is_none());
         assert_eq!(config_schema()["title"], "zadig-sync.yaml");
     }
 }

@@ -17,8 +17,10 @@
 //!
 //! - [`build`]: builds, plain and template (one Zadig resource, two file
 //!   forms), the first kind.
+//! - [`build_template`]: Zadig's build-template library, the second kind.
 
 pub mod build;
+pub mod build_template;
 
 /// The drivers of the kinds the engine runs through [`crate::cli::driver`],
 /// in create order (builds keep their own engine for now).
@@ -26,7 +28,7 @@ pub fn drivers() -> &'static [&'static dyn crate::cli::driver::Driver] {
     DRIVERS
 }
 
-static DRIVERS: &[&dyn crate::cli::driver::Driver] = &[];
+static DRIVERS: &[&dyn crate::cli::driver::Driver] = &[&build_template::shell::DRIVER];
 
 /// Declares `core::model::Config` (its fields and its `Default`) with each
 /// kind's section of `zadig-sync.yaml` appended as a typed field, so that
@@ -43,12 +45,20 @@ macro_rules! with_config_sections {
         $(#[$meta])*
         pub struct $name {
             $($fields)*
+            /// The build-template library (global, not per project): `manage: false`,
+            /// the default, leaves it alone.
+            #[serde(
+                default,
+                skip_serializing_if = "crate::kinds::build_template::BuildTemplatesConfig::is_default"
+            )]
+            pub build_templates: crate::kinds::build_template::BuildTemplatesConfig,
         }
 
         impl Default for $name {
             fn default() -> Self {
                 $name {
                     $($defaults)*
+                    build_templates: Default::default(),
                 }
             }
         }
@@ -70,6 +80,8 @@ use crate::core::validate::Finding;
 pub enum KindId {
     /// A build (plain or made from a template): `kind: Build` / `TemplateBuild`.
     Build,
+    /// A build template of the library: `kind: BuildTemplate`.
+    BuildTemplate,
 }
 
 /// Where a resource's name is unique.
@@ -126,18 +138,32 @@ pub struct KindInfo {
 
 /// Every kind, in apply order of creates: a template is created before the
 /// builds that use it (and deleted after them, in the reverse order).
-pub const REGISTRY: &[KindInfo] = &[KindInfo {
-    id: KindId::Build,
-    code: "build",
-    file_kinds: &["Build", "TemplateBuild"],
-    scope: Scope::Project,
-    noun: "build",
-    plural: "builds",
-    long_noun: "build",
-    load: None,
-    foreign_fields: &[],
-    config_section: None,
-}];
+pub const REGISTRY: &[KindInfo] = &[
+    KindInfo {
+        id: KindId::BuildTemplate,
+        code: "build_template",
+        file_kinds: &["BuildTemplate"],
+        scope: Scope::Global,
+        noun: "template",
+        plural: "templates",
+        long_noun: "build template",
+        load: Some(build_template::load_doc),
+        foreign_fields: build_template::FOREIGN_FIELDS,
+        config_section: Some(build_template::CONFIG_SECTION),
+    },
+    KindInfo {
+        id: KindId::Build,
+        code: "build",
+        file_kinds: &["Build", "TemplateBuild"],
+        scope: Scope::Project,
+        noun: "build",
+        plural: "builds",
+        long_noun: "build",
+        load: None,
+        foreign_fields: &[],
+        config_section: None,
+    },
+];
 
 impl KindId {
     /// The registry entry.

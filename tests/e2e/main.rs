@@ -14,5 +14,6 @@ mod network;
 mod plan;
 mod pull_request;
 mod settings;
+mod templates;
 mod terminal;
 mod ui_made;
