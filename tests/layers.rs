@@ -183,7 +183,7 @@ fn the_environment_is_read_in_one_place() {
         .filter(|l| !l.starts_with("src/cli/settings.rs:"))
         // The confirmation prompt asks whether stdin is a terminal, at the
         // moment it would ask.
-        .filter(|l| !(l.starts_with("src/cli/commands/apply.rs:") && l.contains("stdin()")))
+        .filter(|l| !(l.starts_with("src/cli/confirm.rs:") && l.contains("stdin()")))
         .collect();
     assert!(
         reads.is_empty(),

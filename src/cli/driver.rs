@@ -11,8 +11,9 @@
 //! them (a build may use a created template; a template is deleted only once
 //! no build uses it).
 //!
-//! Builds are not behind this interface yet (they keep their streaming
-//! engine: `cli::live`, `core::plan::Planner`, `commands::apply`); see
+//! Builds are not behind this interface yet: their engine is
+//! [`crate::kinds::build::shell::BuildDriver`] (the streaming pipeline and
+//! the apply path), whose plan the renderers take directly; see
 //! ARCHITECTURE.md.
 
 use std::future::Future;

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod confirm;
 pub mod discover;
 pub mod driver;
 pub mod exit;

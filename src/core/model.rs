@@ -16,7 +16,6 @@ use std::fmt;
 
 use schemars::JsonSchema;
 
-use crate::kinds::build_template::BuildTemplatesConfig;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -666,6 +665,10 @@ impl BuildDef {
     }
 }
 
+// The kinds' sections are added by the registry (`crate::kinds`): adding a
+// kind does not touch this struct. They stay typed fields, so the file is
+// still parsed with `deny_unknown_fields` and file:line:column spans.
+crate::kinds::with_config_sections! {
 /// `zadig-sync.yaml`: what this directory manages and how.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -686,10 +689,13 @@ pub struct Config {
     /// e.g. `ci/**`. They are not read as definitions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
-    /// The build-template library (global, not per project): `manage: false`,
-    /// the default, leaves it alone.
-    #[serde(default, skip_serializing_if = "BuildTemplatesConfig::is_default")]
-    pub build_templates: BuildTemplatesConfig,
+}
+default {
+    endpoint: None,
+    projects: Vec::new(),
+    max_deletes: Config::default_max_deletes(),
+    exclude: Vec::new(),
+}
 }
 
 impl Config {
@@ -700,18 +706,6 @@ impl Config {
     /// The entry of a project, if this directory manages it.
     pub fn project(&self, key: &str) -> Option<&ProjectConfig> {
         self.projects.iter().find(|p| p.key == key)
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            endpoint: None,
-            projects: Vec::new(),
-            max_deletes: Self::default_max_deletes(),
-            exclude: Vec::new(),
-            build_templates: BuildTemplatesConfig::default(),
-        }
     }
 }
 

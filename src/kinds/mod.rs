@@ -30,6 +30,42 @@ pub fn drivers() -> &'static [&'static dyn crate::cli::driver::Driver] {
 
 static DRIVERS: &[&dyn crate::cli::driver::Driver] = &[&build_template::shell::DRIVER];
 
+/// Declares `core::model::Config` (its fields and its `Default`) with each
+/// kind's section of `zadig-sync.yaml` appended as a typed field, so that
+/// adding a kind touches the registry and not the core's model. A section is
+/// a field, not a map of raw values: the file is parsed with
+/// `deny_unknown_fields` and spans, which keeps file:line:column errors and
+/// unknown-field rejection inside a section too.
+macro_rules! with_config_sections {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($fields:tt)* }
+        default { $($defaults:tt)* }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($fields)*
+            /// The build-template library (global, not per project): `manage: false`,
+            /// the default, leaves it alone.
+            #[serde(
+                default,
+                skip_serializing_if = "crate::kinds::build_template::BuildTemplatesConfig::is_default"
+            )]
+            pub build_templates: crate::kinds::build_template::BuildTemplatesConfig,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    $($defaults)*
+                    build_templates: Default::default(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use with_config_sections;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -62,8 +98,9 @@ pub enum Scope {
 /// findings, hand back plain data.
 pub type LoadFn = fn(&mut DocReader<'_, '_>) -> Option<LoadedDoc>;
 
-/// A kind's section of `zadig-sync.yaml` (a field of [`Config`]: the file is
-/// parsed with `deny_unknown_fields` and spans, so a section is a typed field).
+/// A kind's section of `zadig-sync.yaml` (a typed field of [`Config`], added
+/// by [`with_config_sections`]: the file is parsed with `deny_unknown_fields`
+/// and spans, so a section is a typed field).
 #[derive(Clone, Copy, Debug)]
 pub struct ConfigSection {
     /// Its key (`build_templates`).

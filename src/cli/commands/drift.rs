@@ -4,9 +4,10 @@
 use crate::cli::args::{DriftArgs, GlobalArgs};
 use crate::cli::driver;
 use crate::cli::exit::{CommandResult, ExitStatus};
-use crate::cli::pipeline::{check_targets, compute, connect, prepare};
+use crate::cli::pipeline::{check_targets, connect, prepare};
 use crate::cli::printer::Printer;
 use crate::core::plan::PlanOptions;
+use crate::kinds::build::shell::DRIVER as BUILDS;
 use crate::render::View;
 
 /// Runs `drift`.
@@ -20,7 +21,9 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs, printer: &Printer) -> Co
     };
     check_targets(&args.targets, prepared.config(), &args.projects)?;
     let session = connect(global, &prepared, &args.dir).await?;
-    let plan = compute(&session.client, &prepared, &opts, printer).await;
+    let plan = BUILDS
+        .plan(&session.client, &prepared, None, &opts, printer)
+        .await;
     let parts = driver::plan_all(&session.client, &prepared.load).await;
     session.close().await;
     let plan = plan?;

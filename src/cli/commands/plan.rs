@@ -5,13 +5,12 @@ use anyhow::bail;
 use crate::cli::args::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::cli::driver;
 use crate::cli::exit::{CommandResult, ExitStatus};
-use crate::cli::pipeline::{BaseDefs, check_targets, compute_with_base, connection, prepare};
+use crate::cli::pipeline::{check_targets, connection, prepare};
 use crate::cli::planfile::{Made, PlanFile, endpoint_id, shell_word};
 use crate::cli::printer::Printer;
 use crate::cli::session::Session;
-use crate::core::load;
-use crate::core::plan::{DesiredBuild, PlanOptions};
-use crate::core::secrets::resolve_env;
+use crate::core::plan::PlanOptions;
+use crate::kinds::build::shell::DRIVER as BUILDS;
 use crate::render::{self, View};
 
 /// Runs `plan`.
@@ -27,12 +26,14 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
     check_targets(&args.targets, prepared.config(), &args.projects)?;
     // Read before connecting: an unknown revision fails fast, offline.
     let base = match &args.base {
-        Some(rev) => Some(read_base(&args.dir, rev, &args.projects, printer)?),
+        Some(rev) => Some(BUILDS.read_base(&args.dir, rev, &args.projects, printer)?),
         None => None,
     };
     let conn = connection(global, &prepared)?;
     let session = Session::open(&conn, Some(&args.dir)).await?;
-    let plan = compute_with_base(&session.client, &prepared, base.as_ref(), &opts, printer).await;
+    let plan = BUILDS
+        .plan(&session.client, &prepared, base.as_ref(), &opts, printer)
+        .await;
     let parts = driver::plan_all(&session.client, &prepared.load).await;
     session.close().await;
     let plan = plan?;
@@ -101,48 +102,6 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
             ExitStatus::Success
         },
     )
-}
-
-/// The definitions at `rev`, loaded as the directory is, in the same scope.
-fn read_base(
-    dir: &std::path::Path,
-    rev: &str,
-    projects: &[String],
-    printer: &Printer,
-) -> anyhow::Result<BaseDefs> {
-    let at = crate::cli::git::read_at(dir, rev)?;
-    if at.contents.config.is_none() && at.contents.files.is_empty() {
-        // The directory is new since the base: every build is added.
-        return Ok(BaseDefs {
-            desired: Vec::new(),
-            complete: true,
-        });
-    }
-    let result = load::load_on(
-        at.contents.config.as_ref(),
-        &at.contents.files,
-        crate::cli::settings::cores(),
-    );
-    if result.has_errors() {
-        printer.warn(&format!(
-            "the definitions at {rev} ({}) do not all load: changes to builds missing there are shown as conflicts",
-            &at.commit[..at.commit.len().min(12)]
-        ));
-    }
-    let lookup = crate::cli::settings::env_var;
-    let desired = result
-        .builds
-        .iter()
-        .filter(|l| projects.is_empty() || projects.iter().any(|p| p == l.def.project_key()))
-        .map(|l| DesiredBuild {
-            def: resolve_env(&l.def, &lookup).0,
-            origin: format!("{}:{}", l.origin.file, l.origin.line),
-        })
-        .collect();
-    Ok(BaseDefs {
-        desired,
-        complete: !result.has_errors(),
-    })
 }
 
 /// The directory as the comment's marker names it: the path as given,

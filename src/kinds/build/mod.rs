@@ -10,6 +10,8 @@
 //! and the client's endpoints `zadig::builds`. This module gives the engine
 //! what the registry needs: a build's [`Address`].
 
+pub mod shell;
+
 use super::{Address, KindId};
 use crate::core::model::{BuildDef, ParamValue};
 
