@@ -13,7 +13,7 @@
 //! look-ups), each build is read through the OpenAPI detail instead, and the
 //! plan lists the fields that detail cannot show.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
@@ -188,14 +188,14 @@ pub async fn read_live_into(
     // Names of new builds in scope (only a definition in the projects read
     // here, and targeted, is new): those no listing shows are looked for
     // elsewhere.
+    // A set: a scan of the projects per definition was quadratic in the
+    // fleet (issue 13).
+    let read_here: HashSet<&str> = scope.projects.iter().map(String::as_str).collect();
     let mut new_names: BTreeSet<&str> = scope
         .desired
         .iter()
         .map(|d| &d.def)
-        .filter(|d| {
-            scope.projects.iter().any(|p| p == d.project_key())
-                && policy.wanted(d.project_key(), d.name())
-        })
+        .filter(|d| read_here.contains(d.project_key()) && policy.wanted(d.project_key(), d.name()))
         .map(BuildDef::name)
         .collect();
     // Every project listed this run, or tried.

@@ -21,7 +21,7 @@
 //! Scalars are never interpolated: `$VAR` in a build script stays as written.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Deserialize;
@@ -326,6 +326,10 @@ fn load_files(
     diags: &mut Vec<Diagnostic>,
 ) -> (Vec<Loaded>, Vec<Range<usize>>, Vec<LoadedDoc>) {
     const PER_THREAD: usize = 256;
+    // The declared project keys, looked up once per definition.
+    let declared: Option<HashSet<&str>> =
+        config.map(|c| c.projects.iter().map(|p| p.key.as_str()).collect());
+    let declared = declared.as_ref();
     let load_run = |run: &[&SourceFile]| {
         let mut part = Part::default();
         // Mostly one build per file: sized once, not doubled as it grows
@@ -336,6 +340,7 @@ fn load_files(
             load_file(
                 file,
                 config,
+                declared,
                 &mut part.builds,
                 &mut part.others,
                 &mut part.name_spans,
@@ -1002,6 +1007,7 @@ enum Context {
 fn load_file(
     file: &SourceFile,
     config: Option<&Config>,
+    declared: Option<&HashSet<&str>>,
     builds: &mut Vec<Loaded>,
     others: &mut Vec<LoadedDoc>,
     name_spans: &mut Vec<Range<usize>>,
@@ -1078,7 +1084,7 @@ fn load_file(
                 continue;
             }
         };
-        for finding in validate::check_build(&def, config) {
+        for finding in validate::check_build_in(&def, config, declared) {
             diags.push(finding_diag(&text, root, finding));
         }
         let name_at = root.locate(&[Seg::Key("name")], Target::Value);
