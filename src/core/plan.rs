@@ -1043,6 +1043,8 @@ fn push_not_compared(plan: &mut BuildOutcome, project: &str, def: &BuildDef, pat
     });
 }
 
+/// Plans one desired build: a create, a replace across kinds, an update, or
+/// unchanged, against the live build of that name (if any).
 #[allow(clippy::too_many_arguments)]
 fn plan_one(
     plan: &mut BuildOutcome,
@@ -1057,30 +1059,11 @@ fn plan_one(
 ) {
     let name = d.def.name();
     let desired = normalize_desired(&d.def, catalog);
-    let desired_kind = desired.kind();
-    // The change as it starts, made only for a build that has one: an
-    // unchanged build (most of a large plan) never copies its definition.
-    let base = || Change {
-        project: pc.key.clone(),
-        name: name.to_owned(),
-        kind: desired_kind,
-        action: Action::Create,
-        fields: Vec::new(),
-        blocked: None,
-        live_update_time: None,
-        live_fingerprint: None,
-        erases: Vec::new(),
-        kept: Vec::new(),
-        write_path: Some(match desired_kind {
-            Kind::Build => WritePath::Openapi,
-            Kind::TemplateBuild => WritePath::Template,
-        }),
-        fallback_allowed: false,
-        write_body: template_body(&d.def, catalog),
-        cause: None,
-        diff: String::new(),
-        desired: Some(d.def.clone()),
-        origin: Some(d.origin.clone()),
+    let one = One {
+        d,
+        pc,
+        catalog,
+        desired_kind: desired.kind(),
     };
     if let Some(w) = strategy_warning(d, catalog) {
         plan.warnings.push(w);
@@ -1088,48 +1071,14 @@ fn plan_one(
     let unknown_template = unknown_template(&desired, catalog);
 
     let Some(current) = current else {
-        for (path, v) in d.def.credentials() {
-            if matches!(v, super::model::ParamValue::FromEnv(_)) {
-                push_not_compared(plan, &pc.key, &d.def, &path);
-            }
-        }
-        // A new build is shown as written, without the defaults Zadig adds.
-        let mut shown = d.def.clone();
-        mask_pair(None, Some(&mut shown));
-        let other = live_names
-            .get(name)
-            .map(|p| (*p).to_owned())
-            .filter(|p| *p != pc.key)
-            .or_else(|| elsewhere.get(name).cloned());
-        let keep_paths: Vec<String> = d
-            .def
-            .credentials()
-            .into_iter()
-            .filter(|(_, v)| matches!(v, super::model::ParamValue::Keep))
-            .map(|(p, _)| p)
-            .collect();
-        let blocked = match other {
-            Some(project) => Some(Blocked::NameTaken { project }),
-            None if unknown_template.is_some() => unknown_template,
-            None if !keep_paths.is_empty() => Some(Blocked::KeepOnCreate { paths: keep_paths }),
-            None => None,
-        };
-        if let BuildDef::Build(b) = &desired
-            && b.advanced_settings.as_ref().is_some_and(|a| {
-                a.cache_setting.dir_type == Some(super::model::CacheDirType::Workspace)
-            })
-        {
-            plan.warnings.push(Warning::WorkspaceCacheOnCreate {
-                file: d.origin.clone(),
-                project: pc.key.clone(),
-                name: name.to_owned(),
-            });
-        }
-        plan.changes.push(Change {
-            diff: unified_diff("", &to_yaml(&shown), 3),
-            blocked,
-            ..base()
-        });
+        plan_create(
+            plan,
+            &one,
+            &desired,
+            unknown_template,
+            live_names,
+            elsewhere,
+        );
         return;
     };
 
@@ -1142,7 +1091,7 @@ fn plan_one(
                 source: current.brief.source.clone(),
             }),
             live_update_time: update_time,
-            ..base()
+            ..one.base()
         });
         return;
     }
@@ -1160,58 +1109,201 @@ fn plan_one(
     // The fingerprint (a SHA-256 of the canonical JSON) is kept only on
     // changes: it is computed below, once a change is certain, not for every
     // unchanged build (most of a large plan).
-    let keep_missing = keep_without_value(&d.def, &live_def);
-    let fallback_erases = fallback_erases(&normalized.erases, &desired, &live_def);
+    let guards = Guards {
+        protected,
+        unknown_template,
+        keep_missing: keep_without_value(&d.def, &live_def),
+        fallback_erases: fallback_erases(&normalized.erases, &desired, &live_def),
+        allow_erase: opts.allow_erase,
+    };
     if live_def.kind() != desired.kind() {
-        // In place (§8): the template PUT turns a plain build into a template
-        // build, the OpenAPI PUT turns a template build into a plain one.
-        let live_fingerprint = Some(fingerprint(&live_def));
-        let mut before = live_def.clone();
-        let mut after = desired.clone();
-        mask_pair(Some(&mut before), Some(&mut after));
-        // Only template → plain goes through the OpenAPI PUT; the template
-        // PUT keeps every other stored field.
-        let fallback_erases = if desired.kind() == Kind::Build {
-            fallback_erases
-        } else {
-            Vec::new()
-        };
-        let blocked = if protected {
+        plan_replace(plan, &one, &desired, &live_def, guards, update_time);
+        return;
+    }
+    plan_update(
+        plan,
+        &one,
+        current,
+        desired,
+        &live_def,
+        &normalized.not_verifiable,
+        guards,
+        update_time,
+    );
+}
+
+/// What every step of planning one desired build reads.
+struct One<'a> {
+    d: &'a DesiredBuild,
+    pc: &'a ProjectConfig,
+    catalog: &'a Catalog,
+    desired_kind: Kind,
+}
+
+impl One<'_> {
+    /// The change as it starts, made only for a build that has one: an
+    /// unchanged build (most of a large plan) never copies its definition.
+    fn base(&self) -> Change {
+        Change {
+            project: self.pc.key.clone(),
+            name: self.d.def.name().to_owned(),
+            kind: self.desired_kind,
+            action: Action::Create,
+            fields: Vec::new(),
+            blocked: None,
+            live_update_time: None,
+            live_fingerprint: None,
+            erases: Vec::new(),
+            kept: Vec::new(),
+            write_path: Some(match self.desired_kind {
+                Kind::Build => WritePath::Openapi,
+                Kind::TemplateBuild => WritePath::Template,
+            }),
+            fallback_allowed: false,
+            write_body: template_body(&self.d.def, self.catalog),
+            cause: None,
+            diff: String::new(),
+            desired: Some(self.d.def.clone()),
+            origin: Some(self.d.origin.clone()),
+        }
+    }
+}
+
+/// The guards a change to an existing live build is checked against.
+struct Guards {
+    protected: bool,
+    unknown_template: Option<Blocked>,
+    keep_missing: Vec<String>,
+    fallback_erases: Vec<String>,
+    allow_erase: bool,
+}
+
+impl Guards {
+    /// Decides the first guard that blocks the change, if any; `erase_matters`
+    /// is false when the write keeps the settings the fallback would erase.
+    fn blocked(&self, erase_matters: bool) -> Option<Blocked> {
+        if self.protected {
             Some(Blocked::Protected)
-        } else if unknown_template.is_some() {
-            unknown_template
-        } else if !keep_missing.is_empty() {
+        } else if self.unknown_template.is_some() {
+            self.unknown_template.clone()
+        } else if !self.keep_missing.is_empty() {
             Some(Blocked::KeepWithoutValue {
-                paths: keep_missing,
+                paths: self.keep_missing.clone(),
             })
-        } else if !fallback_erases.is_empty() && !opts.allow_erase {
+        } else if erase_matters && !self.fallback_erases.is_empty() && !self.allow_erase {
             Some(Blocked::Erase {
-                settings: fallback_erases.clone(),
+                settings: self.fallback_erases.clone(),
             })
         } else {
             None
-        };
-        plan.changes.push(Change {
-            action: Action::Replace,
-            blocked,
-            live_update_time: update_time,
-            live_fingerprint,
-            erases: fallback_erases,
-            diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
-            ..base()
-        });
-        return;
+        }
     }
+}
 
-    let mut after = desired;
+/// Decides the create of a build that is not live: its guards, warnings and
+/// the credentials it cannot compare.
+fn plan_create(
+    plan: &mut BuildOutcome,
+    one: &One<'_>,
+    desired: &BuildDef,
+    unknown_template: Option<Blocked>,
+    live_names: &BTreeMap<&str, &str>,
+    elsewhere: &BTreeMap<String, String>,
+) {
+    let (d, pc) = (one.d, one.pc);
+    let name = d.def.name();
+    for (path, v) in d.def.credentials() {
+        if matches!(v, super::model::ParamValue::FromEnv(_)) {
+            push_not_compared(plan, &pc.key, &d.def, &path);
+        }
+    }
+    // A new build is shown as written, without the defaults Zadig adds.
+    let mut shown = d.def.clone();
+    mask_pair(None, Some(&mut shown));
+    let other = live_names
+        .get(name)
+        .map(|p| (*p).to_owned())
+        .filter(|p| *p != pc.key)
+        .or_else(|| elsewhere.get(name).cloned());
+    let keep_paths: Vec<String> = d
+        .def
+        .credentials()
+        .into_iter()
+        .filter(|(_, v)| matches!(v, super::model::ParamValue::Keep))
+        .map(|(p, _)| p)
+        .collect();
+    let blocked = match other {
+        Some(project) => Some(Blocked::NameTaken { project }),
+        None if unknown_template.is_some() => unknown_template,
+        None if !keep_paths.is_empty() => Some(Blocked::KeepOnCreate { paths: keep_paths }),
+        None => None,
+    };
+    if let BuildDef::Build(b) = desired
+        && b.advanced_settings.as_ref().is_some_and(|a| {
+            a.cache_setting.dir_type == Some(super::model::CacheDirType::Workspace)
+        })
+    {
+        plan.warnings.push(Warning::WorkspaceCacheOnCreate {
+            file: d.origin.clone(),
+            project: pc.key.clone(),
+            name: name.to_owned(),
+        });
+    }
+    plan.changes.push(Change {
+        diff: unified_diff("", &to_yaml(&shown), 3),
+        blocked,
+        ..one.base()
+    });
+}
+
+/// Decides the in-place replace of a live build of the other kind (§8): the
+/// template PUT turns a plain build into a template build, the OpenAPI PUT
+/// turns a template build into a plain one.
+fn plan_replace(
+    plan: &mut BuildOutcome,
+    one: &One<'_>,
+    desired: &BuildDef,
+    live_def: &BuildDef,
+    mut guards: Guards,
+    update_time: Option<i64>,
+) {
+    let live_fingerprint = Some(fingerprint(live_def));
+    let mut before = live_def.clone();
+    let mut after = desired.clone();
+    mask_pair(Some(&mut before), Some(&mut after));
+    // Only template → plain goes through the OpenAPI PUT; the template
+    // PUT keeps every other stored field.
+    if desired.kind() != Kind::Build {
+        guards.fallback_erases = Vec::new();
+    }
+    let blocked = guards.blocked(true);
+    plan.changes.push(Change {
+        action: Action::Replace,
+        blocked,
+        live_update_time: update_time,
+        live_fingerprint,
+        erases: guards.fallback_erases,
+        diff: unified_diff(&to_yaml(&before), &to_yaml(&after), 3),
+        ..one.base()
+    });
+}
+
+/// Decides the paths of a same-kind update that cannot be compared: masked
+/// credentials the definition compares, template variables without
+/// `Template.View`, and a default strategy the run cannot name.
+fn not_verifiable_paths(
+    d: &DesiredBuild,
+    after: &BuildDef,
+    live_not_verifiable: &[String],
+    catalog: &Catalog,
+) -> Vec<String> {
     // A masked credential whose desired value is not compared anyway (kept,
     // or a parameter the definition drops) is not worth a "not verifiable".
     let compared: BTreeSet<String> = super::reads::compared_credentials(&d.def)
         .iter()
         .map(|k| format!("parameters[{k}].default_value"))
         .collect();
-    let mut not_verifiable: Vec<String> = normalized
-        .not_verifiable
+    let mut not_verifiable: Vec<String> = live_not_verifiable
         .iter()
         .filter(|p| {
             !(p.starts_with("parameters[") && p.ends_with("].default_value"))
@@ -1219,13 +1311,9 @@ fn plan_one(
         })
         .cloned()
         .collect();
-    // An unset `{from_env}` is not compared; that is not the server's doing.
-    for path in adopt_live_values(&mut after, &live_def) {
-        push_not_compared(plan, &pc.key, &d.def, &path);
-    }
     // Without the template's current variables (no `Template.View`), the
     // variables a file does not list cannot be compared (§4).
-    if let BuildDef::Template(t) = &after
+    if let BuildDef::Template(t) = after
         && catalog.template_vars_by_name(&t.template_name).is_none()
     {
         for ts in &t.target_services {
@@ -1237,18 +1325,27 @@ fn plan_one(
     }
     // "" runs with the cluster's default strategy; without the cluster's
     // strategies (OpenAPI-only mode, a deleted cluster) that name is unknown.
-    if let BuildDef::Build(b) = &after
+    if let BuildDef::Build(b) = after
         && let Some(adv) = &b.advanced_settings
         && adv.strategy_name.is_empty()
         && catalog.effective_strategy(&adv.cluster_name, "").is_none()
     {
         not_verifiable.push("advanced_settings.strategy_name".to_owned());
     }
-    let mut before = align_to_desired(&live_def, &after, &not_verifiable);
+    not_verifiable
+}
+
+/// Warns of each input a template build's file lists that Zadig dropped.
+fn warn_inputs_not_in_template(
+    plan: &mut BuildOutcome,
+    pc: &ProjectConfig,
+    live_def: &BuildDef,
+    after: &BuildDef,
+) {
     // Zadig keeps only the inputs its template defines (MergeBuildEnvs): an
     // input missing from a target that exists was dropped, and would show as
     // a change on every plan. Say why.
-    if let (BuildDef::Template(l), BuildDef::Template(d)) = (&live_def, &after) {
+    if let (BuildDef::Template(l), BuildDef::Template(d)) = (live_def, after) {
         for dt in &d.target_services {
             let Some(lt) = l.target_services.iter().find(|lt| {
                 lt.service_name == dt.service_name && lt.service_module == dt.service_module
@@ -1271,6 +1368,71 @@ fn plan_one(
             }
         }
     }
+}
+
+/// Decides whether a plain build read through the stored model is written
+/// like the UI writes it (§9): `None` for the OpenAPI path, `Some(None)`
+/// while a credential is unresolved, `Some(Some(body))` for the preserving
+/// write.
+fn preserving_write(
+    plan: &mut BuildOutcome,
+    one: &One<'_>,
+    current: &LiveBuild,
+) -> Option<Option<Result<WriteBody, String>>> {
+    match (&one.d.def, &current.read) {
+        (BuildDef::Build(b), LiveRead::Stored { model, raw, .. }) => {
+            // The text parsed as the stored model already, so it parses as
+            // a value; the re-serialised model is only a fallback.
+            let stored = raw
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok())
+                .unwrap_or_else(|| serde_json::to_value(model.as_ref()).unwrap_or_default());
+            match wire_body(&BuildDef::Build(b.clone())) {
+                Some(BuildDef::Build(wire)) => match preserving_body(&stored, &wire, one.catalog) {
+                    Ok(body) => Some(Some(Ok(WriteBody::of(&body)))),
+                    // A name this run could not turn into an id (a look-up
+                    // that failed, a typo): the OpenAPI path, guarded, and
+                    // Zadig's own answer if it is a typo.
+                    Err(e) => {
+                        plan.warnings.push(Warning::PreservingWriteUnavailable {
+                            project: one.pc.key.clone(),
+                            name: one.d.def.name().to_owned(),
+                            cause: e,
+                        });
+                        None
+                    }
+                },
+                // An unresolved `from_env`: apply refuses before any write.
+                _ => Some(None),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Decides a same-kind update: unchanged, or the fields that change, how
+/// they are written and what guards the write.
+#[allow(clippy::too_many_arguments)] // the steps of plan_one, each passed once
+fn plan_update(
+    plan: &mut BuildOutcome,
+    one: &One<'_>,
+    current: &LiveBuild,
+    desired: BuildDef,
+    live_def: &BuildDef,
+    live_not_verifiable: &[String],
+    guards: Guards,
+    update_time: Option<i64>,
+) {
+    let (d, pc, catalog) = (one.d, one.pc, one.catalog);
+    let name = d.def.name();
+    let mut after = desired;
+    // An unset `{from_env}` is not compared; that is not the server's doing.
+    for path in adopt_live_values(&mut after, live_def) {
+        push_not_compared(plan, &pc.key, &d.def, &path);
+    }
+    let mut not_verifiable = not_verifiable_paths(d, &after, live_not_verifiable, catalog);
+    let mut before = align_to_desired(live_def, &after, &not_verifiable);
+    warn_inputs_not_in_template(plan, pc, live_def, &after);
     if !not_verifiable.is_empty() {
         not_verifiable.sort();
         not_verifiable.dedup();
@@ -1297,54 +1459,11 @@ fn plan_one(
         });
         return;
     }
-    let live_fingerprint = Some(fingerprint(&live_def));
-    // Plain builds read through the stored model are written like the UI
-    // writes them (§9): nothing the file does not say is lost.
-    let preserving = match (&d.def, &current.read) {
-        (BuildDef::Build(b), LiveRead::Stored { model, raw, .. }) => {
-            // The text parsed as the stored model already, so it parses as
-            // a value; the re-serialised model is only a fallback.
-            let stored = raw
-                .as_deref()
-                .and_then(|text| serde_json::from_str(text).ok())
-                .unwrap_or_else(|| serde_json::to_value(model.as_ref()).unwrap_or_default());
-            match wire_body(&BuildDef::Build(b.clone())) {
-                Some(BuildDef::Build(wire)) => match preserving_body(&stored, &wire, catalog) {
-                    Ok(body) => Some(Some(Ok(WriteBody::of(&body)))),
-                    // A name this run could not turn into an id (a look-up
-                    // that failed, a typo): the OpenAPI path, guarded, and
-                    // Zadig's own answer if it is a typo.
-                    Err(e) => {
-                        plan.warnings.push(Warning::PreservingWriteUnavailable {
-                            project: pc.key.clone(),
-                            name: name.to_owned(),
-                            cause: e,
-                        });
-                        None
-                    }
-                },
-                // An unresolved `from_env`: apply refuses before any write.
-                _ => Some(None),
-            }
-        }
-        _ => None,
-    };
-    let blocked = if protected {
-        Some(Blocked::Protected)
-    } else if unknown_template.is_some() {
-        unknown_template
-    } else if !keep_missing.is_empty() {
-        Some(Blocked::KeepWithoutValue {
-            paths: keep_missing,
-        })
-    } else if preserving.is_none() && !fallback_erases.is_empty() && !opts.allow_erase {
-        Some(Blocked::Erase {
-            settings: fallback_erases.clone(),
-        })
-    } else {
-        None
-    };
-    let base = base();
+    let live_fingerprint = Some(fingerprint(live_def));
+    let preserving = preserving_write(plan, one, current);
+    let blocked = guards.blocked(preserving.is_none());
+    let fallback_erases = guards.fallback_erases;
+    let base = one.base();
     let (write_path, kept, write_body) = match preserving {
         Some(body) => (Some(WritePath::Preserving), fallback_erases.clone(), body),
         None => (base.write_path, Vec::new(), base.write_body.clone()),
@@ -1355,7 +1474,7 @@ fn plan_one(
         blocked,
         live_update_time: update_time,
         live_fingerprint,
-        fallback_allowed: fallback_erases.is_empty() || opts.allow_erase,
+        fallback_allowed: fallback_erases.is_empty() || guards.allow_erase,
         erases: fallback_erases,
         kept,
         write_path,
