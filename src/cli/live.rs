@@ -153,51 +153,11 @@ pub async fn read_live_into(
     // look-ups failed, and so does the run).
     let (mode_tx, mode_rx) = tokio::sync::watch::channel(None::<bool>);
     // The look-ups: the catalog, and whether only the OpenAPI answers.
-    let lookups = async move {
-        let (images, clusters, hosts) = tokio::join!(
-            client.basic_images(),
-            client.clusters(),
-            client.code_hosts()
-        );
-        match (images, clusters) {
-            (Ok(images), Ok(clusters)) => {
-                let _ = mode_tx.send(Some(false));
-                let hosts = hosts.ok();
-                Ok::<_, ApiError>((
-                    Catalog::from_lookups(
-                        &images,
-                        &clusters,
-                        hosts.as_deref().map(|h| h.as_slice()),
-                        &[],
-                        &[],
-                    ),
-                    false,
-                ))
-            }
-            (Err(e), _) | (_, Err(e)) if ui_api_unavailable(&e) => {
-                tracing::warn!(
-                    "the UI API is not available ({e}); reading builds through the OpenAPI detail only"
-                );
-                let _ = mode_tx.send(Some(true));
-                let clusters = client.openapi_clusters().await?;
-                Ok((Catalog::from_openapi_clusters(&clusters), true))
-            }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        }
-    };
+    let lookups = async move { read_lookups(client, &mode_tx).await };
     // Names of new builds in scope (only a definition in the projects read
     // here, and targeted, is new): those no listing shows are looked for
     // elsewhere.
-    // A set: a scan of the projects per definition was quadratic in the
-    // fleet (issue 13).
-    let read_here: HashSet<&str> = scope.projects.iter().map(String::as_str).collect();
-    let mut new_names: BTreeSet<&str> = scope
-        .desired
-        .iter()
-        .map(|d| &d.def)
-        .filter(|d| read_here.contains(d.project_key()) && policy.wanted(d.project_key(), d.name()))
-        .map(BuildDef::name)
-        .collect();
+    let mut new_names = new_names_in_scope(scope, &policy);
     // Every project listed this run, or tried.
     let mut tried: BTreeSet<String> = BTreeSet::new();
     // Look-ups, listings and the reads of each listed project at once; each
@@ -235,23 +195,6 @@ pub async fn read_live_into(
         let mut ignored: BTreeMap<String, String> = BTreeMap::new();
         let mut total = 0;
         let mut done = 0;
-        let route = |build: LiveBuild,
-                     base: &Option<(Catalog, bool)>,
-                     waiting: &mut Vec<LiveBuild>,
-                     parked: &mut Vec<LiveBuild>,
-                     sink: &mut dyn LiveSink| match base {
-            None => waiting.push(build),
-            Some((catalog, openapi_only)) => {
-                if !openapi_only
-                    && (live_uses_templates(&build)
-                        || sink.needs_templates(&build.project, build.name()))
-                {
-                    parked.push(build);
-                } else {
-                    sink.read(build, catalog);
-                }
-            }
-        };
         loop {
             tokio::select! {
                 r = &mut lookups, if base.is_none() => {
@@ -279,26 +222,15 @@ pub async fn read_live_into(
                             continue;
                         }
                     };
-                    let decided = policy.select(&project, briefs);
-                    for name in decided.ignored {
-                        ignored.insert(name, project.clone());
-                    }
-                    for b in &decided.listed {
-                        new_names.remove(b.name.as_str());
-                    }
-                    total += decided.reads.len();
-                    sink.listed(&project, &decided.listed);
-                    for order in decided.reads {
-                        let brief = &decided.listed[order.index];
-                        // What the plan uses of the listing entry.
-                        let brief = BuildBrief {
-                            name: brief.name.clone(),
-                            source: brief.source.clone(),
-                            update_time: brief.update_time,
-                            ..BuildBrief::default()
-                        };
-                        queue.push_back((project.clone(), brief, order.compared));
-                    }
+                    total += queue_listing(
+                        &policy,
+                        &project,
+                        briefs,
+                        &mut ignored,
+                        &mut new_names,
+                        &mut queue,
+                        &mut *sink,
+                    );
                     spawn_reads(&mut queue, &mut reads_set, window, client, &mode_rx);
                     // The bar starts once every listing is in (its total known).
                     if lists.is_empty() && total > 0 && let Some(p) = &progress {
@@ -334,16 +266,7 @@ pub async fn read_live_into(
     // A token may lack the right to list projects (or a gateway may not route
     // the list): then the check is skipped with a warning. Any other failure
     // (nothing answers, a broken answer) is an error like any other read.
-    let project_list = match project_list {
-        Ok(p) => Some(p),
-        Err(e) if ui_api_unavailable(&e) => {
-            tracing::warn!(
-                "cannot list Zadig's projects ({e}); declared projects were not checked"
-            );
-            None
-        }
-        Err(e) => return Err(anyhow!(e).context("cannot list Zadig's projects")),
-    };
+    let project_list = checked_project_list(project_list)?;
     let (mut catalog, _) = base.ok_or_else(|| anyhow!("cannot read Zadig's look-ups"))?;
     catalog.projects = project_list
         .as_ref()
@@ -369,20 +292,170 @@ pub async fn read_live_into(
     }
 
     // Names of new builds taken in projects this directory does not manage.
+    let elsewhere = names_elsewhere(
+        client,
+        scope.check_elsewhere,
+        &tried,
+        &new_names,
+        &ignored,
+        project_list,
+    )
+    .await;
+
+    Ok(LiveRest { elsewhere, catalog })
+}
+
+/// Decides the run's look-ups: the catalog, and whether only the OpenAPI
+/// answers (said on `mode_tx` as soon as it is known).
+async fn read_lookups(
+    client: &Client,
+    mode_tx: &tokio::sync::watch::Sender<Option<bool>>,
+) -> Result<(Catalog, bool), ApiError> {
+    let (images, clusters, hosts) = tokio::join!(
+        client.basic_images(),
+        client.clusters(),
+        client.code_hosts()
+    );
+    match (images, clusters) {
+        (Ok(images), Ok(clusters)) => {
+            let _ = mode_tx.send(Some(false));
+            let hosts = hosts.ok();
+            Ok((
+                Catalog::from_lookups(
+                    &images,
+                    &clusters,
+                    hosts.as_deref().map(|h| h.as_slice()),
+                    &[],
+                    &[],
+                ),
+                false,
+            ))
+        }
+        (Err(e), _) | (_, Err(e)) if ui_api_unavailable(&e) => {
+            tracing::warn!(
+                "the UI API is not available ({e}); reading builds through the OpenAPI detail only"
+            );
+            let _ = mode_tx.send(Some(true));
+            let clusters = client.openapi_clusters().await?;
+            Ok((Catalog::from_openapi_clusters(&clusters), true))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// Decides the names of new builds in scope: a definition in the projects
+/// read here, and targeted.
+fn new_names_in_scope<'a>(scope: &ReadScope<'a>, policy: &ReadPolicy<'_>) -> BTreeSet<&'a str> {
+    // A set: a scan of the projects per definition was quadratic in the
+    // fleet (issue 13).
+    let read_here: HashSet<&str> = scope.projects.iter().map(String::as_str).collect();
+    scope
+        .desired
+        .iter()
+        .map(|d| &d.def)
+        .filter(|d| read_here.contains(d.project_key()) && policy.wanted(d.project_key(), d.name()))
+        .map(BuildDef::name)
+        .collect()
+}
+
+/// Decides where a read goes: waiting for the look-ups, parked for the
+/// template look-ups, or to the sink.
+fn route(
+    build: LiveBuild,
+    base: &Option<(Catalog, bool)>,
+    waiting: &mut Vec<LiveBuild>,
+    parked: &mut Vec<LiveBuild>,
+    sink: &mut dyn LiveSink,
+) {
+    match base {
+        None => waiting.push(build),
+        Some((catalog, openapi_only)) => {
+            if !openapi_only
+                && (live_uses_templates(&build)
+                    || sink.needs_templates(&build.project, build.name()))
+            {
+                parked.push(build);
+            } else {
+                sink.read(build, catalog);
+            }
+        }
+    }
+}
+
+/// Decides what a project's listing adds: the names it hides and shows, and
+/// the reads it queues (their count is returned).
+fn queue_listing(
+    policy: &ReadPolicy<'_>,
+    project: &str,
+    briefs: Vec<BuildBrief>,
+    ignored: &mut BTreeMap<String, String>,
+    new_names: &mut BTreeSet<&str>,
+    queue: &mut VecDeque<ReadOrder>,
+    sink: &mut dyn LiveSink,
+) -> usize {
+    let decided = policy.select(project, briefs);
+    for name in decided.ignored {
+        ignored.insert(name, project.to_owned());
+    }
+    for b in &decided.listed {
+        new_names.remove(b.name.as_str());
+    }
+    let queued = decided.reads.len();
+    sink.listed(project, &decided.listed);
+    for order in decided.reads {
+        let brief = &decided.listed[order.index];
+        // What the plan uses of the listing entry.
+        let brief = BuildBrief {
+            name: brief.name.clone(),
+            source: brief.source.clone(),
+            update_time: brief.update_time,
+            ..BuildBrief::default()
+        };
+        queue.push_back((project.to_owned(), brief, order.compared));
+    }
+    queued
+}
+
+/// Decides what the project list gives: the projects, or `None` when the
+/// token may not list them (the check is skipped, with a warning).
+fn checked_project_list(
+    project_list: Result<Vec<crate::zadig::wire::ProjectBrief>, ApiError>,
+) -> anyhow::Result<Option<Vec<crate::zadig::wire::ProjectBrief>>> {
+    Ok(match project_list {
+        Ok(p) => Some(p),
+        Err(e) if ui_api_unavailable(&e) => {
+            tracing::warn!(
+                "cannot list Zadig's projects ({e}); declared projects were not checked"
+            );
+            None
+        }
+        Err(e) => return Err(anyhow!(e).context("cannot list Zadig's projects")),
+    })
+}
+
+/// Decides which names of new builds are taken in projects this directory
+/// does not manage (an `ignore`d name counts as taken).
+async fn names_elsewhere(
+    client: &Client,
+    check_elsewhere: bool,
+    tried: &BTreeSet<String>,
+    new_names: &BTreeSet<&str>,
+    ignored: &BTreeMap<String, String>,
+    project_list: Option<Vec<crate::zadig::wire::ProjectBrief>>,
+) -> BTreeMap<String, String> {
     let mut elsewhere = BTreeMap::new();
-    if scope.check_elsewhere && !new_names.is_empty() {
+    if check_elsewhere && !new_names.is_empty() {
         // Every project listed this run, or tried: a failed listing is not
         // tried twice.
         let listed: BTreeSet<&str> = tried.iter().map(String::as_str).collect();
-        elsewhere = find_elsewhere(client, &listed, &new_names, project_list).await;
-        for n in &new_names {
+        elsewhere = find_elsewhere(client, &listed, new_names, project_list).await;
+        for n in new_names {
             if let Some(project) = ignored.get(*n) {
                 elsewhere.insert((*n).to_owned(), project.clone());
             }
         }
     }
-
-    Ok(LiveRest { elsewhere, catalog })
+    elsewhere
 }
 
 /// The build and dockerfile template look-ups of a run (only when a build
