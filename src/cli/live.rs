@@ -163,106 +163,29 @@ pub async fn read_live_into(
     // Look-ups, listings and the reads of each listed project at once; each
     // project's reads start as soon as its listing arrives, and each build is
     // planned as soon as its read arrives.
-    let reading = async {
-        let mut lookups = std::pin::pin!(lookups);
-        let mut base: Option<(Catalog, bool)> = None;
-        let mut lists = JoinSet::new();
-        for p in &scope.projects {
-            let client = client.clone();
-            let p = p.clone();
-            lists.spawn(async move {
-                let r = client.list_builds(&p).await;
-                (p, r)
-            });
-        }
-        let mut reads_set = JoinSet::new();
-        // Reads to make, in listing order: at most `window` tasks exist at a
-        // time, so a large fleet is a queue of names, not of read futures and
-        // answers waiting to be planned.
-        let mut queue: VecDeque<ReadOrder> = VecDeque::new();
-        let window = client.concurrency().saturating_mul(2).max(16);
-        // Reads that arrived before the look-ups did.
-        let mut waiting: Vec<LiveBuild> = Vec::new();
-        // Reads that need the template look-ups: each is planned as soon as
-        // every look-up started so far has arrived (those it needs are
-        // started when it is seen); reads of the OpenAPI detail once every
-        // read is in, against the complete catalog.
-        let mut parked: Vec<LiveBuild> = Vec::new();
-        let mut tpl = TemplateLookups::default();
-        let mut failures = Vec::new();
-        // Names hidden by `ignore`: never planned, but still taken (names are
-        // global), so the name check sees them.
-        let mut ignored: BTreeMap<String, String> = BTreeMap::new();
-        let mut total = 0;
-        let mut done = 0;
-        loop {
-            tokio::select! {
-                r = &mut lookups, if base.is_none() => {
-                    base = Some(r.context("cannot read Zadig's look-ups")?);
-                    if let Some((catalog, false)) = &base {
-                        tpl.start_for_definitions(client, catalog, scope.desired);
-                    }
-                    for build in std::mem::take(&mut waiting) {
-                        route(build, &base, &mut waiting, &mut parked, &mut *sink);
-                    }
-                    tpl.release(client, &base, &mut parked, &mut *sink);
-                }
-                Some(joined) = tpl.set.join_next() => {
-                    let done = joined.context("a template look-up task failed")?;
-                    tpl.arrived(done, client, scope.desired);
-                    tpl.release(client, &base, &mut parked, &mut *sink);
-                }
-                Some(joined) = lists.join_next() => {
-                    let (project, listing) = joined.context("a listing task failed")?;
-                    tried.insert(project.clone());
-                    let briefs = match listing {
-                        Ok(b) => b,
-                        Err(e) => {
-                            sink.listing_failed(&project, e.to_string());
-                            continue;
-                        }
-                    };
-                    total += queue_listing(
-                        &policy,
-                        &project,
-                        briefs,
-                        &mut ignored,
-                        &mut new_names,
-                        &mut queue,
-                        &mut *sink,
-                    );
-                    spawn_reads(&mut queue, &mut reads_set, window, client, &mode_rx);
-                    // The bar starts once every listing is in (its total known).
-                    if lists.is_empty() && total > 0 && let Some(p) = &progress {
-                        p(done, total);
-                    }
-                }
-                Some(joined) = reads_set.join_next() => {
-                    let (project, brief, read) = joined.context("a read task failed")?;
-                    done += 1;
-                    spawn_reads(&mut queue, &mut reads_set, window, client, &mode_rx);
-                    match read {
-                        Some(Ok(read)) => {
-                            let build = LiveBuild { project, brief, read };
-                            route(build, &base, &mut waiting, &mut parked, &mut *sink);
-                            tpl.release(client, &base, &mut parked, &mut *sink);
-                        }
-                        Some(Err(e)) => failures.push(format!("{project}/{}: {e}", brief.name)),
-                        None => failures.push(format!("{project}/{}: not read (the look-ups failed)", brief.name)),
-                    }
-                    if lists.is_empty() && let Some(p) = &progress {
-                        p(done, total);
-                    }
-                }
-                else => break,
-            }
-        }
-        Ok::<_, anyhow::Error>((base, parked, failures, ignored, tpl))
-    };
+    let reading = read_builds(
+        Readers {
+            client,
+            scope,
+            policy: &policy,
+            progress: &progress,
+            mode_rx: &mode_rx,
+        },
+        lookups,
+        &mut *sink,
+        &mut new_names,
+        &mut tried,
+    );
     // Zadig's project list: declared projects must exist (one listing).
     let project_list = client.projects();
     let (reading, project_list) = tokio::join!(reading, project_list);
-    let (base, parked, failures, ignored, tpl) = reading?;
+    let Readings {
+        base,
+        parked,
+        failures,
+        ignored,
+        tpl,
+    } = reading?;
     // A token may lack the right to list projects (or a gateway may not route
     // the list): then the check is skipped with a warning. Any other failure
     // (nothing answers, a broken answer) is an error like any other read.
@@ -303,6 +226,144 @@ pub async fn read_live_into(
     .await;
 
     Ok(LiveRest { elsewhere, catalog })
+}
+
+/// What the reading loop reads with.
+struct Readers<'r, 'a> {
+    client: &'r Client,
+    scope: &'r ReadScope<'a>,
+    policy: &'r ReadPolicy<'r>,
+    progress: &'r Option<Progress>,
+    mode_rx: &'r tokio::sync::watch::Receiver<Option<bool>>,
+}
+
+/// What the reading loop leaves: the look-ups, the reads parked for the
+/// template look-ups, the failed reads, the ignored names and the template
+/// look-ups.
+struct Readings {
+    base: Option<(Catalog, bool)>,
+    parked: Vec<LiveBuild>,
+    failures: Vec<String>,
+    ignored: BTreeMap<String, String>,
+    tpl: TemplateLookups,
+}
+
+/// Decides the order of the run's reads: look-ups, listings and the reads of
+/// each listed project at once, each build handed on as its read arrives.
+async fn read_builds<'a>(
+    readers: Readers<'_, 'a>,
+    lookups: impl std::future::Future<Output = Result<(Catalog, bool), ApiError>>,
+    sink: &mut dyn LiveSink,
+    new_names: &mut BTreeSet<&'a str>,
+    tried: &mut BTreeSet<String>,
+) -> anyhow::Result<Readings> {
+    let Readers {
+        client,
+        scope,
+        policy,
+        progress,
+        mode_rx,
+    } = readers;
+    let mut lookups = std::pin::pin!(lookups);
+    let mut base: Option<(Catalog, bool)> = None;
+    let mut lists = JoinSet::new();
+    for p in &scope.projects {
+        let client = client.clone();
+        let p = p.clone();
+        lists.spawn(async move {
+            let r = client.list_builds(&p).await;
+            (p, r)
+        });
+    }
+    let mut reads_set = JoinSet::new();
+    // Reads to make, in listing order: at most `window` tasks exist at a
+    // time, so a large fleet is a queue of names, not of read futures and
+    // answers waiting to be planned.
+    let mut queue: VecDeque<ReadOrder> = VecDeque::new();
+    let window = client.concurrency().saturating_mul(2).max(16);
+    // Reads that arrived before the look-ups did.
+    let mut waiting: Vec<LiveBuild> = Vec::new();
+    // Reads that need the template look-ups: each is planned as soon as
+    // every look-up started so far has arrived (those it needs are
+    // started when it is seen); reads of the OpenAPI detail once every
+    // read is in, against the complete catalog.
+    let mut parked: Vec<LiveBuild> = Vec::new();
+    let mut tpl = TemplateLookups::default();
+    let mut failures = Vec::new();
+    // Names hidden by `ignore`: never planned, but still taken (names are
+    // global), so the name check sees them.
+    let mut ignored: BTreeMap<String, String> = BTreeMap::new();
+    let mut total = 0;
+    let mut done = 0;
+    loop {
+        tokio::select! {
+            r = &mut lookups, if base.is_none() => {
+                base = Some(r.context("cannot read Zadig's look-ups")?);
+                if let Some((catalog, false)) = &base {
+                    tpl.start_for_definitions(client, catalog, scope.desired);
+                }
+                for build in std::mem::take(&mut waiting) {
+                    route(build, &base, &mut waiting, &mut parked, &mut *sink);
+                }
+                tpl.release(client, &base, &mut parked, &mut *sink);
+            }
+            Some(joined) = tpl.set.join_next() => {
+                let done = joined.context("a template look-up task failed")?;
+                tpl.arrived(done, client, scope.desired);
+                tpl.release(client, &base, &mut parked, &mut *sink);
+            }
+            Some(joined) = lists.join_next() => {
+                let (project, listing) = joined.context("a listing task failed")?;
+                tried.insert(project.clone());
+                let briefs = match listing {
+                    Ok(b) => b,
+                    Err(e) => {
+                        sink.listing_failed(&project, e.to_string());
+                        continue;
+                    }
+                };
+                total += queue_listing(
+                    policy,
+                    &project,
+                    briefs,
+                    &mut ignored,
+                    new_names,
+                    &mut queue,
+                    &mut *sink,
+                );
+                spawn_reads(&mut queue, &mut reads_set, window, client, mode_rx);
+                // The bar starts once every listing is in (its total known).
+                if lists.is_empty() && total > 0 && let Some(p) = progress {
+                    p(done, total);
+                }
+            }
+            Some(joined) = reads_set.join_next() => {
+                let (project, brief, read) = joined.context("a read task failed")?;
+                done += 1;
+                spawn_reads(&mut queue, &mut reads_set, window, client, mode_rx);
+                match read {
+                    Some(Ok(read)) => {
+                        let build = LiveBuild { project, brief, read };
+                        route(build, &base, &mut waiting, &mut parked, &mut *sink);
+                        tpl.release(client, &base, &mut parked, &mut *sink);
+                    }
+                    Some(Err(e)) => failures.push(format!("{project}/{}: {e}", brief.name)),
+                    None => failures.push(format!("{project}/{}: not read (the look-ups failed)", brief.name)),
+                }
+                if lists.is_empty() && let Some(p) = progress {
+                    p(done, total);
+                }
+            }
+            else => break,
+        }
+    }
+    Ok(Readings {
+        base,
+        parked,
+        failures,
+        ignored,
+        tpl,
+    })
 }
 
 /// Decides the run's look-ups: the catalog, and whether only the OpenAPI
