@@ -28,7 +28,7 @@ use crate::cli::printer::Printer;
 use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
 use crate::core::apply::{self as core_apply, select};
 use crate::core::load;
-use crate::core::model::BuildDef;
+use crate::core::model::{BuildDef, TemplateBuildSpec};
 use crate::core::notice::OutcomeReason;
 use crate::core::plan::{Action, Change, DesiredBuild, Plan, PlanOptions, WritePath};
 use crate::core::preserve::{wants_workspace_cache, with_workspace_cache};
@@ -589,6 +589,23 @@ async fn run_phase(
     out
 }
 
+/// The body of a template build's write: the one the plan made (every
+/// variable per target, as compared), else the definition's own.
+fn template_body(
+    c: &Change,
+    def: impl FnOnce() -> anyhow::Result<BuildDef>,
+) -> anyhow::Result<TemplateBuildSpec> {
+    match &c.write_body {
+        Some(Ok(v)) => {
+            serde_json::from_str(v.as_str()).context("the template body does not decode")
+        }
+        _ => match def()? {
+            BuildDef::Template(t) => Ok(t),
+            BuildDef::Build(_) => bail!("a template build's definition is not a template build"),
+        },
+    }
+}
+
 /// One write, through the path the plan chose: the preserving write (the
 /// stored model changed where the definition says, build-api-ui-made.md §9),
 /// or the complete desired body (the OpenAPI update is a full replace). A
@@ -607,17 +624,7 @@ async fn write(
     let done = |o: WriteOutcome| (o, None);
     match c.action {
         Action::Create if c.write_path == Some(WritePath::Template) => {
-            let t = match &c.write_body {
-                Some(Ok(v)) => {
-                    serde_json::from_str(v.as_str()).context("the template body does not decode")?
-                }
-                _ => match body()? {
-                    BuildDef::Template(t) => t,
-                    BuildDef::Build(_) => {
-                        bail!("a template build's definition is not a template build")
-                    }
-                },
-            };
+            let t = template_body(c, body)?;
             Ok(done(client.create_template_build(&t).await?))
         }
         Action::Create => {
@@ -676,17 +683,7 @@ async fn write(
         }
         Action::Update | Action::Replace if c.write_path == Some(WritePath::Template) => {
             // Every variable per target, as the plan compared them.
-            let t = match &c.write_body {
-                Some(Ok(v)) => {
-                    serde_json::from_str(v.as_str()).context("the template body does not decode")?
-                }
-                _ => match body()? {
-                    BuildDef::Template(t) => t,
-                    BuildDef::Build(_) => {
-                        bail!("a template build's definition is not a template build")
-                    }
-                },
-            };
+            let t = template_body(c, body)?;
             Ok(done(client.update_template_build(&t).await?))
         }
         Action::Update | Action::Replace => match body()? {
