@@ -124,7 +124,8 @@ pub trait Driver: Sync {
         catalog: &'a Catalog,
     ) -> Fut<'a, anyhow::Result<ImportRead>>;
     /// Second step, after the builds (credential variable names are unique
-    /// across both: `names`): what was read as definition files.
+    /// across both: `names`): what was read as definition files. A `read`
+    /// that is not this kind's own is an error.
     fn import_files(
         &self,
         read: ImportRead,
@@ -132,7 +133,7 @@ pub trait Driver: Sync {
         catalog: &Catalog,
         names: &mut Names,
         printer: &Printer,
-    ) -> KindImport;
+    ) -> anyhow::Result<KindImport>;
     /// The notes after `written` files were written into `dir`.
     fn import_notes(&self, written: usize, dir: &Path, config: Option<&Config>) -> Vec<String>;
     /// What a new `zadig-sync.yaml` says so that the imported files are managed.

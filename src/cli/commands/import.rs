@@ -192,7 +192,7 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs, printer: &Printer) -> C
     }
     // The other kinds' files, one per resource.
     for (d, read) in library {
-        let files = d.import_files(read, config.as_ref(), &live.catalog, &mut names, printer);
+        let files = d.import_files(read, config.as_ref(), &live.catalog, &mut names, printer)?;
         let mut kind_written = 0;
         for (file, text, vars) in files.files {
             match write_inside(&args.out, files.dir, &file, text.as_bytes(), args.force)? {

@@ -325,13 +325,13 @@ impl PlanPart for TemplatePlan {
     }
 }
 
-/// This kind's data behind a part (an empty plan for another kind's part,
-/// which the engine never hands over).
-fn own(part: &dyn PlanPart) -> TemplatePlan {
+/// This kind's data behind a part. Another kind's part is an error, not an
+/// empty plan: an empty plan would silently apply (or save) nothing.
+fn own(part: &dyn PlanPart) -> anyhow::Result<TemplatePlan> {
     part.as_any()
         .downcast_ref::<TemplatePlan>()
         .cloned()
-        .unwrap_or_default()
+        .ok_or_else(|| anyhow::anyhow!("the template driver was given another kind's plan part"))
 }
 
 fn outcomes(list: Vec<TemplateOutcome>) -> Vec<Outcome> {
@@ -434,7 +434,7 @@ impl Driver for TemplateDriver {
         literal: &mut Vec<String>,
     ) -> anyhow::Result<()> {
         use anyhow::Context as _;
-        let plan = own(part);
+        let plan = own(part)?;
         let writes: std::collections::BTreeSet<&str> = plan
             .changes
             .iter()
@@ -491,8 +491,8 @@ impl Driver for TemplateDriver {
     ) -> Fut<'a, anyhow::Result<Vec<Outcome>>> {
         Box::pin(async move {
             let done = match saved {
-                None => apply_phase(client, &own(plan), Phase::BeforeBuilds).await,
-                Some(saved) => apply_before_saved(client, load, &own(saved)).await?,
+                None => apply_phase(client, &own(plan)?, Phase::BeforeBuilds).await,
+                Some(saved) => apply_before_saved(client, load, &own(saved)?).await?,
             };
             Ok(outcomes(done))
         })
@@ -506,8 +506,8 @@ impl Driver for TemplateDriver {
         saved: Option<&'a dyn PlanPart>,
     ) -> Fut<'a, anyhow::Result<Vec<Outcome>>> {
         Box::pin(async move {
-            let saved = saved.map(own);
-            let done = apply_after(client, load, &own(first), true, saved.as_ref()).await?;
+            let saved = saved.map(own).transpose()?;
+            let done = apply_after(client, load, &own(first)?, true, saved.as_ref()).await?;
             Ok(outcomes(done))
         })
     }
@@ -543,11 +543,12 @@ impl Driver for TemplateDriver {
         catalog: &Catalog,
         names: &mut Names,
         printer: &Printer,
-    ) -> KindImport {
-        let live = read
-            .downcast::<Vec<LiveTemplate>>()
-            .map(|b| *b)
-            .unwrap_or_default();
+    ) -> anyhow::Result<KindImport> {
+        // Another kind's read is an error, not an empty library: an empty
+        // one would import nothing and say it succeeded.
+        let live = *read.downcast::<Vec<LiveTemplate>>().map_err(|_| {
+            anyhow::anyhow!("the template driver was given another kind's import read")
+        })?;
         let ignore = crate::core::load::exclude_set(
             &config
                 .map(|c| c.build_templates.ignore.clone())
@@ -569,7 +570,7 @@ impl Driver for TemplateDriver {
                 Err(why) => printer.warn(&super::view::not_imported(&t.name, &why)),
             }
         }
-        out
+        Ok(out)
     }
 
     fn import_notes(
@@ -592,3 +593,69 @@ impl Driver for TemplateDriver {
 
 /// Where `import --templates` writes the library, below the output directory.
 const IMPORT_DIR: &str = "build_templates";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A part of some other kind.
+    #[derive(Debug)]
+    struct Foreign;
+
+    impl PlanPart for Foreign {
+        fn has_changes(&self) -> bool {
+            true
+        }
+        fn change_count(&self) -> usize {
+            1
+        }
+        fn summary(&self) -> String {
+            String::new()
+        }
+        fn human(&self) -> String {
+            String::new()
+        }
+        fn markdown(&self) -> String {
+            String::new()
+        }
+        fn json(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+        fn saved(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    #[test]
+    fn another_kinds_part_or_import_read_is_an_error_not_an_empty_one() {
+        assert!(own(&Foreign).is_err());
+        assert_eq!(
+            own(&TemplatePlan::default()).ok(),
+            Some(TemplatePlan::default())
+        );
+        let wrong: ImportRead = Box::new(42u8);
+        let got = DRIVER.import_files(
+            wrong,
+            None,
+            &Catalog::default(),
+            &mut Names::default(),
+            &Printer::plain(),
+        );
+        assert!(got.is_err());
+        let right: ImportRead = Box::<Vec<LiveTemplate>>::default();
+        let got = DRIVER
+            .import_files(
+                right,
+                None,
+                &Catalog::default(),
+                &mut Names::default(),
+                &Printer::plain(),
+            )
+            .unwrap();
+        assert!(got.files.is_empty());
+        assert_eq!(got.dir, IMPORT_DIR);
+    }
+}
