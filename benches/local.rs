@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use support::{Fleet, SECRET_VALUE, SECRET_VAR, TOKEN, machine, peak_rss_mib, secs};
+use zadig_sync::cli::fs::load_contents as load_on;
 use zadig_sync::cli::live::{ReadScope, read_live};
 use zadig_sync::cli::settings::cores;
-use zadig_sync::core::load::{SourceFile, load_on};
+use zadig_sync::core::load::SourceFile;
 use zadig_sync::core::normalize::{normalize_desired, normalize_live};
 use zadig_sync::core::plan::{DesiredBuild, LiveState, PlanOptions, ProjectLive, plan};
 use zadig_sync::core::secrets::resolve_env;

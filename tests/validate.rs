@@ -225,8 +225,9 @@ fn a_missing_directory_is_an_error_naming_it() {
 fn the_docs_example_bodies_load() {
     use zadig_sync::core::model::{BuildDef, DockerfileSource, ParamType, ParamValue};
 
-    let (_, result) =
-        zadig_sync::cli::fs::load_dir(&corpus("good", "docs-example")).expect("reads");
+    let result = zadig_sync::cli::fs::load_dir(&corpus("good", "docs-example"))
+        .expect("reads")
+        .load;
     let errors: Vec<String> = result.errors().map(ToString::to_string).collect();
     assert_eq!(errors, Vec::<String>::new());
     assert_eq!(result.builds.len(), 2);

@@ -7,13 +7,13 @@
 //! and the content hash do not depend on the platform or on readdir order.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use crate::core::diagnostics::Diagnostic;
-use crate::core::load::{self, CONFIG_FILE, LoadResult, SourceFile};
+use crate::core::load::{CONFIG_FILE, LoadResult, Loader, Part, SourceFile};
 use crate::render::diagnostics::Sources;
 
 /// The files of a definition directory.
@@ -32,18 +32,92 @@ pub struct DirContents {
 pub struct Digests {
     /// [`content_hash`].
     pub dir_hash: String,
-    /// [`file_digests`].
+    /// SHA-256 (hex) of each file's bytes, the config included, by path: a
+    /// saved plan keeps them to name the files that changed since.
     pub files: std::collections::BTreeMap<String, String>,
 }
 
 impl Digests {
-    /// The digests of `contents` as they are.
+    /// The digests of `contents` as they are (every file's text present).
     pub fn of(contents: &DirContents) -> Self {
+        let digest = |f: &SourceFile| hex_digest(&f.bytes);
+        let config = contents
+            .config
+            .as_ref()
+            .map(|c| (c.path.as_str(), digest(c)));
+        let files: Vec<(&str, String)> = contents
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), digest(f)))
+            .collect();
+        Digests::from_parts(config, files)
+    }
+
+    /// From each file's digest: the config's, then the files' in path order.
+    fn from_parts<'a>(
+        config: Option<(&'a str, String)>,
+        files: impl IntoIterator<Item = (&'a str, String)>,
+    ) -> Self {
+        let mut hash = DirHash::new(config.as_ref().map(|(p, d)| (*p, d.as_str())));
+        let mut map: std::collections::BTreeMap<String, String> = config
+            .iter()
+            .map(|(p, d)| ((*p).to_owned(), d.clone()))
+            .collect();
+        for (path, digest) in files {
+            hash.add(path, &digest);
+            map.insert(path.to_owned(), digest);
+        }
         Digests {
-            dir_hash: content_hash(contents),
-            files: file_digests(contents),
+            dir_hash: hash.finish(),
+            files: map,
         }
     }
+}
+
+/// SHA-256 (hex) over the config and the files, in order: a saved plan keeps
+/// it to notice that the definitions changed since it was made.
+///
+/// Each file contributes its path and its digest, the path length-prefixed,
+/// so that no two different directories hash the same input; a missing
+/// config contributes a distinct marker. Hashing the digests, not the bytes,
+/// lets a directory be hashed while its files are loaded, on every core, and
+/// without holding their text.
+struct DirHash(Sha256);
+
+impl DirHash {
+    fn new(config: Option<(&str, &str)>) -> Self {
+        let mut h = DirHash(Sha256::new());
+        // A tag byte tells "no config" from any config.
+        match config {
+            Some((path, digest)) => {
+                h.0.update([1]);
+                h.add(path, digest);
+            }
+            None => h.0.update([0]),
+        }
+        h
+    }
+
+    fn add(&mut self, path: &str, digest: &str) {
+        self.0.update((path.len() as u64).to_le_bytes());
+        self.0.update(path.as_bytes());
+        self.0.update(digest.as_bytes());
+    }
+
+    fn finish(self) -> String {
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl DirContents {
@@ -59,48 +133,15 @@ impl DirContents {
     }
 }
 
-impl DirContents {
-    /// Frees the text of every file no diagnostic in `diagnostics` (or of
-    /// reading) points at: a file that loaded cleanly needs no text to be
-    /// rendered. Returns the digests of the files as they were read, which
-    /// is what a saved plan needs of them.
-    pub fn release_text(&mut self, diagnostics: &[Diagnostic]) -> Digests {
-        let digests = Digests::of(self);
-        let wanted: std::collections::HashSet<&str> = diagnostics
-            .iter()
-            .chain(&self.problems)
-            .map(|d| d.file.as_str())
-            .collect();
-        for f in self.config.iter_mut().chain(self.files.iter_mut()) {
-            if !wanted.contains(f.path.as_str()) {
-                f.bytes = Vec::new();
-            }
-        }
-        digests
-    }
-}
-
 impl Sources for DirContents {
     fn source(&self, path: &str) -> Option<&[u8]> {
         self.get(path).map(|f| f.bytes.as_slice())
     }
 }
 
-/// SHA-256 (hex) of each file's bytes, the config included, by path: a saved
-/// plan keeps them to name the files that changed since.
-pub fn file_digests(contents: &DirContents) -> std::collections::BTreeMap<String, String> {
-    contents
-        .config
-        .iter()
-        .chain(&contents.files)
-        .map(|f| {
-            let digest = Sha256::digest(&f.bytes);
-            (
-                f.path.clone(),
-                digest.iter().map(|b| format!("{b:02x}")).collect(),
-            )
-        })
-        .collect()
+/// The content hash of `contents` (see [`Digests`]).
+pub fn content_hash(contents: &DirContents) -> String {
+    Digests::of(contents).dir_hash
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -117,15 +158,36 @@ fn is_yaml(path: &Path) -> bool {
 /// pull request cannot make the tool hold more.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Reads a definition directory: `zadig-sync.yaml` and every `*.yaml`/`*.yml`
-/// below it, skipping hidden files and directories.
+/// A file chosen to be read.
+struct Entry {
+    /// Relative to the directory, `/`-separated.
+    rel: String,
+    /// Where to read it (a link's target inside the directory).
+    path: PathBuf,
+    /// Where it was found, for errors.
+    shown: PathBuf,
+    /// Its size when it was chosen.
+    len: u64,
+}
+
+/// The files of a definition directory, chosen but not read.
+#[derive(Default)]
+struct Walked {
+    config: Option<Entry>,
+    /// Sorted by path.
+    files: Vec<Entry>,
+    problems: Vec<Diagnostic>,
+}
+
+/// Chooses the files of a definition directory: `zadig-sync.yaml` and every
+/// `*.yaml`/`*.yml` below it, skipping hidden files and directories.
 ///
 /// Symbolic links are never followed out of the directory: a link whose
 /// target lies outside (file or directory) is an error naming the link, and
 /// nothing of its target is read. A link to a file inside is read; a link to a
 /// directory inside is not walked (its files are read where they really are).
 /// Special files (fifos, devices, sockets) are skipped with a warning.
-pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
+fn walk(dir: &Path) -> anyhow::Result<Walked> {
     let meta = std::fs::metadata(dir)
         .with_context(|| format!("cannot read the definition directory {}", dir.display()))?;
     if !meta.is_dir() {
@@ -133,7 +195,7 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
     }
     let root = std::fs::canonicalize(dir)
         .with_context(|| format!("cannot read the definition directory {}", dir.display()))?;
-    let mut contents = DirContents::default();
+    let mut walked = Walked::default();
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -163,7 +225,7 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
                     target
                 }
                 Ok(_) => {
-                    contents.problems.push(
+                    walked.problems.push(
                         Diagnostic::error(
                             rel.as_str(),
                             "this is a symbolic link to a place outside the definition directory: it is not read",
@@ -174,7 +236,7 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
                 }
                 Err(_) if !is_yaml(entry.path()) => continue,
                 Err(_) => {
-                    contents.problems.push(
+                    walked.problems.push(
                         Diagnostic::error(
                             rel.as_str(),
                             "this is a symbolic link whose target does not exist",
@@ -196,14 +258,14 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
             continue;
         }
         if !meta.is_file() {
-            contents.problems.push(Diagnostic::warning(
+            walked.problems.push(Diagnostic::warning(
                 rel.as_str(),
                 "not a regular file (a fifo, device or socket): skipped",
             ));
             continue;
         }
         if meta.len() > MAX_FILE_BYTES {
-            contents.problems.push(Diagnostic::error(
+            walked.problems.push(Diagnostic::error(
                 rel.as_str(),
                 format!(
                     "the file is {} MiB, more than the {} MiB a definition file may be: it is not read",
@@ -213,23 +275,57 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
             ));
             continue;
         }
-        // Sized from the metadata: growing from empty would leave up to twice
-        // the text's size allocated per file, and a large directory holds
-        // every file's text until it is loaded (issue 13).
-        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        std::fs::File::open(&path)
-            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-            .with_context(|| format!("cannot read {}", entry.path().display()))?;
-        let file = SourceFile { path: rel, bytes };
-        if entry.depth() == 1 && file.path == CONFIG_FILE {
-            contents.config = Some(file);
+        let file = Entry {
+            shown: entry.path().to_path_buf(),
+            path,
+            len: meta.len(),
+            rel,
+        };
+        if entry.depth() == 1 && file.rel == CONFIG_FILE {
+            walked.config = Some(file);
         } else {
-            contents.files.push(file);
+            walked.files.push(file);
         }
     }
     // Per-directory name order is not path order (`a-b/x` vs `a/x`).
-    contents.files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(contents)
+    walked.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(walked)
+}
+
+impl Entry {
+    /// The file's bytes (at most [`MAX_FILE_BYTES`] and one more).
+    fn read(&self) -> anyhow::Result<Vec<u8>> {
+        // Sized from the metadata: growing from empty would leave up to twice
+        // the text's size allocated per file (issue 13).
+        let mut bytes = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
+        std::fs::File::open(&self.path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .with_context(|| format!("cannot read {}", self.shown.display()))?;
+        Ok(bytes)
+    }
+
+    fn source(&self) -> anyhow::Result<SourceFile> {
+        Ok(SourceFile {
+            path: self.rel.clone(),
+            bytes: self.read()?,
+        })
+    }
+}
+
+/// Reads a definition directory whole: `zadig-sync.yaml` and every
+/// `*.yaml`/`*.yml` below it, as [`walk`] chooses them. [`load_dir`] loads
+/// one without holding every file's text.
+pub fn read_dir(dir: &Path) -> anyhow::Result<DirContents> {
+    let walked = walk(dir)?;
+    Ok(DirContents {
+        config: walked.config.as_ref().map(Entry::source).transpose()?,
+        files: walked
+            .files
+            .iter()
+            .map(Entry::source)
+            .collect::<anyhow::Result<_>>()?,
+        problems: walked.problems,
+    })
 }
 
 /// How [`write_inside`] went.
@@ -317,52 +413,200 @@ pub fn write_inside(
     Ok(Written::Written)
 }
 
-/// SHA-256 (hex) over the config and the files, in order: a saved plan keeps
-/// it to notice that the definitions changed since it was made.
-///
-/// Each file contributes its path and bytes, both length-prefixed, so that no
-/// two different directories hash the same input; a missing config contributes
-/// a distinct marker.
-pub fn content_hash(contents: &DirContents) -> String {
-    fn add_tag(h: &mut Sha256, tag: u8) {
-        h.update([tag]);
-    }
-    fn add(h: &mut Sha256, f: &SourceFile) {
-        h.update((f.path.len() as u64).to_le_bytes());
-        h.update(f.path.as_bytes());
-        h.update((f.bytes.len() as u64).to_le_bytes());
-        h.update(&f.bytes);
-    }
-    let mut h = Sha256::new();
-    // A tag byte tells "no config" from any config.
-    match &contents.config {
-        Some(c) => {
-            add_tag(&mut h, 1);
-            add(&mut h, c);
-        }
-        None => add_tag(&mut h, 0),
-    }
-    for f in &contents.files {
-        add(&mut h, f);
-    }
-    let digest = h.finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// A definition directory, loaded by [`load_dir`].
+#[derive(Debug)]
+pub struct LoadedDir {
+    /// Its files: every path, but the text only of the config and of the
+    /// files a diagnostic points at (the text a rendering needs).
+    pub contents: DirContents,
+    /// What loading found.
+    pub load: LoadResult,
+    /// The digests of the files as they were read, for a saved plan.
+    pub digests: Digests,
 }
 
-/// Reads and loads a definition directory. An `Err` is an I/O problem; problems
-/// in the files are diagnostics in the [`LoadResult`].
-pub fn load_dir(dir: &Path) -> anyhow::Result<(DirContents, LoadResult)> {
-    let contents = read_dir(dir)?;
-    let mut result = load::load_on(
-        contents.config.as_ref(),
-        &contents.files,
-        super::settings::cores(),
+/// Files per unit of work: large enough that sharing the work out costs
+/// nothing, small enough that only a few files' text is held at a time.
+const BATCH: usize = 32;
+
+/// Reads and loads a definition directory, on every core, each file's text
+/// held only while it is loaded (issue 13: at 50,000 files the text was
+/// 58 MB). An `Err` is an I/O problem; problems in the files are
+/// diagnostics in the [`LoadResult`].
+pub fn load_dir(dir: &Path) -> anyhow::Result<LoadedDir> {
+    let walked = walk(dir)?;
+    let config = walked.config.as_ref().map(Entry::source).transpose()?;
+    let entries = &walked.files;
+    let loader = Loader::new(
+        config.as_ref(),
+        entries.iter().any(|e| e.rel == "zadig-sync.yml"),
     );
-    if !contents.problems.is_empty() {
-        result.diagnostics.extend(contents.problems.iter().cloned());
-        crate::core::diagnostics::sort(&mut result.diagnostics);
+    // What a batch hands back of each file: its digest, whether it is a
+    // definition file, and its text when a diagnostic points at it.
+    type Read = (String, bool, Option<Vec<u8>>);
+    let mut part = Part::with_capacity(entries.len());
+    let mut read: Vec<Read> = Vec::with_capacity(entries.len());
+    in_batches(
+        entries.len(),
+        super::settings::cores(),
+        |range| {
+            let mut batch = (Part::default(), Vec::with_capacity(range.len()));
+            for e in &entries[range] {
+                let file = e.source()?;
+                let digest = hex_digest(&file.bytes);
+                let wanted = loader.wants(&file.path);
+                let keep = wanted && loader.file(&file, &mut batch.0);
+                batch.1.push((digest, wanted, keep.then_some(file.bytes)));
+            }
+            Ok(batch)
+        },
+        |(p, files): (Part, Vec<Read>)| {
+            part.append(p);
+            read.extend(files);
+        },
+    )?;
+    let definition_files = read.iter().filter(|(_, wanted, _)| *wanted).count();
+    let mut load = loader.finish(part, definition_files);
+    let digests = Digests::from_parts(
+        config
+            .as_ref()
+            .map(|c| (c.path.as_str(), hex_digest(&c.bytes))),
+        entries
+            .iter()
+            .zip(&read)
+            .map(|(e, (digest, ..))| (e.rel.as_str(), digest.clone())),
+    );
+    let mut contents = DirContents {
+        config,
+        files: entries
+            .iter()
+            .zip(read)
+            .map(|(e, (_, _, text))| SourceFile {
+                path: e.rel.clone(),
+                bytes: text.unwrap_or_default(),
+            })
+            .collect(),
+        problems: walked.problems,
+    };
+    // A check across files (a name defined twice) points at files whose text
+    // was dropped: read those again, and show their text only if it is
+    // still the text that was loaded.
+    let wanted: std::collections::BTreeSet<&str> =
+        load.diagnostics.iter().map(|d| d.file.as_str()).collect();
+    for (e, f) in entries.iter().zip(contents.files.iter_mut()) {
+        if f.bytes.is_empty()
+            && wanted.contains(f.path.as_str())
+            && let Ok(bytes) = e.read()
+            && digests.files.get(&f.path) == Some(&hex_digest(&bytes))
+        {
+            f.bytes = bytes;
+        }
     }
-    Ok((contents, result))
+    if let Some(c) = contents
+        .config
+        .as_mut()
+        .filter(|c| !wanted.contains(c.path.as_str()))
+    {
+        c.bytes = Vec::new();
+    }
+    if !contents.problems.is_empty() {
+        load.diagnostics.extend(contents.problems.iter().cloned());
+        crate::core::diagnostics::sort(&mut load.diagnostics);
+    }
+    Ok(LoadedDir {
+        contents,
+        load,
+        digests,
+    })
+}
+
+/// Loads files already in memory (a git revision's), on up to `threads`
+/// threads: the same result as [`load::load`]'s.
+pub fn load_contents(
+    config: Option<&SourceFile>,
+    files: &[SourceFile],
+    threads: usize,
+) -> LoadResult {
+    let loader = Loader::new(config, files.iter().any(|f| f.path == "zadig-sync.yml"));
+    let mut part = Part::with_capacity(files.len());
+    let mut definition_files = 0;
+    let done = in_batches(
+        files.len(),
+        threads,
+        |range| {
+            let mut batch = (Part::default(), 0);
+            for f in files[range].iter().filter(|f| loader.wants(&f.path)) {
+                batch.1 += 1;
+                loader.file(f, &mut batch.0);
+            }
+            Ok(batch)
+        },
+        |(p, n)| {
+            part.append(p);
+            definition_files += n;
+        },
+    );
+    // Loading what is in memory does no I/O: nothing can fail.
+    debug_assert!(done.is_ok());
+    loader.finish(part, definition_files)
+}
+
+/// Runs `work` over `0..n` in batches of [`BATCH`] on up to `threads`
+/// threads, and hands each batch's result to `take` in order. The first
+/// error stops the work and is returned.
+fn in_batches<T: Send>(
+    n: usize,
+    threads: usize,
+    work: impl Fn(std::ops::Range<usize>) -> anyhow::Result<T> + Sync,
+    mut take: impl FnMut(T),
+) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let batches = n.div_ceil(BATCH);
+    let range = |b: usize| b * BATCH..((b + 1) * BATCH).min(n);
+    let threads = threads.clamp(1, 16).min(batches);
+    if threads <= 1 {
+        for b in 0..batches {
+            take(work(range(b))?);
+        }
+        return Ok(());
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, anyhow::Result<T>)>();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, failed, work) = (&next, &failed, &work);
+            scope.spawn(move || {
+                while !failed.load(Ordering::Relaxed) {
+                    let b = next.fetch_add(1, Ordering::Relaxed);
+                    if b >= batches {
+                        break;
+                    }
+                    let result = work(range(b));
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if tx.send((b, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Batches finish out of order: the early ones wait here for their
+        // turn (a handful: each thread holds one batch at a time).
+        let mut early = std::collections::BTreeMap::new();
+        let mut due = 0;
+        for (b, result) in rx {
+            early.insert(b, result?);
+            while let Some(t) = early.remove(&due) {
+                take(t);
+                due += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -506,28 +750,38 @@ mod tests {
     #[test]
     fn a_clean_directory_keeps_no_file_text_once_loaded() {
         let tmp = example_dir();
-        let (mut c, load) = load_dir(tmp.path()).expect("loads");
+        let LoadedDir {
+            contents: c,
+            load,
+            digests,
+        } = load_dir(tmp.path()).expect("loads");
         assert!(!load.has_errors() && !load.builds.is_empty());
         assert!(load.diagnostics.iter().all(|d| d.file.is_empty()));
-        let before = Digests::of(&c);
-        let digests = c.release_text(&load.diagnostics);
         assert!(
             c.config.iter().chain(&c.files).all(|f| f.bytes.is_empty()),
             "no text is retained"
         );
         // What a saved plan records is that of the files as read.
-        assert_eq!(digests, before);
+        let whole = read_dir(tmp.path()).expect("reads");
+        assert_eq!(digests, Digests::of(&whole));
+        assert_eq!(c.files.len(), whole.files.len());
         assert!(digests.files.len() > 1 && digests.files.contains_key(CONFIG_FILE));
+        assert_eq!(
+            load,
+            crate::core::load::load(whole.config.as_ref(), &whole.files)
+        );
     }
 
     #[test]
     fn only_a_file_with_a_diagnostic_keeps_its_text() {
         let tmp = example_dir();
         write(tmp.path(), "demo/broken.yaml", "kind: build\nname: [\n");
-        let (mut c, load) = load_dir(tmp.path()).expect("loads");
+        let LoadedDir {
+            contents: c,
+            load,
+            digests,
+        } = load_dir(tmp.path()).expect("loads");
         assert!(load.has_errors());
-        let before = Digests::of(&c);
-        let digests = c.release_text(&load.diagnostics);
         let kept: Vec<&str> = c
             .config
             .iter()
@@ -537,7 +791,94 @@ mod tests {
             .collect();
         assert_eq!(kept, ["demo/broken.yaml"]);
         assert!(c.source("demo/broken.yaml").is_some_and(|t| !t.is_empty()));
-        assert_eq!(digests, before);
+        assert_eq!(digests, Digests::of(&read_dir(tmp.path()).expect("reads")));
+    }
+
+    #[test]
+    fn a_file_named_by_a_check_across_files_gets_its_text_back() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = tmp.path();
+        write(d, "zadig-sync.yaml", "projects: [{key: demo}]\n");
+        let build = "name: same\nproject_key: demo\ninfrastructure: vm\nbuild_os: ubuntu 20.04\nscript_type: shell\n";
+        // Far apart: the two files are loaded in different batches.
+        for i in 0..(3 * BATCH) {
+            let text = if i == 0 || i == 3 * BATCH - 1 {
+                build.to_owned()
+            } else {
+                build.replace("same", &format!("b{i}"))
+            };
+            write(d, &format!("f{i:03}.yaml"), &text);
+        }
+        let loaded = load_dir(d).expect("loads");
+        let twice: Vec<&str> = loaded.load.errors().map(|e| e.file.as_str()).collect();
+        let last = format!("f{:03}.yaml", 3 * BATCH - 1);
+        assert_eq!(twice, [last.as_str()]);
+        assert_eq!(
+            loaded.contents.source(&last).map(<[u8]>::len),
+            Some(build.len()),
+            "the snippet of the second definition can be shown"
+        );
+        assert_eq!(
+            loaded.contents.source("f001.yaml").map(<[u8]>::len),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn loading_on_several_threads_is_loading_on_one() {
+        let config = SourceFile {
+            path: CONFIG_FILE.to_owned(),
+            bytes: b"projects: [{key: demo}]\n".to_vec(),
+        };
+        let files: Vec<SourceFile> = (0..700)
+            .map(|i| SourceFile {
+                path: format!("b{i:04}.yaml"),
+                bytes: format!(
+                    "name: b{}\nproject_key: demo\ninfrastructure: vm\nbuild_os: ubuntu 20.04\nscript_type: shell\n{}",
+                    i % 650,
+                    if i % 97 == 5 { "buld_os: typo\n" } else { "" }
+                )
+                .into_bytes(),
+            })
+            .collect();
+        let one = crate::core::load::load(Some(&config), &files);
+        assert!(
+            one.has_errors(),
+            "the duplicate names are found across threads"
+        );
+        for threads in [2, 4, 16] {
+            assert_eq!(one, load_contents(Some(&config), &files, threads));
+        }
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for f in std::iter::once(&config).chain(&files) {
+            write(
+                tmp.path(),
+                &f.path,
+                std::str::from_utf8(&f.bytes).expect("utf-8"),
+            );
+        }
+        assert_eq!(one, load_dir(tmp.path()).expect("loads").load);
+    }
+
+    #[test]
+    fn batches_come_back_in_order_and_the_first_error_stops_them() {
+        let batches = in_batches(
+            10 * BATCH,
+            4,
+            |r| {
+                if r.start == 5 * BATCH {
+                    anyhow::bail!("batch {} failed", r.start / BATCH)
+                }
+                Ok(r.start)
+            },
+            |_| {},
+        );
+        assert_eq!(batches.expect_err("fails").to_string(), "batch 5 failed");
+        let mut seen = Vec::new();
+        in_batches(10 * BATCH + 3, 4, Ok, |r| seen.push(r)).expect("runs");
+        assert_eq!(seen.len(), 11);
+        assert!(seen.windows(2).all(|w| w[0].end == w[1].start), "in order");
+        assert_eq!(seen.last().map(|r| r.end), Some(10 * BATCH + 3));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::bail;
 
 use super::args::GlobalArgs;
-use super::fs::{Digests, DirContents, load_dir};
+use super::fs::{Digests, DirContents, LoadedDir, load_dir};
 use super::live::{LiveSink, ReadScope, read_live_into};
 use super::printer::Printer;
 use super::progress::Progress;
@@ -80,11 +80,14 @@ impl Prepared {
 /// environment. Fails when the configuration itself is unusable; definition
 /// errors are returned in `load` (the plan then blocks every delete).
 pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Result<Prepared> {
-    let (mut contents, mut load) = load_dir(dir)?;
+    // Only a file with a diagnostic keeps its text (to render it); the saved
+    // plan needs just the digests.
+    let LoadedDir {
+        contents,
+        mut load,
+        digests,
+    } = load_dir(dir)?;
     super::output::show_diagnostics(&load, &contents, printer);
-    // Only a file with a diagnostic may still need its text (to render it);
-    // the saved plan needs just the digests, taken now.
-    let digests = contents.release_text(&load.diagnostics);
     if contents.config.is_none() {
         bail!(
             "{} has no zadig-sync.yaml: it declares the projects this directory manages",
@@ -338,7 +341,9 @@ mod tests {
     #[test]
     fn the_definitions_are_held_once_and_a_copy_only_where_from_env_resolved() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-        let (contents, mut load) = load_dir(&dir).expect("loads");
+        let LoadedDir {
+            contents, mut load, ..
+        } = load_dir(&dir).expect("loads");
         let before: Vec<(BuildDef, String)> = load
             .builds
             .iter()

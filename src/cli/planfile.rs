@@ -18,7 +18,7 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::fs::{DirContents, file_digests};
+use crate::cli::fs::DirContents;
 use crate::cli::settings::{Connection, Destination};
 pub use crate::core::apply::PlannedChange;
 use crate::core::model::{BuildDef, BuildSpec, Config, Kind, ParamValue, TemplateBuildSpec};
@@ -248,10 +248,10 @@ impl PlanFile {
     /// The files of `contents` that differ from those planned: changed,
     /// added, removed (paths, sorted). Empty when the directory is the one
     /// planned.
-    pub fn changed_files(&self, contents: &DirContents) -> Vec<String> {
-        let now = file_digests(contents);
+    pub fn changed_files(&self, now: &crate::cli::fs::Digests) -> Vec<String> {
+        let now = &now.files;
         let mut out: Vec<String> = Vec::new();
-        for (path, digest) in &now {
+        for (path, digest) in now {
             match self.files.get(path) {
                 Some(d) if d == digest => {}
                 Some(_) => out.push(format!("{path} (changed)")),
@@ -342,6 +342,7 @@ pub fn shell_word(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::fs::Digests;
 
     #[test]
     fn urls_that_name_one_place_are_equal() {
@@ -377,14 +378,14 @@ mod tests {
             config: &Config::default(),
             builds: &[],
         });
-        assert!(saved.changed_files(&planned).is_empty());
+        assert!(saved.changed_files(&Digests::of(&planned)).is_empty());
         let now = DirContents {
             config: Some(file("zadig-sync.yaml", "projects: []")),
             files: vec![file("a.yaml", "a2"), file("c.yaml", "c")],
             ..DirContents::default()
         };
         assert_eq!(
-            saved.changed_files(&now),
+            saved.changed_files(&Digests::of(&now)),
             ["a.yaml (changed)", "b.yaml (removed)", "c.yaml (added)"]
         );
     }

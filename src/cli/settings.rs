@@ -548,31 +548,4 @@ mod tests {
         // The core, the wire and the scrubber each name Zadig's mask.
         assert_eq!(crate::core::model::MASK, crate::zadig::wire::MASK);
     }
-
-    #[test]
-    fn loading_on_several_threads_is_loading_on_one() {
-        use crate::core::load::{SourceFile, load, load_on};
-        let config = SourceFile {
-            path: "zadig-sync.yaml".to_owned(),
-            bytes: b"projects: [{key: demo}]\n".to_vec(),
-        };
-        let files: Vec<SourceFile> = (0..700)
-            .map(|i| SourceFile {
-                path: format!("b{i:04}.yaml"),
-                bytes: format!(
-                    "name: b{}\nproject_key: demo\ninfrastructure: vm\nbuild_os: ubuntu 20.04\nscript_type: shell\n",
-                    i % 650
-                )
-                .into_bytes(),
-            })
-            .collect();
-        let one = load(Some(&config), &files);
-        let four = load_on(Some(&config), &files, 4);
-        assert_eq!(one.builds.len(), four.builds.len());
-        assert_eq!(one.diagnostics, four.diagnostics);
-        assert!(
-            one.has_errors(),
-            "the duplicate names are found across threads"
-        );
-    }
 }

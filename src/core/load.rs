@@ -166,104 +166,170 @@ impl LoadResult {
 }
 
 /// Loads and validates a definition directory: `config` is `zadig-sync.yaml`
-/// (`None`: it is missing, an error), `files` the definition files. On one
-/// thread: the shell, which knows the machine, calls [`load_on`].
+/// (`None`: it is missing, an error), `files` the definition files, on one
+/// thread. The shell streams a directory through a [`Loader`] instead, on
+/// every core, reading each file only while it is loaded.
 pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
-    load_on(config, files, 1)
+    let loader = Loader::new(config, files.iter().any(|f| f.path == "zadig-sync.yml"));
+    let mut part = Part::default();
+    let mut definition_files = 0;
+    for f in files.iter().filter(|f| loader.wants(&f.path)) {
+        definition_files += 1;
+        loader.file(f, &mut part);
+    }
+    loader.finish(part, definition_files)
 }
 
-/// [`load`], on up to `threads` threads (the shell's choice): the result is
-/// the same as one thread's.
-pub fn load_on(config: Option<&SourceFile>, files: &[SourceFile], threads: usize) -> LoadResult {
-    let mut diags = Vec::new();
-    let mut config_ok = false;
-    let cfg = match config {
-        Some(file) => match load_config(file, &mut diags) {
-            Some(c) => {
-                config_ok = true;
-                c
+/// Loading a directory, file by file: [`Loader::new`] reads the
+/// configuration, [`Loader::file`] loads one file into a [`Part`] (from any
+/// thread: files are independent), and [`Loader::finish`] makes the checks
+/// across files. Parts appended in file order give the same result as
+/// [`load`], however the files were shared out.
+pub struct Loader {
+    cfg: Config,
+    /// The configuration loaded: without it every project key would look
+    /// undeclared, so that check is left out.
+    config_ok: bool,
+    /// The declared project keys, looked up once per definition.
+    declared: HashSet<String>,
+    exclude: globset::GlobSet,
+    /// No `zadig-sync.yaml`: a `zadig-sync.yml` is a misnamed config, not a
+    /// definition file.
+    skip_yml: bool,
+    diags: Vec<Diagnostic>,
+}
+
+impl Loader {
+    /// Reads the configuration (`None`: missing, an error; `yml_present`:
+    /// the directory has a `zadig-sync.yml`, which the error's hint names).
+    pub fn new(config: Option<&SourceFile>, yml_present: bool) -> Self {
+        let mut diags = Vec::new();
+        let mut config_ok = false;
+        let cfg = match config {
+            Some(file) => match load_config(file, &mut diags) {
+                Some(c) => {
+                    config_ok = true;
+                    c
+                }
+                None => Config::default(),
+            },
+            None => {
+                let mut d =
+                    Diagnostic::error(CONFIG_FILE, format!("no {CONFIG_FILE} in the directory"))
+                        .with_code(diagnostics::Code::NoConfig);
+                d.hint = Some(if yml_present {
+                    "rename zadig-sync.yml to zadig-sync.yaml".to_owned()
+                } else {
+                    format!(
+                        "create {CONFIG_FILE} next to the definitions, listing the projects it manages: `projects: [{{key: <project key>}}]`"
+                    )
+                });
+                diags.push(d);
+                Config::default()
             }
-            None => Config::default(),
-        },
-        None => {
-            let mut d =
-                Diagnostic::error(CONFIG_FILE, format!("no {CONFIG_FILE} in the directory"))
-                    .with_code(diagnostics::Code::NoConfig);
-            d.hint = Some(match files.iter().find(|f| f.path == "zadig-sync.yml") {
-                Some(_) => "rename zadig-sync.yml to zadig-sync.yaml".to_owned(),
-                None => format!(
-                    "create {CONFIG_FILE} next to the definitions, listing the projects it manages: `projects: [{{key: <project key>}}]`"
-                ),
-            });
-            diags.push(d);
-            Config::default()
-        }
-    };
-    // A config that failed to load would make every project_key look undeclared.
-    let project_check = config_ok.then_some(&cfg);
-
-    let skip_yml = config.is_none();
-    let exclude = exclude_set(&cfg.exclude);
-    let files: Vec<&SourceFile> = files
-        .iter()
-        .filter(|f| !(exclude.is_match(&f.path) || skip_yml && f.path == "zadig-sync.yml"))
-        .collect();
-    let definition_files = files.len();
-    let (builds, name_spans, others) = load_files(&files, project_check, threads, &mut diags);
-
-    check_unique_names(&builds, &name_spans, &mut diags);
-    check_unique_other_names(&others, &mut diags);
-    for t in &others {
-        let info = t.kind.info();
-        let Some(section) = info.config_section.filter(|_| config_ok) else {
-            continue;
         };
-        if (section.managed)(&cfg) {
-            continue;
+        let declared = cfg.projects.iter().map(|p| p.key.clone()).collect();
+        let exclude = exclude_set(&cfg.exclude);
+        Loader {
+            cfg,
+            config_ok,
+            declared,
+            exclude,
+            skip_yml: config.is_none(),
+            diags,
         }
-        let (noun, key) = (info.noun, section.key);
-        diags.push(
-            Diagnostic::warning(
-                t.origin.file.clone(),
-                format!("{noun} `{}` is not managed: {key}.manage is false", t.name),
-            )
-            .at(t.origin.line, t.origin.column, None)
-            .with_hint(format!(
-                "set `{key}: {{manage: true}}` in {CONFIG_FILE} to plan and apply {}",
-                info.plural
-            ))
-            .with_code(diagnostics::Code::DefinitionWarning),
-        );
     }
-    if definition_files == 0 {
-        diags.push(
-            Diagnostic::error("", "no definition files in the directory")
+
+    /// True when the file at `path` is a definition file to load (not
+    /// excluded by the configuration).
+    pub fn wants(&self, path: &str) -> bool {
+        !(self.exclude.is_match(path) || self.skip_yml && path == "zadig-sync.yml")
+    }
+
+    /// Loads one definition file into `part`; true when it has a
+    /// diagnostic (its text is then needed to render it).
+    pub fn file(&self, file: &SourceFile, part: &mut Part) -> bool {
+        let before = part.diags.len();
+        let (config, declared) = match self.config_ok {
+            true => (Some(&self.cfg), Some(&self.declared)),
+            false => (None, None),
+        };
+        load_file(file, config, declared, part);
+        part.diags.len() > before
+    }
+
+    /// The checks across files, over every file's part (appended in file
+    /// order); `definition_files` is how many files were loaded.
+    pub fn finish(self, part: Part, definition_files: usize) -> LoadResult {
+        let Loader {
+            cfg,
+            config_ok,
+            mut diags,
+            ..
+        } = self;
+        let Part {
+            builds,
+            others,
+            name_spans,
+            diags: file_diags,
+        } = part;
+        diags.extend(file_diags);
+        check_unique_names(&builds, &name_spans, &mut diags);
+        drop(name_spans);
+        check_unique_other_names(&others, &mut diags);
+        for t in &others {
+            let info = t.kind.info();
+            let Some(section) = info.config_section.filter(|_| config_ok) else {
+                continue;
+            };
+            if (section.managed)(&cfg) {
+                continue;
+            }
+            let (noun, key) = (info.noun, section.key);
+            diags.push(
+                Diagnostic::warning(
+                    t.origin.file.clone(),
+                    format!("{noun} `{}` is not managed: {key}.manage is false", t.name),
+                )
+                .at(t.origin.line, t.origin.column, None)
                 .with_hint(format!(
-                    "add *.yaml files with build definitions next to {CONFIG_FILE}"
+                    "set `{key}: {{manage: true}}` in {CONFIG_FILE} to plan and apply {}",
+                    info.plural
                 ))
-                .with_code(diagnostics::Code::NoDefinitions),
-        );
-    } else if builds.is_empty() && others.is_empty() && !diags.iter().any(Diagnostic::is_error) {
-        diags.push(
-            Diagnostic::error("", "no build definitions in the directory")
-                .with_hint("every definition file is empty: add a build (`name: ...`)")
-                .with_code(diagnostics::Code::NoDefinitions),
-        );
-    }
-    // Problems in the configuration file carry the configuration's codes.
-    for d in diags.iter_mut().filter(|d| d.file == CONFIG_FILE) {
-        d.code = match d.code {
-            diagnostics::Code::InvalidDefinition => diagnostics::Code::InvalidConfig,
-            diagnostics::Code::DefinitionWarning => diagnostics::Code::ConfigWarning,
-            other => other,
-        };
-    }
-    diagnostics::sort(&mut diags);
-    LoadResult {
-        config: cfg,
-        builds,
-        others,
-        diagnostics: diags,
+                .with_code(diagnostics::Code::DefinitionWarning),
+            );
+        }
+        if definition_files == 0 {
+            diags.push(
+                Diagnostic::error("", "no definition files in the directory")
+                    .with_hint(format!(
+                        "add *.yaml files with build definitions next to {CONFIG_FILE}"
+                    ))
+                    .with_code(diagnostics::Code::NoDefinitions),
+            );
+        } else if builds.is_empty() && others.is_empty() && !diags.iter().any(Diagnostic::is_error)
+        {
+            diags.push(
+                Diagnostic::error("", "no build definitions in the directory")
+                    .with_hint("every definition file is empty: add a build (`name: ...`)")
+                    .with_code(diagnostics::Code::NoDefinitions),
+            );
+        }
+        // Problems in the configuration file carry the configuration's codes.
+        for d in diags.iter_mut().filter(|d| d.file == CONFIG_FILE) {
+            d.code = match d.code {
+                diagnostics::Code::InvalidDefinition => diagnostics::Code::InvalidConfig,
+                diagnostics::Code::DefinitionWarning => diagnostics::Code::ConfigWarning,
+                other => other,
+            };
+        }
+        diagnostics::sort(&mut diags);
+        LoadResult {
+            config: cfg,
+            builds,
+            others,
+            diagnostics: diags,
+        }
     }
 }
 
@@ -306,9 +372,10 @@ pub fn exclude_set(patterns: &[String]) -> globset::GlobSet {
     b.build().unwrap_or_else(|_| globset::GlobSet::empty())
 }
 
-/// What loading a run of files found.
-#[derive(Default)]
-struct Part {
+/// What loading some files found ([`Loader::file`]); the parts of
+/// consecutive runs of files are [`Part::append`]ed in file order.
+#[derive(Debug, Default)]
+pub struct Part {
     builds: Vec<Loaded>,
     others: Vec<LoadedDoc>,
     /// The span of each build's name, for the duplicate-name check.
@@ -316,73 +383,25 @@ struct Part {
     diags: Vec<Diagnostic>,
 }
 
-/// Files are independent until the cross-file checks, so large directories
-/// are loaded on every core, in contiguous runs merged back in file order:
-/// the result is the same as one thread's.
-fn load_files(
-    files: &[&SourceFile],
-    config: Option<&Config>,
-    threads: usize,
-    diags: &mut Vec<Diagnostic>,
-) -> (Vec<Loaded>, Vec<Range<usize>>, Vec<LoadedDoc>) {
-    const PER_THREAD: usize = 256;
-    // The declared project keys, looked up once per definition.
-    let declared: Option<HashSet<&str>> =
-        config.map(|c| c.projects.iter().map(|p| p.key.as_str()).collect());
-    let declared = declared.as_ref();
-    let load_run = |run: &[&SourceFile]| {
-        let mut part = Part::default();
-        // Mostly one build per file: sized once, not doubled as it grows
-        // (a definition is several hundred bytes inline).
-        part.builds.reserve_exact(run.len());
-        part.name_spans.reserve_exact(run.len());
-        for file in run {
-            load_file(
-                file,
-                config,
-                declared,
-                &mut part.builds,
-                &mut part.others,
-                &mut part.name_spans,
-                &mut part.diags,
-            );
+impl Part {
+    /// An empty part with room for `files` builds (mostly one per file: sized
+    /// once, not doubled as it grows, since a definition is several hundred
+    /// bytes inline).
+    pub fn with_capacity(files: usize) -> Self {
+        Part {
+            builds: Vec::with_capacity(files),
+            name_spans: Vec::with_capacity(files),
+            ..Part::default()
         }
-        part
-    };
-    let threads = threads.min(files.len().div_ceil(PER_THREAD)).clamp(1, 16);
-    let parts: Vec<Part> = if threads == 1 {
-        vec![load_run(files)]
-    } else {
-        let chunk = files.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|run| scope.spawn(move || load_run(run)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
-    };
-    // The first part's vectors grow to hold the rest (a large block grows in
-    // place), rather than a third copy of every definition at the peak.
-    let total: usize = parts.iter().map(|p| p.builds.len()).sum();
-    let mut parts = parts.into_iter();
-    let first = parts.next().unwrap_or_default();
-    let mut builds = first.builds;
-    let mut name_spans = first.name_spans;
-    let mut others = first.others;
-    diags.extend(first.diags);
-    builds.reserve_exact(total - builds.len());
-    name_spans.reserve_exact(total - name_spans.len());
-    for part in parts {
-        builds.extend(part.builds);
-        others.extend(part.others);
-        name_spans.extend(part.name_spans);
-        diags.extend(part.diags);
     }
-    (builds, name_spans, others)
+
+    /// Adds `next`, the part of the files after this part's.
+    pub fn append(&mut self, next: Part) {
+        self.builds.extend(next.builds);
+        self.others.extend(next.others);
+        self.name_spans.extend(next.name_spans);
+        self.diags.extend(next.diags);
+    }
 }
 
 fn check_unique_names(builds: &[Loaded], spans: &[Range<usize>], diags: &mut Vec<Diagnostic>) {
@@ -1007,12 +1026,15 @@ enum Context {
 fn load_file(
     file: &SourceFile,
     config: Option<&Config>,
-    declared: Option<&HashSet<&str>>,
-    builds: &mut Vec<Loaded>,
-    others: &mut Vec<LoadedDoc>,
-    name_spans: &mut Vec<Range<usize>>,
-    diags: &mut Vec<Diagnostic>,
+    declared: Option<&HashSet<String>>,
+    part: &mut Part,
 ) {
+    let Part {
+        builds,
+        others,
+        name_spans,
+        diags,
+    } = part;
     let before = diags.len();
     let Some(src) = decode(file, diags) else {
         return;

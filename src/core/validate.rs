@@ -197,7 +197,7 @@ pub fn check_build(def: &BuildDef, config: Option<&Config>) -> Vec<Finding> {
 pub(crate) fn check_build_in(
     def: &BuildDef,
     config: Option<&Config>,
-    declared: Option<&HashSet<&str>>,
+    declared: Option<&HashSet<String>>,
 ) -> Vec<Finding> {
     let mut f = Findings::default();
     check_name(&mut f, def.name());
@@ -252,7 +252,7 @@ fn check_project_key(
     f: &mut Findings,
     key: &str,
     config: Option<&Config>,
-    declared: Option<&HashSet<&str>>,
+    declared: Option<&HashSet<String>>,
 ) {
     if key.trim().is_empty() {
         f.error(

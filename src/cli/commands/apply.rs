@@ -235,8 +235,12 @@ fn locate(args: &ApplyArgs) -> anyhow::Result<(Option<PathBuf>, Option<PathBuf>)
 /// directory, the directory's, which must be exactly those planned.
 fn from_saved(saved: &PlanFile, dir: Option<&Path>, printer: &Printer) -> anyhow::Result<Prepared> {
     if let Some(dir) = dir {
-        let (contents, load) = crate::cli::fs::load_dir(dir)?;
-        let changed = saved.changed_files(&contents);
+        let crate::cli::fs::LoadedDir {
+            contents,
+            load,
+            digests,
+        } = crate::cli::fs::load_dir(dir)?;
+        let changed = saved.changed_files(&digests);
         if !changed.is_empty() {
             bail!(
                 "{} is not the directory this plan was made from: nothing was applied; \

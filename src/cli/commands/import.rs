@@ -300,7 +300,7 @@ fn yaml_scalar(s: &str) -> String {
 fn defined_builds(
     dir: &Path,
 ) -> std::collections::BTreeMap<(String, String), crate::core::load::Origin> {
-    let Ok((_, load)) = crate::cli::fs::load_dir(dir) else {
+    let Ok(crate::cli::fs::LoadedDir { load, .. }) = crate::cli::fs::load_dir(dir) else {
         return Default::default();
     };
     load.builds

@@ -14,7 +14,11 @@ use crate::render::json;
 /// on stdout when there is no error; with `-o json`, the result and every
 /// diagnostic on stdout instead. Exit 1 when there is an error.
 pub fn run(args: &ValidateArgs, printer: &Printer) -> CommandResult {
-    let (contents, result) = fs::load_dir(&args.dir)?;
+    let fs::LoadedDir {
+        contents,
+        load: result,
+        ..
+    } = fs::load_dir(&args.dir)?;
     if args.output == ValidateOutputFormat::Json {
         let projects: BTreeSet<&str> = result.builds.iter().map(|b| b.def.project_key()).collect();
         let doc = serde_json::json!({

@@ -27,7 +27,6 @@ use crate::cli::planfile::PlanFile;
 use crate::cli::printer::Printer;
 use crate::cli::progress::{Progress, ProgressHandle, until_interrupted};
 use crate::core::apply::{self as core_apply, select};
-use crate::core::load;
 use crate::core::model::{BuildDef, TemplateBuildSpec};
 use crate::core::notice::OutcomeReason;
 use crate::core::plan::{Action, Change, DesiredBuild, Plan, PlanOptions, WritePath};
@@ -187,7 +186,7 @@ fn read_base(
             complete: true,
         });
     }
-    let result = load::load_on(
+    let result = crate::cli::fs::load_contents(
         at.contents.config.as_ref(),
         &at.contents.files,
         crate::cli::settings::cores(),
