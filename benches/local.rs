@@ -58,10 +58,7 @@ fn read_live_state(files: &[SourceFile], config: &SourceFile) -> LiveState {
         let defs: Vec<DesiredBuild> = loaded
             .builds
             .iter()
-            .map(|l| DesiredBuild {
-                def: l.def.clone(),
-                origin: String::new(),
-            })
+            .map(|l| DesiredBuild::new(&l.def.unpack(), String::new()))
             .collect();
         let scope = ReadScope {
             projects: loaded
@@ -146,12 +143,9 @@ fn main() {
             .builds
             .iter()
             .map(|l| {
-                let (def, missing) = resolve_env(&l.def, &lookup);
+                let (def, missing) = resolve_env(&l.def.unpack(), &lookup);
                 assert!(missing.is_empty());
-                DesiredBuild {
-                    def,
-                    origin: format!("{}:{}", l.origin.file, l.origin.line),
-                }
+                DesiredBuild::new(&def, format!("{}:{}", l.origin.file, l.origin.line))
             })
             .collect();
         let load_time = t.elapsed();
@@ -161,7 +155,7 @@ fn main() {
         let t = Instant::now();
         let mut normalised = 0usize;
         for d in &desired {
-            let n = normalize_desired(&d.def, &live.catalog);
+            let n = normalize_desired(&d.def.unpack(), &live.catalog);
             normalised += usize::from(!n.name().is_empty());
         }
         for b in &live_builds {

@@ -46,7 +46,7 @@ pub fn load_bytes(data: &[u8]) {
         let secrets: Vec<String> = result
             .builds
             .iter()
-            .flat_map(|b| crate::core::secrets::credential_values(&b.def))
+            .flat_map(|b| crate::core::secrets::credential_values(&b.def.unpack()))
             .collect();
         let out = render_masked(&result.diagnostics, &sources, false, &secrets);
         for s in secrets.iter().filter(|s| s.len() >= 8) {

@@ -232,14 +232,15 @@ fn the_docs_example_bodies_load() {
     assert_eq!(errors, Vec::<String>::new());
     assert_eq!(result.builds.len(), 2);
     let def = |name: &str| {
-        &result
+        result
             .builds
             .iter()
             .find(|b| b.def.name() == name)
             .unwrap_or_else(|| panic!("{name} is loaded"))
             .def
+            .unpack()
     };
-    let BuildDef::Build(b) = def("api-test") else {
+    let BuildDef::Build(b) = &def("api-test") else {
         panic!("create-build.yaml is a plain build");
     };
     assert_eq!(b.name, "api-test");
@@ -262,7 +263,7 @@ fn the_docs_example_bodies_load() {
     assert_eq!(adv.strategy_name, "优先调度");
     assert_eq!(adv.resource_spec.memory_limit, 2000);
     assert_eq!(adv.storages.storages_properties[0].subpath, "$PROJECT");
-    let BuildDef::Template(t) = def("demo-build") else {
+    let BuildDef::Template(t) = &def("demo-build") else {
         panic!("create-build-from-template.yaml is a template build");
     };
     assert_eq!(

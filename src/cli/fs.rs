@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use crate::core::diagnostics::Diagnostic;
-use crate::core::load::{CONFIG_FILE, LoadResult, Loader, Part, SourceFile};
+use crate::core::load::{CONFIG_FILE, LoadResult, Loader, PACKING_SAMPLES, Part, SourceFile};
 use crate::render::diagnostics::Sources;
 
 /// The files of a definition directory.
@@ -437,10 +437,21 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<LoadedDir> {
     let walked = walk(dir)?;
     let config = walked.config.as_ref().map(Entry::source).transpose()?;
     let entries = &walked.files;
-    let loader = Loader::new(
+    let mut loader = Loader::new(
         config.as_ref(),
         entries.iter().any(|e| e.rel == "zadig-sync.yml"),
     );
+    // A sample of the files, spread over the directory, for the dictionary
+    // the definitions are packed with (a file that cannot be read here is
+    // reported by the pass below).
+    let stride = entries.len().div_ceil(PACKING_SAMPLES).max(1);
+    let samples: Vec<SourceFile> = entries
+        .iter()
+        .step_by(stride)
+        .filter_map(|e| e.source().ok())
+        .collect();
+    loader.pack_like(&samples);
+    drop(samples);
     // What a batch hands back of each file: its digest, whether it is a
     // definition file, and its text when a diagnostic points at it.
     type Read = (String, bool, Option<Vec<u8>>);

@@ -21,7 +21,8 @@ use tokio::task::JoinSet;
 
 use crate::core::catalog::Catalog;
 use crate::core::live::{LiveBuild, LiveRead};
-use crate::core::model::{BuildDef, Config, DockerfileSource, MASK};
+use crate::core::model::{BuildDef, Config, Kind, MASK};
+use crate::core::packed::PackedDef;
 use crate::core::plan::{DesiredBuild, LiveState, ProjectLive};
 use crate::core::reads::{ReadPolicy, live_uses_templates};
 use crate::zadig::client::Client;
@@ -415,7 +416,7 @@ fn new_names_in_scope<'a>(scope: &ReadScope<'a>, policy: &ReadPolicy<'_>) -> BTr
         .iter()
         .map(|d| &d.def)
         .filter(|d| read_here.contains(d.project_key()) && policy.wanted(d.project_key(), d.name()))
-        .map(BuildDef::name)
+        .map(PackedDef::name)
         .collect()
 }
 
@@ -563,15 +564,14 @@ impl TemplateLookups {
     /// template build is checked at plan time, and the preserving write
     /// needs dockerfile template ids.
     fn start_for_definitions(&mut self, client: &Client, base: &Catalog, desired: &[DesiredBuild]) {
-        if desired
-            .iter()
-            .any(|d| matches!(d.def, BuildDef::Template(_)))
-        {
+        if desired.iter().any(|d| d.def.kind() == Kind::TemplateBuild) {
             self.ask_build_list(client, base);
         }
-        if desired.iter().any(|d| {
-            matches!(&d.def, BuildDef::Build(b) if b.docker_build_step.as_ref().is_some_and(|s| s.dockerfile_source == DockerfileSource::Template))
-        }) {
+        // A plain build that uses templates uses a dockerfile template.
+        if desired
+            .iter()
+            .any(|d| d.uses_templates && d.def.kind() == Kind::Build)
+        {
             self.ask_docker_list(client, base);
         }
     }
@@ -626,7 +626,8 @@ impl TemplateLookups {
                 catalog.build_templates = list.as_ref().clone();
                 let ids: Vec<String> = desired
                     .iter()
-                    .filter_map(|d| match &d.def {
+                    .filter(|d| d.def.kind() == Kind::TemplateBuild)
+                    .filter_map(|d| match d.def.unpack() {
                         BuildDef::Template(t) => catalog.build_template_id(&t.template_name),
                         BuildDef::Build(_) => None,
                     })

@@ -15,10 +15,15 @@ pub fn show_diagnostics(result: &LoadResult, contents: &DirContents, printer: &P
     // Rendered styled: the printer strips the styles when colour is off on
     // stderr (decided once, in `settings::OutputSettings`).
     // Literal credential values never show in a snippet, on any line.
+    // (Each definition is unpacked for them, so only when there is
+    // something to show.)
+    if result.diagnostics.is_empty() {
+        return;
+    }
     let secrets: Vec<String> = result
         .builds
         .iter()
-        .flat_map(|b| crate::core::secrets::credential_values(&b.def))
+        .flat_map(|b| crate::core::secrets::credential_values(&b.def.unpack()))
         .collect();
     let text = if printer.quiet() {
         let errors: Vec<_> = result.errors().cloned().collect();

@@ -18,6 +18,7 @@ use crate::core::cause::{BaseSide, annotate};
 use crate::core::live::LiveBuild;
 use crate::core::load::LoadResult;
 use crate::core::model::{BuildDef, Config};
+use crate::core::packed::PackedDef;
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, Planner, unknown_projects};
 use crate::core::secrets::{
     MissingEnv, credential_values, from_env_positions, has_from_env, resolve_env_in_place,
@@ -62,15 +63,11 @@ impl Prepared {
             .iter()
             .enumerate()
             .map(|(i, d)| {
-                let def = match self.unresolved.get(&i) {
-                    Some(positions) => {
-                        let mut def = d.def.clone();
-                        restore_from_env(&mut def, positions);
-                        Cow::Owned(def)
-                    }
-                    None => Cow::Borrowed(&d.def),
-                };
-                (def, d.origin.as_str())
+                let mut def = d.def.unpack();
+                if let Some(positions) = self.unresolved.get(&i) {
+                    restore_from_env(&mut def, positions);
+                }
+                (Cow::Owned(def), d.origin.as_str())
             })
             .collect()
     }
@@ -106,7 +103,7 @@ pub fn prepare(dir: &Path, projects: &[String], printer: &Printer) -> anyhow::Re
 }
 
 /// Moves the loaded definitions out of `load` (with their `file:line`).
-pub fn take_defs(load: &mut LoadResult) -> Vec<(BuildDef, String)> {
+pub fn take_defs(load: &mut LoadResult) -> Vec<(PackedDef, String)> {
     std::mem::take(&mut load.builds)
         .into_iter()
         .map(|l| {
@@ -122,17 +119,16 @@ pub fn take_defs(load: &mut LoadResult) -> Vec<(BuildDef, String)> {
 pub fn resolved(
     contents: DirContents,
     load: LoadResult,
-    defs: Vec<(BuildDef, String)>,
+    mut defs: Vec<(PackedDef, String)>,
     projects: &[String],
 ) -> Prepared {
     let lookup = super::settings::env_var;
+    defs.retain(|(def, _)| projects.is_empty() || projects.iter().any(|p| p == def.project_key()));
     let mut desired = Vec::with_capacity(defs.len());
     let mut missing_env = Vec::new();
     let mut unresolved = std::collections::BTreeMap::new();
-    for (mut def, origin) in defs {
-        if !projects.is_empty() && !projects.iter().any(|p| p == def.project_key()) {
-            continue;
-        }
+    for (packed, origin) in defs {
+        let mut def = packed.unpack();
         // Resolved in place: of a definition that changed (a `{from_env}`
         // that is set), only where its `{from_env}` values were is kept.
         let positions = if has_from_env(&def) {
@@ -150,7 +146,12 @@ pub fn resolved(
         for m in missing {
             missing_env.push((format!("{}/{}", def.project_key(), def.name()), m));
         }
-        desired.push(DesiredBuild { def, origin });
+        // Packed again only when resolving changed it.
+        let packed = match replaced {
+            true => PackedDef::pack(&def, packed.codec()),
+            false => packed,
+        };
+        desired.push(DesiredBuild::of(packed, &def, origin));
     }
     Prepared {
         digests: None,
@@ -349,7 +350,7 @@ mod tests {
             .iter()
             .map(|l| {
                 (
-                    l.def.clone(),
+                    l.def.unpack(),
                     format!("{}:{}", l.origin.file, l.origin.line),
                 )
             })
@@ -357,13 +358,14 @@ mod tests {
         // A variable that `cargo test` sets, on a parameter that is not a
         // credential (so it is not registered as a secret).
         assert!(super::super::settings::env_var("CARGO_PKG_NAME").is_some());
-        let BuildDef::Build(b) = &mut load.builds[0].def else {
+        let mut first = load.builds[0].def.unpack();
+        let BuildDef::Build(b) = &mut first else {
             panic!("the first example is a plain build");
         };
         let p = b.parameters.iter_mut().find(|p| !p.is_credential);
         let p = p.expect("the first example has a plain parameter");
         p.default_value = ParamValue::FromEnv("CARGO_PKG_NAME".into());
-        let first = load.builds[0].def.clone();
+        load.builds[0].def = PackedDef::new(&first);
         let defs = take_defs(&mut load);
         assert!(load.builds.is_empty(), "moved, not copied");
         let prepared = resolved(contents, load, defs, &[]);
@@ -371,7 +373,7 @@ mod tests {
         // Only the definition whose `{from_env}` resolved keeps anything
         // more: where its `{from_env}` values were.
         assert_eq!(prepared.unresolved.keys().collect::<Vec<_>>(), [&0]);
-        assert_ne!(prepared.desired[0].def, first);
+        assert_ne!(prepared.desired[0].def.unpack(), first);
         let loaded = prepared.loaded_defs();
         assert_eq!((&*loaded[0].0, loaded[0].1), (&first, before[0].1.as_str()));
         for (got, want) in loaded.iter().zip(&before).skip(1) {

@@ -399,7 +399,7 @@ mod tests {
             &[file("x.yaml", text)],
         );
         assert!(!load.has_errors(), "{:?}", load.diagnostics);
-        let (value, left_out) = redacted(&load.builds[0].def);
+        let (value, left_out) = redacted(&load.builds[0].def.unpack());
         assert_eq!(left_out, ["parameters[A].default_value"]);
         assert!(!value.to_string().contains("secret-1"));
         let saved = SavedDefinition {

@@ -23,6 +23,7 @@ use super::catalog::Catalog;
 use super::diff::{FieldChange, diff_values};
 use super::model::BuildDef;
 use super::normalize::normalize_desired;
+use super::packed::PackedDef;
 use super::plan::{Action, Change, DesiredBuild, Plan};
 use super::secrets::mask_pair;
 
@@ -161,7 +162,7 @@ pub fn fine_paths(fields: &[FieldChange]) -> Vec<String> {
 
 /// Definitions by (project, name): plans of thousands of builds look each
 /// one up.
-fn index(desired: &[DesiredBuild]) -> HashMap<(&str, &str), &BuildDef> {
+fn index(desired: &[DesiredBuild]) -> HashMap<(&str, &str), &PackedDef> {
     desired
         .iter()
         .map(|d| ((d.def.project_key(), d.def.name()), &d.def))
@@ -205,7 +206,7 @@ pub fn annotate(plan: &mut Plan, base: &BaseSide<'_>, now: &[DesiredBuild], cata
             (at_base, at_now, c.action, c.fields.is_empty())
             && b.kind() == n.kind()
         {
-            let files = changed_paths(b, n, catalog);
+            let files = changed_paths(&b.unpack(), &n.unpack(), catalog);
             let live: Vec<String> = match base_change {
                 None => Vec::new(),
                 Some(bc) if bc.action == Action::Update && !bc.fields.is_empty() => {
@@ -225,7 +226,7 @@ pub fn annotate(plan: &mut Plan, base: &BaseSide<'_>, now: &[DesiredBuild], cata
         }
         let files_changed = match (at_base, at_now) {
             (None, None) => false,
-            (Some(b), Some(n)) => !changed_paths(b, n, catalog).is_empty(),
+            (Some(b), Some(n)) => !changed_paths(&b.unpack(), &n.unpack(), catalog).is_empty(),
             _ => true,
         };
         set_all(

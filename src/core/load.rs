@@ -30,8 +30,10 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
 use crate::core::diagnostics::{self, Diagnostic, Severity};
 use crate::core::model::{BuildDef, BuildSpec, Config, Kind, TemplateBuildSpec};
+use crate::core::packed::{Codec, PackedDef};
 use crate::core::validate::{self, Finding, Seg, Target};
 use crate::kinds::{self, KindId, KindInfo};
+use std::sync::Arc;
 
 mod fast;
 
@@ -69,9 +71,10 @@ impl std::fmt::Display for Origin {
 /// A build definition and where it came from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
-    /// The definition. `kind` is normalised to `None` in both specs (the enum
-    /// variant carries it), so a loaded definition equals one built in code.
-    pub def: BuildDef,
+    /// The definition, packed ([`PackedDef::unpack`] reads it). `kind` is
+    /// normalised to `None` in both specs (the enum variant carries it), so a
+    /// loaded definition equals one built in code.
+    pub def: PackedDef,
     /// Its place in the directory.
     pub origin: Origin,
 }
@@ -165,12 +168,19 @@ impl LoadResult {
     }
 }
 
+/// How many files, spread over a directory, make the dictionary its
+/// definitions are packed with ([`Loader::pack_like`]): about as many
+/// definitions as the dictionary holds.
+pub const PACKING_SAMPLES: usize = 64;
+
 /// Loads and validates a definition directory: `config` is `zadig-sync.yaml`
 /// (`None`: it is missing, an error), `files` the definition files, on one
 /// thread. The shell streams a directory through a [`Loader`] instead, on
 /// every core, reading each file only while it is loaded.
 pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
-    let loader = Loader::new(config, files.iter().any(|f| f.path == "zadig-sync.yml"));
+    let mut loader = Loader::new(config, files.iter().any(|f| f.path == "zadig-sync.yml"));
+    let stride = files.len().div_ceil(PACKING_SAMPLES).max(1);
+    loader.pack_like(files.iter().step_by(stride));
     let mut part = Part::default();
     let mut definition_files = 0;
     for f in files.iter().filter(|f| loader.wants(&f.path)) {
@@ -197,6 +207,8 @@ pub struct Loader {
     /// definition file.
     skip_yml: bool,
     diags: Vec<Diagnostic>,
+    /// How the definitions are packed ([`Loader::pack_like`]).
+    codec: Arc<Codec>,
 }
 
 impl Loader {
@@ -237,7 +249,21 @@ impl Loader {
             exclude,
             skip_yml: config.is_none(),
             diags,
+            codec: Codec::plain(),
         }
+    }
+
+    /// Packs the definitions against a dictionary of `samples` (files of the
+    /// same directory, spread over it), so that even while loading a large
+    /// directory its definitions take a few dozen bytes each, not a
+    /// kilobyte ([`crate::core::packed`]).
+    pub fn pack_like<'f>(&mut self, samples: impl IntoIterator<Item = &'f SourceFile>) {
+        let mut part = Part::default();
+        for f in samples.into_iter().filter(|f| self.wants(&f.path)) {
+            self.file(f, &mut part);
+        }
+        let defs: Vec<&PackedDef> = part.builds.iter().map(|b| &b.def).collect();
+        self.codec = Codec::for_fleet(&defs);
     }
 
     /// True when the file at `path` is a definition file to load (not
@@ -254,7 +280,7 @@ impl Loader {
             true => (Some(&self.cfg), Some(&self.declared)),
             false => (None, None),
         };
-        load_file(file, config, declared, part);
+        load_file(file, config, declared, &self.codec, part);
         part.diags.len() > before
     }
 
@@ -1027,6 +1053,7 @@ fn load_file(
     file: &SourceFile,
     config: Option<&Config>,
     declared: Option<&HashSet<String>>,
+    codec: &Arc<Codec>,
     part: &mut Part,
 ) {
     let Part {
@@ -1113,7 +1140,7 @@ fn load_file(
         let (line, column) = text.line_col(name_at.start);
         name_spans.push(name_at);
         builds.push(Loaded {
-            def,
+            def: PackedDef::pack(&def, codec),
             origin: Origin {
                 file: file.path.clone(),
                 line,
@@ -1609,6 +1636,36 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_of_alike_builds_packs_small_and_reads_back() {
+        let texts: Vec<(String, String)> = (0..300)
+            .map(|i| {
+                (
+                    format!("demo/api-{i}.yaml"),
+                    API.replace("name: api", &format!("name: api-{i}")),
+                )
+            })
+            .collect();
+        let files: Vec<_> = texts.iter().map(|(p, t)| file(p, t)).collect();
+        let r = load(Some(&config()), &files);
+        assert_eq!(r.builds.len(), 300);
+        let mut packed = 0;
+        for (i, b) in r.builds.iter().enumerate() {
+            let alone = load(Some(&config()), &files[i..=i]);
+            assert_eq!(b.def.unpack(), alone.builds[0].def.unpack());
+            assert_eq!(b.def.name(), format!("api-{i}"));
+            packed += b.def.packed_len();
+        }
+        // Against the directory's dictionary, a fraction of the JSON.
+        let json = serde_json::to_vec(&r.builds[0].def.unpack().to_value()).expect("JSON");
+        assert!(
+            packed / 300 * 4 < json.len(),
+            "{} B each, JSON {} B",
+            packed / 300,
+            json.len()
+        );
+    }
+
+    #[test]
     fn excluded_files_are_not_read_as_definitions() {
         let cfg = file(
             CONFIG_FILE,
@@ -1672,7 +1729,7 @@ parameters:
         let r = load_texts(&[("demo/api.yaml", API)]);
         assert_eq!(lines(&r), Vec::<String>::new());
         assert_eq!(r.builds.len(), 1);
-        let BuildDef::Build(b) = &r.builds[0].def else {
+        let BuildDef::Build(b) = &r.builds[0].def.unpack() else {
             panic!("a plain build")
         };
         assert_eq!(b.kind, None);
@@ -1741,7 +1798,7 @@ target_services:
         // Empty documents count: `three` is the fourth.
         assert_eq!(r.builds[1].origin.document, 3);
         assert_eq!(r.builds[1].def.kind(), Kind::TemplateBuild);
-        let BuildDef::Template(t) = &r.builds[1].def else {
+        let BuildDef::Template(t) = &r.builds[1].def.unpack() else {
             panic!("a template build")
         };
         assert_eq!(t.kind, None);
@@ -2256,8 +2313,9 @@ target_services:
             fast::agree(&yaml);
             let r = load(Some(&config()), &[file("a.yaml", &yaml)]);
             // Semantic findings do not matter here; loading does.
-            let loaded: Vec<_> = r.builds.iter().map(|b| &b.def).collect();
-            prop_assert_eq!(loaded, vec![&def], "{}\n{:#?}", yaml, r.diagnostics);
+            // (Through the packed form: it must read back exactly.)
+            let loaded: Vec<_> = r.builds.iter().map(|b| b.def.unpack()).collect();
+            prop_assert_eq!(loaded, vec![def], "{}\n{:#?}", yaml, r.diagnostics);
             Ok(())
         }
 

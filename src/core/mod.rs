@@ -13,6 +13,7 @@ pub mod load;
 pub mod model;
 pub mod normalize;
 pub mod notice;
+pub mod packed;
 pub mod plan;
 pub mod preserve;
 pub mod reads;

@@ -3,6 +3,7 @@
 //! returns plain data that the renderers show and `apply` executes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use super::live::{LiveBuild, LiveRead};
 use super::model::{BuildDef, Config, Kind, ParamValue, ProjectConfig};
 use super::normalize::{align_to_desired, normalize_desired, normalize_live};
 use super::notice::{StrategyRef, UnmanagedReason, Warning};
+use super::packed::{Codec, PackedDef};
 use super::preserve::preserving_body;
 use super::reads::ReadPolicy;
 use super::secrets::{adopt_live_values, mask_pair, wire_body};
@@ -396,10 +398,43 @@ impl Plan {
 /// the variable is set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DesiredBuild {
-    /// The definition.
-    pub def: BuildDef,
+    /// The definition, packed: a large plan holds every definition until its
+    /// live build is read ([`PackedDef`]).
+    pub def: PackedDef,
     /// `file:line`, for messages.
     pub origin: String,
+    /// Whether planning it needs the template look-ups
+    /// ([`super::reads::def_uses_templates`]), known without unpacking it.
+    pub uses_templates: bool,
+    /// The parameters whose value is worth a second read of a masked
+    /// credential ([`super::reads::compared_credentials`]), known without
+    /// unpacking it.
+    pub compared: Box<[Box<str>]>,
+}
+
+impl DesiredBuild {
+    /// A desired build of `def` (packed without a dictionary).
+    pub fn new(def: &BuildDef, origin: String) -> Self {
+        DesiredBuild::packed(def, origin, &Codec::plain())
+    }
+
+    /// A desired build of `def`, packed with `codec`.
+    pub fn packed(def: &BuildDef, origin: String, codec: &Arc<Codec>) -> Self {
+        DesiredBuild::of(PackedDef::pack(def, codec), def, origin)
+    }
+
+    /// A desired build of `def`, already packed as `packed`.
+    pub fn of(packed: PackedDef, def: &BuildDef, origin: String) -> Self {
+        DesiredBuild {
+            def: packed,
+            origin,
+            uses_templates: super::reads::def_uses_templates(def),
+            compared: super::reads::compared_credentials(def)
+                .into_iter()
+                .map(String::into_boxed_str)
+                .collect(),
+        }
+    }
 }
 
 /// The live side of one project.
@@ -638,10 +673,9 @@ impl<'a> Planner<'a> {
     /// Whether a definition of this build needs the template look-ups: then
     /// its read waits for the complete catalog.
     pub fn needs_templates(&self, project: &str, name: &str) -> bool {
-        self.by_name.get(&(project, name)).is_some_and(|ids| {
-            ids.iter()
-                .any(|&i| super::reads::def_uses_templates(&self.desired[i].def))
-        })
+        self.by_name
+            .get(&(project, name))
+            .is_some_and(|ids| ids.iter().any(|&i| self.desired[i].uses_templates))
     }
 
     /// The project config of a project this plan covers.
@@ -811,7 +845,7 @@ impl<'a> Planner<'a> {
                 let name = d.def.name();
                 if self.policy.ignored(&pc.key, name) {
                     plan.warnings.push(Warning::DefinitionIgnored {
-                        file: d.origin.clone(),
+                        file: d.origin.to_owned(),
                         project: pc.key.clone(),
                         name: name.to_owned(),
                     });
@@ -1066,6 +1100,12 @@ fn plan_one(
     catalog: &Catalog,
     opts: &PlanOptions,
 ) {
+    // Unpacked once, here: every step below reads the typed definition.
+    let unpacked = Def {
+        def: d.def.unpack(),
+        origin: &d.origin,
+    };
+    let d = &unpacked;
     let name = d.def.name();
     let desired = normalize_desired(&d.def, catalog);
     let one = One {
@@ -1141,9 +1181,15 @@ fn plan_one(
     );
 }
 
+/// A desired build, unpacked for planning.
+struct Def<'a> {
+    def: BuildDef,
+    origin: &'a str,
+}
+
 /// What every step of planning one desired build reads.
 struct One<'a> {
-    d: &'a DesiredBuild,
+    d: &'a Def<'a>,
     pc: &'a ProjectConfig,
     catalog: &'a Catalog,
     desired_kind: Kind,
@@ -1173,7 +1219,7 @@ impl One<'_> {
             cause: None,
             diff: String::new(),
             desired: Some(self.d.def.clone()),
-            origin: Some(self.d.origin.clone()),
+            origin: Some(self.d.origin.to_owned()),
         }
     }
 }
@@ -1253,7 +1299,7 @@ fn plan_create(
         })
     {
         plan.warnings.push(Warning::WorkspaceCacheOnCreate {
-            file: d.origin.clone(),
+            file: d.origin.to_owned(),
             project: pc.key.clone(),
             name: name.to_owned(),
         });
@@ -1301,7 +1347,7 @@ fn plan_replace(
 /// credentials the definition compares, template variables without
 /// `Template.View`, and a default strategy the run cannot name.
 fn not_verifiable_paths(
-    d: &DesiredBuild,
+    d: &Def<'_>,
     after: &BuildDef,
     live_not_verifiable: &[String],
     catalog: &Catalog,
@@ -1562,7 +1608,7 @@ fn unknown_template(desired: &BuildDef, catalog: &Catalog) -> Option<Blocked> {
 
 /// A `strategy_name` the target cluster does not have: the OpenAPI stores
 /// "" for it, which runs with the cluster's default, without a word (§3).
-fn strategy_warning(d: &DesiredBuild, catalog: &Catalog) -> Option<Warning> {
+fn strategy_warning(d: &Def<'_>, catalog: &Catalog) -> Option<Warning> {
     let BuildDef::Build(b) = &d.def else {
         return None;
     };
@@ -1576,7 +1622,7 @@ fn strategy_warning(d: &DesiredBuild, catalog: &Catalog) -> Option<Warning> {
         return None;
     }
     Some(Warning::StrategyUnknown {
-        file: d.origin.clone(),
+        file: d.origin.to_owned(),
         project: b.project_key.clone(),
         name: b.name.clone(),
         cluster: cluster.name.clone(),

@@ -83,7 +83,7 @@ pub struct ReadPolicy<'a> {
     /// apply targets every written build.
     targets: HashSet<&'a str>,
     /// The definitions by project and name (borrowed, not cloned).
-    desired: HashMap<(&'a str, &'a str), &'a BuildDef>,
+    desired: HashMap<(&'a str, &'a str), &'a DesiredBuild>,
     /// Read every build (import), not only those a plan needs.
     read_all: bool,
     empty: GlobSet,
@@ -117,7 +117,7 @@ impl<'a> ReadPolicy<'a> {
             // live build does (a name defined twice does not load anyway).
             by_name
                 .entry((d.def.project_key(), d.def.name()))
-                .or_insert(&d.def);
+                .or_insert(d);
         }
         ReadPolicy {
             projects,
@@ -155,7 +155,7 @@ impl<'a> ReadPolicy<'a> {
     }
 
     /// The definition of a build, if the directory has one.
-    pub fn definition(&self, project: &str, name: &str) -> Option<&'a BuildDef> {
+    pub fn definition(&self, project: &str, name: &str) -> Option<&'a DesiredBuild> {
         self.desired.get(&(project, name)).copied()
     }
 
@@ -178,7 +178,9 @@ impl<'a> ReadPolicy<'a> {
             return ReadDecision::ListOnly;
         }
         ReadDecision::Read {
-            compared: def.map(compared_credentials).unwrap_or_default(),
+            compared: def
+                .map(|d| d.compared.iter().map(|k| k.to_string()).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -285,10 +287,7 @@ mod tests {
             default_value: ParamValue::Keep,
             ..b.parameters[0].clone()
         });
-        DesiredBuild {
-            def: BuildDef::Build(b),
-            origin: "x.yaml:1".to_owned(),
-        }
+        DesiredBuild::new(&BuildDef::Build(b), "x.yaml:1".to_owned())
     }
 
     #[test]

@@ -55,10 +55,7 @@ fn plan_of(state: &State, def: &BuildSpec) -> Plan {
         elsewhere: BTreeMap::new(),
         catalog: catalog(state),
     };
-    let desired = DesiredBuild {
-        def: BuildDef::Build(def.clone()),
-        origin: "x.yaml:1".into(),
-    };
+    let desired = DesiredBuild::new(&BuildDef::Build(def.clone()), "x.yaml:1".into());
     plan(&config(), &[desired], &live_state, &PlanOptions::default())
 }
 

@@ -85,10 +85,7 @@ fn plan_of(state: &State, def: &BuildDef) -> crate::core::plan::Plan {
         elsewhere: BTreeMap::new(),
         catalog: catalog(state),
     };
-    let desired = DesiredBuild {
-        def: def.clone(),
-        origin: "x.yaml:1".into(),
-    };
+    let desired = DesiredBuild::new(&def.clone(), "x.yaml:1".into());
     plan(&config(), &[desired], &live_state, &PlanOptions::default())
 }
 

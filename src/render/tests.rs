@@ -38,9 +38,11 @@ fn sample() -> Plan {
     let new = spec("svc-new", "demo");
     let desired: Vec<DesiredBuild> = [kept, changed, release_changed, new]
         .into_iter()
-        .map(|b| DesiredBuild {
-            origin: format!("demo/{}.yaml:1", b.name),
-            def: BuildDef::Build(b),
+        .map(|b| {
+            DesiredBuild::new(
+                &BuildDef::Build(b.clone()),
+                format!("demo/{}.yaml:1", b.name),
+            )
         })
         .collect();
     let config = Config {

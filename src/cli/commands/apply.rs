@@ -279,6 +279,10 @@ fn from_saved(saved: &PlanFile, dir: Option<&Path>, printer: &Printer) -> anyhow
             literal.join("\n  ")
         );
     }
+    let defs = defs
+        .into_iter()
+        .map(|(def, origin)| (crate::core::packed::PackedDef::new(&def), origin))
+        .collect();
     Ok(resolved(
         crate::cli::fs::DirContents::default(),
         load,

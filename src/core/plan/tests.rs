@@ -226,10 +226,7 @@ fn config(prune: bool) -> Config {
 }
 
 fn desired(b: &BuildSpec) -> DesiredBuild {
-    DesiredBuild {
-        def: BuildDef::Build(b.clone()),
-        origin: format!("{}.yaml:1", b.name),
-    }
+    DesiredBuild::new(&BuildDef::Build(b.clone()), format!("{}.yaml:1", b.name))
 }
 
 fn state(builds: Vec<LiveBuild>) -> LiveState {
@@ -781,10 +778,7 @@ fn template_builds_compare_only_the_inputs_they_set() {
             raw: None,
         },
     };
-    let d = DesiredBuild {
-        def: BuildDef::Template(t.clone()),
-        origin: "tb.yaml:1".into(),
-    };
+    let d = DesiredBuild::new(&BuildDef::Template(t.clone()), "tb.yaml:1".into());
     let p = plan(
         &config(false),
         std::slice::from_ref(&d),
@@ -802,10 +796,7 @@ fn template_builds_compare_only_the_inputs_they_set() {
         input_type: None,
         is_credential: false,
     });
-    let d2 = DesiredBuild {
-        def: BuildDef::Template(unknown),
-        origin: "tb.yaml:1".into(),
-    };
+    let d2 = DesiredBuild::new(&BuildDef::Template(unknown), "tb.yaml:1".into());
     let p = plan(
         &config(false),
         &[d2],
@@ -1217,10 +1208,10 @@ fn a_ui_override_of_a_variable_the_file_does_not_list_is_a_change() {
         input_type: Some(ParamType::String),
         is_credential: false,
     };
-    let d = DesiredBuild {
-        def: BuildDef::Template(template_def(vec![go], "tpl")),
-        origin: "tb.yaml:1".into(),
-    };
+    let d = DesiredBuild::new(
+        &BuildDef::Template(template_def(vec![go], "tpl")),
+        "tb.yaml:1".into(),
+    );
     let p = plan(&config(false), &[d], &st, &PlanOptions::default());
     assert_eq!(p.changes.len(), 1, "{:#?}", p.changes);
     assert!(
@@ -1235,10 +1226,10 @@ fn a_ui_override_of_a_variable_the_file_does_not_list_is_a_change() {
 
 #[test]
 fn a_template_that_does_not_exist_is_blocked_at_plan_time() {
-    let d = DesiredBuild {
-        def: BuildDef::Template(template_def(vec![], "no-such-template")),
-        origin: "tb.yaml:1".into(),
-    };
+    let d = DesiredBuild::new(
+        &BuildDef::Template(template_def(vec![], "no-such-template")),
+        "tb.yaml:1".into(),
+    );
     let p = plan(
         &config(false),
         &[d],
@@ -1254,13 +1245,13 @@ fn a_template_that_does_not_exist_is_blocked_at_plan_time() {
 #[test]
 fn a_conversion_is_an_update_in_place_not_a_delete() {
     let b = spec("svc", "demo");
-    let d = DesiredBuild {
-        def: BuildDef::Template(TemplateBuildSpec {
+    let d = DesiredBuild::new(
+        &BuildDef::Template(TemplateBuildSpec {
             name: "svc".into(),
             ..template_def(vec![], "tpl")
         }),
-        origin: "svc.yaml:1".into(),
-    };
+        "svc.yaml:1".into(),
+    );
     let p = plan(
         &config(false),
         &[d],
@@ -1327,13 +1318,13 @@ fn a_plain_build_with_ui_settings_converts_to_a_template_build_unblocked() {
         scripts: "echo uploaded".into(),
         ..PostBuild::default()
     });
-    let d = DesiredBuild {
-        def: BuildDef::Template(TemplateBuildSpec {
+    let d = DesiredBuild::new(
+        &BuildDef::Template(TemplateBuildSpec {
             name: "svc".into(),
             ..template_def(vec![], "tpl")
         }),
-        origin: "svc.yaml:1".into(),
-    };
+        "svc.yaml:1".into(),
+    );
     let p = plan(
         &config(false),
         &[d],

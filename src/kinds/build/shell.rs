@@ -202,9 +202,11 @@ fn read_base(
         .builds
         .iter()
         .filter(|l| projects.is_empty() || projects.iter().any(|p| p == l.def.project_key()))
-        .map(|l| DesiredBuild {
-            def: resolve_env(&l.def, &lookup).0,
-            origin: format!("{}:{}", l.origin.file, l.origin.line),
+        .map(|l| {
+            DesiredBuild::new(
+                &resolve_env(&l.def.unpack(), &lookup).0,
+                format!("{}:{}", l.origin.file, l.origin.line),
+            )
         })
         .collect();
     Ok(BaseDefs {
