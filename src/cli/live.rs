@@ -24,7 +24,7 @@ use crate::core::live::{LiveBuild, LiveRead};
 use crate::core::model::{BuildDef, Config, Kind, MASK};
 use crate::core::packed::PackedDef;
 use crate::core::plan::{DesiredBuild, LiveState, ProjectLive};
-use crate::core::reads::{ReadPolicy, live_uses_templates};
+use crate::core::reads::{Compared, ReadPolicy, live_uses_templates};
 use crate::zadig::client::Client;
 use crate::zadig::error::ApiError;
 use crate::zadig::wire::{BuildBrief, StoredBuild};
@@ -464,16 +464,16 @@ fn queue_listing(
     }
     let queued = decided.reads.len();
     sink.listed(project, &decided.listed);
+    let shared: Arc<str> = Arc::from(project);
     for order in decided.reads {
         let brief = &decided.listed[order.index];
-        // What the plan uses of the listing entry.
-        let brief = BuildBrief {
+        queue.push_back(ReadOrder {
+            project: Arc::clone(&shared),
             name: brief.name.clone(),
             source: brief.source.clone(),
             update_time: brief.update_time,
-            ..BuildBrief::default()
-        };
-        queue.push_back((project.to_owned(), brief, order.compared));
+            compared: order.compared,
+        });
     }
     queued
 }
@@ -732,8 +732,16 @@ impl TemplateLookups {
     }
 }
 
-/// One read to make: project, listing entry, credentials compared.
-type ReadOrder = (String, BuildBrief, BTreeSet<String>);
+/// One read to make, as it waits in the queue (a large fleet queues one per
+/// build): its project (shared by the project's reads), what the plan uses
+/// of the listing entry, and the credentials compared.
+struct ReadOrder {
+    project: Arc<str>,
+    name: String,
+    source: String,
+    update_time: i64,
+    compared: Compared,
+}
 
 /// What a read task returns: `None` when the look-ups failed.
 type ReadDone = (String, BuildBrief, Option<Result<LiveRead, ApiError>>);
@@ -747,8 +755,22 @@ fn spawn_reads(
     mode: &tokio::sync::watch::Receiver<Option<bool>>,
 ) {
     while reads.len() < window
-        && let Some((project, brief, compared)) = queue.pop_front()
+        && let Some(order) = queue.pop_front()
     {
+        let ReadOrder {
+            project,
+            name,
+            source,
+            update_time,
+            compared,
+        } = order;
+        let project = project.to_string();
+        let brief = BuildBrief {
+            name,
+            source,
+            update_time,
+            ..BuildBrief::default()
+        };
         let client = client.clone();
         let mut mode = mode.clone();
         reads.spawn(async move {
@@ -775,7 +797,7 @@ async fn read_one(
     project: &str,
     name: &str,
     openapi_only: bool,
-    compared: &BTreeSet<String>,
+    compared: &[Box<str>],
 ) -> Result<LiveRead, ApiError> {
     if !openapi_only {
         match client.stored_build_raw(project, name).await {
@@ -827,13 +849,13 @@ async fn stored_with_credentials(
     name: &str,
     model: StoredBuild,
     raw: Box<str>,
-    compared: &BTreeSet<String>,
+    compared: &[Box<str>],
 ) -> Result<LiveRead, ApiError> {
     let masked = model.template_id.is_empty()
         && model.pre_build.as_ref().is_some_and(|p| {
-            p.envs
-                .iter()
-                .any(|e| e.is_credential && e.value == MASK && compared.contains(&e.key))
+            p.envs.iter().any(|e| {
+                e.is_credential && e.value == MASK && compared.iter().any(|k| **k == *e.key)
+            })
         });
     let mut credentials = BTreeMap::new();
     if masked {

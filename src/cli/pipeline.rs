@@ -132,7 +132,10 @@ pub fn resolved(
         // Resolved in place: of a definition that changed (a `{from_env}`
         // that is set), only where its `{from_env}` values were is kept.
         let positions = if has_from_env(&def) {
-            from_env_positions(&def)
+            // Held until the end of the run: no room to spare.
+            let mut positions = from_env_positions(&def);
+            positions.shrink_to_fit();
+            positions
         } else {
             Vec::new()
         };

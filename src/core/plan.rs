@@ -409,7 +409,7 @@ pub struct DesiredBuild {
     /// The parameters whose value is worth a second read of a masked
     /// credential ([`super::reads::compared_credentials`]), known without
     /// unpacking it.
-    pub compared: Box<[Box<str>]>,
+    pub compared: super::reads::Compared,
 }
 
 impl DesiredBuild {

@@ -50,9 +50,13 @@ pub enum ReadDecision {
         /// literal: only for those is a masked credential worth a second read
         /// (`{keep: true}`, unset variables, deletes and imports never compare
         /// the plain value).
-        compared: BTreeSet<String>,
+        compared: Compared,
     },
 }
+
+/// The keys of [`ReadDecision::Read::compared`], sorted; shared with the
+/// definition, so a queue of 50,000 reads holds no copies.
+pub type Compared = std::sync::Arc<[Box<str>]>;
 
 /// One full read to make.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +66,7 @@ pub struct BuildRead {
     /// Its entry in [`ProjectReads::listed`].
     pub index: usize,
     /// See [`ReadDecision::Read`].
-    pub compared: BTreeSet<String>,
+    pub compared: Compared,
 }
 
 /// The decision for one listed project.
@@ -178,9 +182,7 @@ impl<'a> ReadPolicy<'a> {
             return ReadDecision::ListOnly;
         }
         ReadDecision::Read {
-            compared: def
-                .map(|d| d.compared.iter().map(|k| k.to_string()).collect())
-                .unwrap_or_default(),
+            compared: def.map_or_else(|| Compared::from([]), |d| d.compared.clone()),
         }
     }
 
@@ -323,7 +325,7 @@ mod tests {
         assert_eq!(
             policy.decide("keep", &brief("api", "zadig")),
             ReadDecision::Read {
-                compared: BTreeSet::from(["TOKEN".to_owned()])
+                compared: Compared::from(["TOKEN".into()])
             }
         );
         assert_eq!(
