@@ -2,6 +2,8 @@
 //! unpacking one definition, with and without the fleet's dictionary, and
 //! its size. `cargo bench --locked --bench packed` prints the figures.
 
+mod support;
+
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -17,7 +19,7 @@ fn main() {
     let files: Vec<SourceFile> = (0..n)
         .map(|i| SourceFile {
             path: format!("demo/svc-{i:05}.yaml"),
-            bytes: definition(i).into_bytes(),
+            bytes: support::definition(i, "demo", false).into_bytes(),
         })
         .collect();
     let t = Instant::now();
@@ -71,58 +73,4 @@ fn main() {
         "  pack / unpack, dictionary    {pack_dict:6.2} / {unpack_dict:.2} us, {} B (dictionary made in {train_ms:.1} ms)",
         size(&fleet)
     );
-}
-
-/// A build like the `plan_scale` fleet's: alike but for names.
-fn definition(i: usize) -> String {
-    format!(
-        r#"name: svc-{i:05}
-project_key: demo
-infrastructure: kubernetes
-build_os: ubuntu 20.04
-installs:
-  - name: go
-    version: 1.22.8
-script_type: shell
-build_script: |
-  #!/bin/bash
-  set -e
-  cd $REPONAME_0
-  go test ./...
-  make build GOFLAGS="$GOFLAGS" SERVICE=svc-{i:05}
-repo_info:
-  - codehost_name: gitlab-main
-    repo_namespace: demo
-    repo_name: svc-{i:05}
-    branch: main
-    remote_name: origin
-parameters:
-  - key: GOFLAGS
-    type: string
-    default_value: -mod=vendor
-    description: flags passed to go build
-  - key: REGISTRY_TOKEN
-    type: string
-    is_credential: true
-    default_value:
-      from_env: BENCH_REGISTRY_TOKEN
-services:
-  - service_name: svc-{i:05}
-    service_module: svc-{i:05}
-docker_build_step:
-  dockerfile_source: local
-  build_context_dir: $REPONAME_0
-  dockerfile_directory: $REPONAME_0/Dockerfile
-  enable_buildkit: true
-  platforms: linux/amd64
-advanced_settings:
-  timeout: 30
-  cluster_name: local
-  resource_spec:
-    cpu_limit: 2000
-    memory_limit: 4096
-    cpu_req: 500
-    memory_req: 1024
-"#
-    )
 }

@@ -197,7 +197,7 @@ fn create_body(i: usize, project: &str) -> serde_json::Value {
 
 /// The definition file of build `i`: equal to its create body, or (when it
 /// differs) with another timeout and one more script line.
-fn definition(i: usize, project: &str, differs: bool) -> String {
+pub fn definition(i: usize, project: &str, differs: bool) -> String {
     let mut script_block = String::new();
     for line in script(i, differs).lines() {
         let _ = writeln!(script_block, "  {line}");

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use crate::core::diagnostics::Diagnostic;
-use crate::core::load::{CONFIG_FILE, LoadResult, Loader, PACKING_SAMPLES, Part, SourceFile};
+use crate::core::load::{CONFIG_FILE, LoadResult, Loader, Part, SourceFile, packing_samples};
 use crate::render::diagnostics::Sources;
 
 /// The files of a definition directory.
@@ -444,10 +444,7 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<LoadedDir> {
     // A sample of the files, spread over the directory, for the dictionary
     // the definitions are packed with (a file that cannot be read here is
     // reported by the pass below).
-    let stride = entries.len().div_ceil(PACKING_SAMPLES).max(1);
-    let samples: Vec<SourceFile> = entries
-        .iter()
-        .step_by(stride)
+    let samples: Vec<SourceFile> = packing_samples(entries)
         .filter_map(|e| e.source().ok())
         .collect();
     loader.pack_like(&samples);

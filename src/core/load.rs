@@ -171,7 +171,15 @@ impl LoadResult {
 /// How many files, spread over a directory, make the dictionary its
 /// definitions are packed with ([`Loader::pack_like`]): about as many
 /// definitions as the dictionary holds.
-pub const PACKING_SAMPLES: usize = 64;
+const PACKING_SAMPLES: usize = 64;
+
+/// The files of a directory to sample for [`Loader::pack_like`], spread
+/// evenly over it.
+pub fn packing_samples<T>(files: &[T]) -> impl Iterator<Item = &T> {
+    files
+        .iter()
+        .step_by(files.len().div_ceil(PACKING_SAMPLES).max(1))
+}
 
 /// Loads and validates a definition directory: `config` is `zadig-sync.yaml`
 /// (`None`: it is missing, an error), `files` the definition files, on one
@@ -179,8 +187,7 @@ pub const PACKING_SAMPLES: usize = 64;
 /// every core, reading each file only while it is loaded.
 pub fn load(config: Option<&SourceFile>, files: &[SourceFile]) -> LoadResult {
     let mut loader = Loader::new(config, files.iter().any(|f| f.path == "zadig-sync.yml"));
-    let stride = files.len().div_ceil(PACKING_SAMPLES).max(1);
-    loader.pack_like(files.iter().step_by(stride));
+    loader.pack_like(packing_samples(files));
     let mut part = Part::default();
     let mut definition_files = 0;
     for f in files.iter().filter(|f| loader.wants(&f.path)) {

@@ -4,14 +4,15 @@
 //! read until its live build has been compared. As typed structs they took
 //! about 2.5 KB each, in some forty allocations: most of the run's memory.
 //! Packed, a definition is its compact JSON (serde's own form of the spec
-//! type, which reads back exactly): so it is held as loading makes it. Before
-//! planning, the set is packed again, compressed with zstd against a
-//! dictionary of samples of the same fleet ([`Codec::for_fleet`]):
-//! definitions kept in git are alike (one team's builds differ in names,
-//! repositories and scripts), so each is then a few dozen to a few hundred
+//! type, which reads back exactly), compressed with zstd against a dictionary
+//! of sample definitions of the same directory ([`Codec::for_fleet`], made
+//! before the directory is loaded: [`super::load::Loader::pack_like`]).
+//! Definitions kept in git are alike (one team's builds differ in names,
+//! repositories and scripts), so each takes a few dozen to a few hundred
 //! bytes. (zstd without a dictionary costs three times as much per
-//! definition and saves only half.) A plan unpacks a definition once, when
-//! its live build is compared.
+//! definition and saves only half; with no samples, the JSON is kept as
+//! text.) A plan unpacks a definition when it resolves its `{from_env}`
+//! values and once more when its live build is compared.
 //!
 //! Pure: the compression contexts are per thread and hold no data between
 //! calls.
@@ -63,20 +64,16 @@ impl Codec {
         Arc::clone(&PLAIN)
     }
 
-    /// A codec whose dictionary is the JSON of `samples`, spread over the
-    /// whole set (up to [`DICTIONARY_BYTES`]). The plain codec when there
-    /// are none.
-    pub fn for_fleet(defs: &[&PackedDef]) -> Arc<Codec> {
-        if defs.is_empty() {
+    /// A codec whose dictionary is the JSON of `samples` (the caller spreads
+    /// them over the whole set: one project's builds are alike, so samples
+    /// from every part of a directory serve all of it), up to
+    /// [`DICTIONARY_BYTES`]. The plain codec when there are none.
+    pub fn for_fleet(samples: &[&PackedDef]) -> Arc<Codec> {
+        if samples.is_empty() {
             return Codec::plain();
         }
         let mut text = Vec::with_capacity(DICTIONARY_BYTES);
-        // Evenly spread: one project's builds are alike, so samples from
-        // every part of the directory serve all of it.
-        let typical = defs[0].json_size().max(1);
-        let wanted = (DICTIONARY_BYTES / typical).clamp(1, defs.len());
-        let stride = defs.len() / wanted;
-        for d in defs.iter().step_by(stride.max(1)) {
+        for d in samples {
             let json = d.json();
             if text.len() + json.len() > DICTIONARY_BYTES {
                 break;
@@ -173,11 +170,6 @@ impl PackedDef {
         &self.codec
     }
 
-    /// The same definition packed with `codec`.
-    pub fn repack(&self, codec: &Arc<Codec>) -> PackedDef {
-        PackedDef::pack(&self.unpack(), codec)
-    }
-
     /// Project key.
     pub fn project_key(&self) -> &str {
         &self.key[..self.project_len as usize]
@@ -191,15 +183,6 @@ impl PackedDef {
     /// Document kind.
     pub fn kind(&self) -> Kind {
         self.kind
-    }
-
-    /// The length of the definition's JSON.
-    fn json_size(&self) -> usize {
-        if self.json_len == u32::MAX {
-            self.payload.len()
-        } else {
-            self.json_len as usize
-        }
     }
 
     /// The definition's JSON.
@@ -260,18 +243,6 @@ impl fmt::Debug for PackedDef {
     }
 }
 
-impl From<&BuildDef> for PackedDef {
-    fn from(def: &BuildDef) -> Self {
-        PackedDef::new(def)
-    }
-}
-
-impl From<BuildDef> for PackedDef {
-    fn from(def: BuildDef) -> Self {
-        PackedDef::new(&def)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,7 +283,7 @@ mod tests {
         }
         let codec = Codec::for_fleet(&plain.iter().collect::<Vec<_>>());
         assert!(codec.dictionary.is_some());
-        let fleet: Vec<PackedDef> = plain.iter().map(|p| p.repack(&codec)).collect();
+        let fleet: Vec<PackedDef> = defs.iter().map(|d| PackedDef::pack(d, &codec)).collect();
         for (p, d) in fleet.iter().zip(&defs) {
             assert_eq!(&p.unpack(), d);
         }
@@ -345,7 +316,7 @@ mod tests {
         assert_eq!(p.name(), "ünï-\u{0}-名");
         assert_eq!(p.project_key(), "p\"q");
         assert_eq!(p.kind(), Kind::TemplateBuild);
-        assert_eq!(p, PackedDef::from(&t));
+        assert_eq!(p, PackedDef::new(&t));
         assert!(!format!("{p:?}").contains("tpl"));
         // An empty set has no dictionary.
         assert!(Codec::for_fleet(&[]).dictionary.is_none());

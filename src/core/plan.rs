@@ -3,7 +3,6 @@
 //! returns plain data that the renderers show and `apply` executes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
 
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
@@ -15,7 +14,7 @@ use super::live::{LiveBuild, LiveRead};
 use super::model::{BuildDef, Config, Kind, ParamValue, ProjectConfig};
 use super::normalize::{align_to_desired, normalize_desired, normalize_live};
 use super::notice::{StrategyRef, UnmanagedReason, Warning};
-use super::packed::{Codec, PackedDef};
+use super::packed::PackedDef;
 use super::preserve::preserving_body;
 use super::reads::ReadPolicy;
 use super::secrets::{adopt_live_values, mask_pair, wire_body};
@@ -415,12 +414,7 @@ pub struct DesiredBuild {
 impl DesiredBuild {
     /// A desired build of `def` (packed without a dictionary).
     pub fn new(def: &BuildDef, origin: String) -> Self {
-        DesiredBuild::packed(def, origin, &Codec::plain())
-    }
-
-    /// A desired build of `def`, packed with `codec`.
-    pub fn packed(def: &BuildDef, origin: String, codec: &Arc<Codec>) -> Self {
-        DesiredBuild::of(PackedDef::pack(def, codec), def, origin)
+        DesiredBuild::of(PackedDef::new(def), def, origin)
     }
 
     /// A desired build of `def`, already packed as `packed`.
