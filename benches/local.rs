@@ -155,7 +155,7 @@ fn main() {
         let t = Instant::now();
         let mut normalised = 0usize;
         for d in &desired {
-            let n = normalize_desired(&d.def.unpack(), &live.catalog);
+            let n = normalize_desired(&d.def(), &live.catalog);
             normalised += usize::from(!n.name().is_empty());
         }
         for b in &live_builds {

@@ -22,7 +22,6 @@ use tokio::task::JoinSet;
 use crate::core::catalog::Catalog;
 use crate::core::live::{LiveBuild, LiveRead};
 use crate::core::model::{BuildDef, Config, Kind, MASK};
-use crate::core::packed::PackedDef;
 use crate::core::plan::{DesiredBuild, LiveState, ProjectLive};
 use crate::core::reads::{Compared, ReadPolicy, live_uses_templates};
 use crate::zadig::client::Client;
@@ -414,9 +413,8 @@ fn new_names_in_scope<'a>(scope: &ReadScope<'a>, policy: &ReadPolicy<'_>) -> BTr
     scope
         .desired
         .iter()
-        .map(|d| &d.def)
         .filter(|d| read_here.contains(d.project_key()) && policy.wanted(d.project_key(), d.name()))
-        .map(PackedDef::name)
+        .map(DesiredBuild::name)
         .collect()
 }
 
@@ -564,13 +562,13 @@ impl TemplateLookups {
     /// template build is checked at plan time, and the preserving write
     /// needs dockerfile template ids.
     fn start_for_definitions(&mut self, client: &Client, base: &Catalog, desired: &[DesiredBuild]) {
-        if desired.iter().any(|d| d.def.kind() == Kind::TemplateBuild) {
+        if desired.iter().any(|d| d.kind() == Kind::TemplateBuild) {
             self.ask_build_list(client, base);
         }
         // A plain build that uses templates uses a dockerfile template.
         if desired
             .iter()
-            .any(|d| d.uses_templates && d.def.kind() == Kind::Build)
+            .any(|d| d.uses_templates && d.kind() == Kind::Build)
         {
             self.ask_docker_list(client, base);
         }
@@ -626,8 +624,8 @@ impl TemplateLookups {
                 catalog.build_templates = list.as_ref().clone();
                 let ids: Vec<String> = desired
                     .iter()
-                    .filter(|d| d.def.kind() == Kind::TemplateBuild)
-                    .filter_map(|d| match d.def.unpack() {
+                    .filter(|d| d.kind() == Kind::TemplateBuild)
+                    .filter_map(|d| match d.def() {
                         BuildDef::Template(t) => catalog.build_template_id(&t.template_name),
                         BuildDef::Build(_) => None,
                     })

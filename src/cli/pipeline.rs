@@ -20,10 +20,7 @@ use crate::core::load::LoadResult;
 use crate::core::model::{BuildDef, Config};
 use crate::core::packed::PackedDef;
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, Planner, unknown_projects};
-use crate::core::secrets::{
-    MissingEnv, credential_values, from_env_positions, has_from_env, resolve_env_in_place,
-    restore_from_env,
-};
+use crate::core::secrets::{EnvValues, MissingEnv, credential_values, resolve_env_in_place};
 use crate::zadig::client::Client;
 use crate::zadig::wire::BuildBrief;
 
@@ -41,10 +38,6 @@ pub struct Prepared {
     /// moved here out of `load.builds` (which is then empty), so the
     /// definitions are held once, not twice.
     pub desired: Vec<DesiredBuild>,
-    /// For each of `desired` (by index) where a `{from_env}` was resolved,
-    /// its `{from_env}` values ([`from_env_positions`]): with them, the
-    /// definition as loaded, which a saved plan records.
-    pub unresolved: std::collections::BTreeMap<usize, Vec<(usize, String)>>,
     /// `{from_env}` variables that are not set: (build, what).
     pub missing_env: Vec<(String, MissingEnv)>,
 }
@@ -61,14 +54,7 @@ impl Prepared {
         use std::borrow::Cow;
         self.desired
             .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let mut def = d.def.unpack();
-                if let Some(positions) = self.unresolved.get(&i) {
-                    restore_from_env(&mut def, positions);
-                }
-                (Cow::Owned(def), d.origin.as_str())
-            })
+            .map(|d| (Cow::Owned(d.loaded()), d.origin.as_str()))
             .collect()
     }
 }
@@ -114,54 +100,60 @@ pub fn take_defs(load: &mut LoadResult) -> Vec<(PackedDef, String)> {
 }
 
 /// A [`Prepared`] from definitions (with their `file:line`): those of
-/// `projects` (all when empty) with `{from_env}` resolved from the
-/// environment.
+/// `projects` (all when empty), each `{from_env}` variable read from the
+/// environment once (a definition is resolved with it when unpacked).
 pub fn resolved(
     contents: DirContents,
     load: LoadResult,
     mut defs: Vec<(PackedDef, String)>,
     projects: &[String],
 ) -> Prepared {
-    let lookup = super::settings::env_var;
     defs.retain(|(def, _)| projects.is_empty() || projects.iter().any(|p| p == def.project_key()));
-    let mut desired = Vec::with_capacity(defs.len());
+    // Each variable is read once; the definitions stay packed as loaded and
+    // are resolved with these values whenever they are unpacked.
+    let env = std::cell::RefCell::new(EnvValues::default());
+    let lookup = |var: &str| {
+        let known = env.borrow().get(var);
+        known.or_else(|| {
+            let value = super::settings::env_var(var)?;
+            env.borrow_mut().insert(var.to_owned(), value.clone());
+            Some(value)
+        })
+    };
+    let mut resolved_defs = Vec::with_capacity(defs.len());
     let mut missing_env = Vec::new();
-    let mut unresolved = std::collections::BTreeMap::new();
     for (packed, origin) in defs {
         let mut def = packed.unpack();
-        // Resolved in place: of a definition that changed (a `{from_env}`
-        // that is set), only where its `{from_env}` values were is kept.
-        let positions = if has_from_env(&def) {
-            // Held until the end of the run: no room to spare.
-            let mut positions = from_env_positions(&def);
-            positions.shrink_to_fit();
-            positions
-        } else {
-            Vec::new()
-        };
-        let (missing, replaced) = resolve_env_in_place(&mut def, &lookup);
-        if replaced {
-            unresolved.insert(desired.len(), positions);
-        }
+        let (missing, _) = resolve_env_in_place(&mut def, &lookup);
         for secret in credential_values(&def) {
             super::redact::add_secret(&secret);
         }
         for m in missing {
             missing_env.push((format!("{}/{}", def.project_key(), def.name()), m));
         }
-        // Packed again only when resolving changed it.
-        let packed = match replaced {
-            true => PackedDef::pack(&def, packed.codec()),
-            false => packed,
-        };
-        desired.push(DesiredBuild::of(packed, &def, origin));
+        // The read policy's facts are those of the resolved definition.
+        let uses_templates = crate::core::reads::def_uses_templates(&def);
+        let compared = crate::core::reads::compared(&def);
+        resolved_defs.push((packed, origin, uses_templates, compared));
     }
+    let env = std::sync::Arc::new(env.into_inner());
+    let desired = resolved_defs
+        .into_iter()
+        .map(|(packed, origin, uses_templates, compared)| {
+            DesiredBuild::with_facts(
+                packed,
+                origin,
+                std::sync::Arc::clone(&env),
+                uses_templates,
+                compared,
+            )
+        })
+        .collect();
     Prepared {
         digests: None,
         contents,
         load,
         desired,
-        unresolved,
         missing_env,
     }
 }
@@ -343,7 +335,7 @@ mod tests {
     use crate::core::model::ParamValue;
 
     #[test]
-    fn the_definitions_are_held_once_and_a_copy_only_where_from_env_resolved() {
+    fn definitions_are_held_as_loaded_and_resolved_when_unpacked() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
         let LoadedDir {
             contents, mut load, ..
@@ -373,10 +365,19 @@ mod tests {
         assert!(load.builds.is_empty(), "moved, not copied");
         let prepared = resolved(contents, load, defs, &[]);
         assert_eq!(prepared.desired.len(), before.len());
-        // Only the definition whose `{from_env}` resolved keeps anything
-        // more: where its `{from_env}` values were.
-        assert_eq!(prepared.unresolved.keys().collect::<Vec<_>>(), [&0]);
-        assert_ne!(prepared.desired[0].def.unpack(), first);
+        // Held as loaded; unpacked, it is resolved with the value read once.
+        assert_eq!(prepared.desired[0].loaded(), first);
+        let BuildDef::Build(resolved) = prepared.desired[0].def() else {
+            panic!("a plain build");
+        };
+        let p = resolved.parameters.iter().find(|p| !p.is_credential);
+        assert_eq!(
+            p.map(|p| &p.default_value),
+            Some(&ParamValue::Literal(env!("CARGO_PKG_NAME").to_owned()))
+        );
+        for (d, (want, _)) in prepared.desired.iter().zip(&before).skip(1) {
+            assert_eq!(&d.def(), want, "nothing to resolve: as loaded");
+        }
         let loaded = prepared.loaded_defs();
         assert_eq!((&*loaded[0].0, loaded[0].1), (&first, before[0].1.as_str()));
         for (got, want) in loaded.iter().zip(&before).skip(1) {

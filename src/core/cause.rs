@@ -23,7 +23,6 @@ use super::catalog::Catalog;
 use super::diff::{FieldChange, diff_values};
 use super::model::BuildDef;
 use super::normalize::normalize_desired;
-use super::packed::PackedDef;
 use super::plan::{Action, Change, DesiredBuild, Plan};
 use super::secrets::mask_pair;
 
@@ -162,10 +161,10 @@ pub fn fine_paths(fields: &[FieldChange]) -> Vec<String> {
 
 /// Definitions by (project, name): plans of thousands of builds look each
 /// one up.
-fn index(desired: &[DesiredBuild]) -> HashMap<(&str, &str), &PackedDef> {
+fn index(desired: &[DesiredBuild]) -> HashMap<(&str, &str), &DesiredBuild> {
     desired
         .iter()
-        .map(|d| ((d.def.project_key(), d.def.name()), &d.def))
+        .map(|d| ((d.project_key(), d.name()), d))
         .collect()
 }
 
@@ -206,7 +205,7 @@ pub fn annotate(plan: &mut Plan, base: &BaseSide<'_>, now: &[DesiredBuild], cata
             (at_base, at_now, c.action, c.fields.is_empty())
             && b.kind() == n.kind()
         {
-            let files = changed_paths(&b.unpack(), &n.unpack(), catalog);
+            let files = changed_paths(&b.def(), &n.def(), catalog);
             let live: Vec<String> = match base_change {
                 None => Vec::new(),
                 Some(bc) if bc.action == Action::Update && !bc.fields.is_empty() => {
@@ -226,7 +225,7 @@ pub fn annotate(plan: &mut Plan, base: &BaseSide<'_>, now: &[DesiredBuild], cata
         }
         let files_changed = match (at_base, at_now) {
             (None, None) => false,
-            (Some(b), Some(n)) => !changed_paths(&b.unpack(), &n.unpack(), catalog).is_empty(),
+            (Some(b), Some(n)) => !changed_paths(&b.def(), &n.def(), catalog).is_empty(),
             _ => true,
         };
         set_all(

@@ -3,6 +3,7 @@
 //! returns plain data that the renderers show and `apply` executes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ use super::notice::{StrategyRef, UnmanagedReason, Warning};
 use super::packed::PackedDef;
 use super::preserve::preserving_body;
 use super::reads::ReadPolicy;
-use super::secrets::{adopt_live_values, mask_pair, wire_body};
+use super::secrets::{EnvValues, adopt_live_values, mask_pair, resolve_env_in_place, wire_body};
 
 /// What happens to one build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -393,13 +394,17 @@ impl Plan {
     }
 }
 
-/// A definition ready for planning: `{from_env}` values already resolved where
-/// the variable is set.
+/// A definition ready for planning. It is held as loaded, packed; its
+/// `{from_env}` values are resolved each time it is unpacked ([`Self::def`]),
+/// from the run's [`EnvValues`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct DesiredBuild {
-    /// The definition, packed: a large plan holds every definition until its
-    /// live build is read ([`PackedDef`]).
-    pub def: PackedDef,
+    /// The definition as loaded, packed: a large plan holds every definition
+    /// until its live build is read ([`PackedDef`]). Private, so that every
+    /// reader goes through [`Self::def`] (resolved) or [`Self::loaded`].
+    loaded: PackedDef,
+    /// The run's `{from_env}` values, shared by every definition.
+    env: Arc<EnvValues>,
     /// `file:line`, for messages.
     pub origin: String,
     /// Whether planning it needs the template look-ups
@@ -412,22 +417,67 @@ pub struct DesiredBuild {
 }
 
 impl DesiredBuild {
-    /// A desired build of `def` (packed without a dictionary).
+    /// A desired build of `def` as it is (packed without a dictionary, no
+    /// `{from_env}` resolved).
     pub fn new(def: &BuildDef, origin: String) -> Self {
-        DesiredBuild::of(PackedDef::new(def), def, origin)
+        let compared = super::reads::compared(def);
+        let uses_templates = super::reads::def_uses_templates(def);
+        DesiredBuild::with_facts(
+            PackedDef::new(def),
+            origin,
+            Arc::default(),
+            uses_templates,
+            compared,
+        )
     }
 
-    /// A desired build of `def`, already packed as `packed`.
-    pub fn of(packed: PackedDef, def: &BuildDef, origin: String) -> Self {
+    /// A desired build loaded as `loaded`, resolved with `env`, with the read
+    /// policy's facts taken from its resolved value
+    /// ([`super::reads::def_uses_templates`], [`super::reads::compared`]).
+    pub fn with_facts(
+        loaded: PackedDef,
+        origin: String,
+        env: Arc<EnvValues>,
+        uses_templates: bool,
+        compared: super::reads::Compared,
+    ) -> Self {
         DesiredBuild {
-            def: packed,
+            loaded,
+            env,
             origin,
-            uses_templates: super::reads::def_uses_templates(def),
-            compared: super::reads::compared_credentials(def)
-                .into_iter()
-                .map(String::into_boxed_str)
-                .collect(),
+            uses_templates,
+            compared,
         }
+    }
+
+    /// The definition, `{from_env}` resolved where the variable is set.
+    pub fn def(&self) -> BuildDef {
+        let mut def = self.loaded.unpack();
+        if !self.env.is_empty() {
+            resolve_env_in_place(&mut def, &|var| self.env.get(var));
+        }
+        def
+    }
+
+    /// The definition as loaded (`{from_env}` not resolved): what a saved
+    /// plan records.
+    pub fn loaded(&self) -> BuildDef {
+        self.loaded.unpack()
+    }
+
+    /// Project key.
+    pub fn project_key(&self) -> &str {
+        self.loaded.project_key()
+    }
+
+    /// Build name.
+    pub fn name(&self) -> &str {
+        self.loaded.name()
+    }
+
+    /// Plain or template build.
+    pub fn kind(&self) -> Kind {
+        self.loaded.kind()
     }
 }
 
@@ -603,7 +653,7 @@ impl<'a> Planner<'a> {
         let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for (i, d) in desired.iter().enumerate() {
             by_name
-                .entry((d.def.project_key(), d.def.name()))
+                .entry((d.project_key(), d.name()))
                 .or_default()
                 .push(i);
         }
@@ -797,7 +847,7 @@ impl<'a> Planner<'a> {
         // 500 projects × 50,000 definitions).
         let mut by_project: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, d) in desired.iter().enumerate() {
-            by_project.entry(d.def.project_key()).or_default().push(i);
+            by_project.entry(d.project_key()).or_default().push(i);
         }
 
         for pc in projects {
@@ -836,7 +886,7 @@ impl<'a> Planner<'a> {
                 .get(pc.key.as_str())
                 .map_or(&[][..], Vec::as_slice);
             for (i, d) in mine.iter().map(|&i| (i, &desired[i])) {
-                let name = d.def.name();
+                let name = d.name();
                 if self.policy.ignored(&pc.key, name) {
                     plan.warnings.push(Warning::DefinitionIgnored {
                         file: d.origin.to_owned(),
@@ -938,7 +988,7 @@ impl<'a> Planner<'a> {
         for t in &opts.targets {
             let known = desired
                 .iter()
-                .any(|d| format!("{}/{}", d.def.project_key(), d.def.name()) == *t)
+                .any(|d| format!("{}/{}", d.project_key(), d.name()) == *t)
                 || listings.iter().any(|(p, state)| {
                     matches!(state, Listing::Listed(bs, _) if bs.iter().any(|b| format!("{p}/{}", b.brief.name) == *t))
                 });
@@ -1096,7 +1146,7 @@ fn plan_one(
 ) {
     // Unpacked once, here: every step below reads the typed definition.
     let unpacked = Def {
-        def: d.def.unpack(),
+        def: d.def(),
         origin: &d.origin,
     };
     let d = &unpacked;

@@ -119,9 +119,7 @@ impl<'a> ReadPolicy<'a> {
         for d in desired {
             // The first definition wins, as the planner's look-up of the
             // live build does (a name defined twice does not load anyway).
-            by_name
-                .entry((d.def.project_key(), d.def.name()))
-                .or_insert(d);
+            by_name.entry((d.project_key(), d.name())).or_insert(d);
         }
         ReadPolicy {
             projects,
@@ -226,6 +224,14 @@ pub fn compared_credentials(def: &BuildDef) -> BTreeSet<String> {
             .collect(),
         BuildDef::Template(_) => BTreeSet::new(),
     }
+}
+
+/// [`compared_credentials`] in the form a [`DesiredBuild`] holds it.
+pub fn compared(def: &BuildDef) -> Compared {
+    compared_credentials(def)
+        .into_iter()
+        .map(String::into_boxed_str)
+        .collect()
 }
 
 /// Whether planning a definition needs the template look-ups (build

@@ -56,6 +56,31 @@ pub fn resolve_env_in_place(
     (missing, replaced)
 }
 
+/// The values of the `{from_env}` variables a run's definitions name, read
+/// from the environment once by the shell. A definition is held as loaded,
+/// and resolved with these each time it is unpacked
+/// ([`super::plan::DesiredBuild::def`]): nothing is packed twice, and a saved
+/// plan records the definition as loaded without keeping a second copy.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnvValues(std::collections::BTreeMap<String, String>);
+
+impl EnvValues {
+    /// The value of `var`, when it is set.
+    pub fn get(&self, var: &str) -> Option<String> {
+        self.0.get(var).cloned()
+    }
+
+    /// Records that `var` is set to `value`.
+    pub fn insert(&mut self, var: String, value: String) {
+        self.0.insert(var, value);
+    }
+
+    /// Whether no variable is recorded (resolving then changes nothing).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The body to send: `{keep: true}` becomes Zadig's mask `********`, which a
 /// non-template update turns back into the stored value (§5.2). `None` if a
 /// `{from_env}` is still unresolved.
@@ -144,43 +169,6 @@ pub fn credential_values(def: &BuildDef) -> Vec<String> {
         _ => {}
     });
     out
-}
-
-/// The `{from_env}` values of `def`: (position among the values
-/// [`resolve_env`] visits, variable). With [`restore_from_env`], what it
-/// takes to turn a resolved definition back into the loaded one, without
-/// keeping a copy of the definition.
-pub fn from_env_positions(def: &BuildDef) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    visit_values(def, &mut |_, v| {
-        if let ParamValue::FromEnv(var) = v {
-            out.push((at, var.clone()));
-        }
-        at += 1;
-    });
-    out
-}
-
-/// Puts the `{from_env}` values [`from_env_positions`] recorded back.
-pub fn restore_from_env(def: &mut BuildDef, positions: &[(usize, String)]) {
-    let mut at = 0;
-    let mut next = positions.iter().peekable();
-    for_each_value(def, &mut |_, _, value| {
-        if let Some((_, var)) = next.next_if(|(p, _)| *p == at) {
-            *value = ParamValue::FromEnv(var.clone());
-        }
-        at += 1;
-    });
-}
-
-/// Whether `def` holds a `{from_env}` value.
-pub fn has_from_env(def: &BuildDef) -> bool {
-    let mut found = false;
-    visit_values(def, &mut |_, v| {
-        found |= matches!(v, ParamValue::FromEnv(_))
-    });
-    found
 }
 
 /// Calls `f(is_credential, value)` for every value [`for_each_value`] visits,

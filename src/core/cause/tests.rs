@@ -250,10 +250,10 @@ fn changed_paths_are_the_plans_paths() {
     let a = desired(&[("a.yaml", build("a", "make", 60))]);
     let b = desired(&[("a.yaml", build("a", "make", 90))]);
     assert_eq!(
-        changed_paths(&a[0].def.unpack(), &b[0].def.unpack(), &catalog),
+        changed_paths(&a[0].def(), &b[0].def(), &catalog),
         vec!["advanced_settings.timeout".to_owned()]
     );
-    assert!(changed_paths(&a[0].def.unpack(), &a[0].def.unpack(), &catalog).is_empty());
+    assert!(changed_paths(&a[0].def(), &a[0].def(), &catalog).is_empty());
 }
 
 /// A small object shaped like a build: scalars at `a`..`c`, and an object
