@@ -30,7 +30,7 @@ use crate::core::load::LoadResult;
 use crate::core::model::Config;
 use crate::core::plan::Plan;
 use crate::kinds::KindInfo;
-pub use crate::kinds::Outcome;
+pub use crate::kinds::KindOutcome;
 use crate::render::View;
 use crate::zadig::Client;
 
@@ -103,7 +103,7 @@ pub trait Driver: Sync {
         load: &'a LoadResult,
         plan: &'a dyn PlanPart,
         saved: Option<&'a dyn PlanPart>,
-    ) -> Fut<'a, anyhow::Result<Vec<Outcome>>>;
+    ) -> Fut<'a, anyhow::Result<Vec<KindOutcome>>>;
     /// Makes the deletes (the phase after the builds) that `first` had,
     /// planned again on a fresh read.
     fn apply_after<'a>(
@@ -112,9 +112,9 @@ pub trait Driver: Sync {
         load: &'a LoadResult,
         first: &'a dyn PlanPart,
         saved: Option<&'a dyn PlanPart>,
-    ) -> Fut<'a, anyhow::Result<Vec<Outcome>>>;
+    ) -> Fut<'a, anyhow::Result<Vec<KindOutcome>>>;
     /// The apply report's lines of its outcomes (human).
-    fn outcomes_human(&self, outcomes: &[Outcome]) -> String;
+    fn outcomes_human(&self, outcomes: &[KindOutcome]) -> String;
     /// `import --templates`, first step, while the session is open: reads
     /// the live resources of the kind to import.
     fn import_read<'a>(

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::model::Kind;
 use super::notice::OutcomeReason;
 use super::plan::{Action, Change, Plan};
-use super::report::{Outcome, Status};
+use super::report::{Status, WriteOutcome};
 
 /// What a saved plan recorded about one build (`plan --out`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -35,7 +35,7 @@ pub struct PlannedChange {
 /// With `reviewed` (a saved plan), a change is written only if the saved plan
 /// has it with the same action and the same live build (`update_time` and
 /// fingerprint): anything else changed since the review.
-pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, Vec<Outcome>) {
+pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, Vec<WriteOutcome>) {
     let mut work = Vec::new();
     let mut skipped = Vec::new();
     for c in &plan.changes {
@@ -68,17 +68,17 @@ pub fn select(plan: &Plan, reviewed: Option<&[PlannedChange]>) -> (Vec<Change>, 
 }
 
 /// A `skipped` outcome (a guard blocked it, as the plan said).
-pub fn skip(c: &Change, reason: OutcomeReason) -> Outcome {
+pub fn skip(c: &Change, reason: OutcomeReason) -> WriteOutcome {
     outcome(c, Status::Skipped, reason)
 }
 
 /// A `stale` outcome: the live build changed since the plan was made.
-pub fn stale(c: &Change, reason: OutcomeReason) -> Outcome {
+pub fn stale(c: &Change, reason: OutcomeReason) -> WriteOutcome {
     outcome(c, Status::Stale, reason)
 }
 
-fn outcome(c: &Change, status: Status, reason: OutcomeReason) -> Outcome {
-    Outcome {
+fn outcome(c: &Change, status: Status, reason: OutcomeReason) -> WriteOutcome {
+    WriteOutcome {
         project: c.project.clone(),
         name: c.name.clone(),
         kind: c.kind,

@@ -29,7 +29,7 @@ pub enum Status {
 
 /// One build's outcome.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Outcome {
+pub struct WriteOutcome {
     /// Project key.
     pub project: String,
     /// Build name.
@@ -54,7 +54,7 @@ pub struct Outcome {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {
     /// One entry per planned change, in plan order.
-    pub outcomes: Vec<Outcome>,
+    pub outcomes: Vec<WriteOutcome>,
     /// The run was interrupted (Ctrl-C).
     pub interrupted: bool,
 }

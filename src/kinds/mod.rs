@@ -197,7 +197,7 @@ pub fn file_kinds() -> Vec<&'static str> {
 
 /// What happened to one planned change of a kind, for the apply report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Outcome {
+pub struct KindOutcome {
     /// The resource.
     pub address: Address,
     /// What was planned: the action's code (`create`, `update`, `delete`).
@@ -212,7 +212,7 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
-impl Outcome {
+impl KindOutcome {
     /// True when a change it set out to make was not made (a guard's skip is not).
     pub fn failed(&self) -> bool {
         self.status == "failed"

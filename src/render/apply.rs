@@ -133,10 +133,10 @@ mod tests {
     use super::*;
     use crate::core::notice::OutcomeReason;
     use crate::core::plan::Blocked;
-    use crate::core::report::Outcome;
+    use crate::core::report::WriteOutcome;
 
-    fn outcome(name: &str, status: Status, reason: Option<OutcomeReason>) -> Outcome {
-        Outcome {
+    fn outcome(name: &str, status: Status, reason: Option<OutcomeReason>) -> WriteOutcome {
+        WriteOutcome {
             project: "demo".into(),
             name: name.into(),
             kind: Kind::Build,

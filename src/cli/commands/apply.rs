@@ -17,7 +17,7 @@ use anyhow::{Context as _, bail};
 
 use crate::cli::args::{ApplyArgs, ApplyOutputFormat, GlobalArgs};
 use crate::cli::confirm;
-use crate::cli::driver::{self, Outcome, Parts};
+use crate::cli::driver::{self, KindOutcome, Parts};
 use crate::cli::exit::{CommandResult, ExitStatus};
 use crate::cli::pipeline::{Prepared, check_targets, connection, prepare, resolved};
 use crate::cli::planfile::{PlanFile, endpoint_id};
@@ -155,7 +155,7 @@ fn report(
 ) -> CommandResult {
     let kinds_failed = kind_outcomes
         .iter()
-        .any(|(_, o)| o.iter().any(Outcome::failed));
+        .any(|(_, o)| o.iter().any(KindOutcome::failed));
     kind_outcomes.retain(|(_, o)| !o.is_empty());
     let kinds_human: String = kind_outcomes
         .iter()
@@ -309,7 +309,7 @@ fn bound_connection(global: &GlobalArgs, saved: &PlanFile) -> anyhow::Result<Con
 }
 
 /// Every kind's outcomes, by driver, in registry order.
-type KindOutcomes = Vec<(&'static dyn driver::Driver, Vec<Outcome>)>;
+type KindOutcomes = Vec<(&'static dyn driver::Driver, Vec<KindOutcome>)>;
 
 /// The other kinds' creates and updates, before the builds: each kind's
 /// changes shown, then confirmed like the builds (`--auto-approve`, or `yes`

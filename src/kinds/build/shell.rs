@@ -77,7 +77,7 @@ pub struct ApplyRequest<'a> {
 }
 
 /// The outcomes of the writes made, with their changes.
-type Written = Vec<(Change, report::Outcome)>;
+type Written = Vec<(Change, report::WriteOutcome)>;
 
 impl BuildDriver {
     /// Plans the builds against the live system; with `base`, the causes of
@@ -392,7 +392,7 @@ async fn read_back(req: &ApplyRequest<'_>, written: &Written) -> anyhow::Result<
 
 /// The outcomes of the writes, a written build that still differs on the
 /// read-back marked as not converged.
-fn converged(written: Written, verification: &Plan) -> Vec<report::Outcome> {
+fn converged(written: Written, verification: &Plan) -> Vec<report::WriteOutcome> {
     let mut out = Vec::new();
     for (c, mut o) in written {
         if o.status == Status::Applied
@@ -536,7 +536,7 @@ async fn run_phase(
     interrupted: &Arc<AtomicBool>,
     in_flight: &Arc<AtomicUsize>,
     progress: &ProgressHandle,
-) -> Vec<(Change, report::Outcome)> {
+) -> Vec<(Change, report::WriteOutcome)> {
     let mut set = JoinSet::new();
     for c in changes {
         let client = client.clone();
@@ -546,7 +546,7 @@ async fn run_phase(
         let progress = progress.clone();
         set.spawn(async move {
             let permit = sem.acquire_owned().await;
-            let mut o = report::Outcome {
+            let mut o = report::WriteOutcome {
                 project: c.project.clone(),
                 name: c.name.clone(),
                 kind: c.kind,

@@ -7,7 +7,7 @@ use super::plan::{
     TemplateChange, TemplatePlan,
 };
 use super::spec::{BuildTemplateSpec, BuildTemplatesConfig};
-use crate::cli::driver::{Driver, Fut, ImportRead, KindImport, Outcome, PlanPart, SavedParts};
+use crate::cli::driver::{Driver, Fut, ImportRead, KindImport, KindOutcome, PlanPart, SavedParts};
 use crate::cli::printer::Printer;
 use crate::core::catalog::Catalog;
 use crate::core::import::{Names, file_stem};
@@ -334,7 +334,7 @@ fn own(part: &dyn PlanPart) -> anyhow::Result<TemplatePlan> {
         .ok_or_else(|| anyhow::anyhow!("the template driver was given another kind's plan part"))
 }
 
-fn outcomes(list: Vec<TemplateOutcome>) -> Vec<Outcome> {
+fn outcomes(list: Vec<TemplateOutcome>) -> Vec<KindOutcome> {
     list.iter()
         .map(|o| {
             let (status, code, reason) = match &o.result {
@@ -351,7 +351,7 @@ fn outcomes(list: Vec<TemplateOutcome>) -> Vec<Outcome> {
                 ),
                 TemplateResult::Failed(e) => ("failed", Some("write_failed"), Some(e.clone())),
             };
-            Outcome {
+            KindOutcome {
                 address: o.address.clone(),
                 action: super::view::verb(o.action),
                 status,
@@ -488,7 +488,7 @@ impl Driver for TemplateDriver {
         load: &'a LoadResult,
         plan: &'a dyn PlanPart,
         saved: Option<&'a dyn PlanPart>,
-    ) -> Fut<'a, anyhow::Result<Vec<Outcome>>> {
+    ) -> Fut<'a, anyhow::Result<Vec<KindOutcome>>> {
         Box::pin(async move {
             let done = match saved {
                 None => apply_phase(client, &own(plan)?, Phase::BeforeBuilds).await,
@@ -504,7 +504,7 @@ impl Driver for TemplateDriver {
         load: &'a LoadResult,
         first: &'a dyn PlanPart,
         saved: Option<&'a dyn PlanPart>,
-    ) -> Fut<'a, anyhow::Result<Vec<Outcome>>> {
+    ) -> Fut<'a, anyhow::Result<Vec<KindOutcome>>> {
         Box::pin(async move {
             let saved = saved.map(own).transpose()?;
             let done = apply_after(client, load, &own(first)?, true, saved.as_ref()).await?;
@@ -512,7 +512,7 @@ impl Driver for TemplateDriver {
         })
     }
 
-    fn outcomes_human(&self, outcomes: &[Outcome]) -> String {
+    fn outcomes_human(&self, outcomes: &[KindOutcome]) -> String {
         super::view::outcomes_human(outcomes)
     }
 

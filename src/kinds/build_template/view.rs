@@ -176,7 +176,7 @@ pub fn json(p: &TemplatePlan) -> Value {
 }
 
 /// The apply report's template lines (human).
-pub fn outcomes_human(outcomes: &[crate::kinds::Outcome]) -> String {
+pub fn outcomes_human(outcomes: &[crate::kinds::KindOutcome]) -> String {
     let mut out = String::new();
     for o in outcomes {
         out.push_str(&format!(
