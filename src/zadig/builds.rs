@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::client::{
-    Client, Req, RequestKind, WriteOutcome, addressable, decode, non_empty, to_bytes,
+    Client, Creation, Req, RequestKind, WriteOutcome, addressable, decode, non_empty, to_bytes,
 };
 use super::error::ApiError;
 use super::wire::{BuildBrief, BuildDetail, BuildListResp, MASK, StoredBuild};
@@ -183,7 +183,14 @@ impl Client {
         let url = self.url(&["openapi", "build"], &[("projectKey", &body.project)]);
         let (project, name) = (body.project.clone(), body.name.clone());
         let req = self.write_request(Method::POST, url, body);
-        self.create(req, &project, &name).await
+        self.create_once(
+            req,
+            &BuildCreation {
+                project: &project,
+                name: &name,
+            },
+        )
+        .await
     }
 
     /// Replaces a plain build (`PUT /openapi/build`): a full replace (§5.2).
@@ -209,7 +216,14 @@ impl Client {
         );
         let (project, name) = (body.project.clone(), body.name.clone());
         let req = self.write_request(Method::POST, url, body);
-        self.create(req, &project, &name).await
+        self.create_once(
+            req,
+            &BuildCreation {
+                project: &project,
+                name: &name,
+            },
+        )
+        .await
     }
 
     /// Updates a template build (`PUT /openapi/build/<name>/template`; never
@@ -366,4 +380,37 @@ fn addressed<B: Serialize + ?Sized>(body: &B) -> Result<(Value, String, String),
     non_empty("build name", &name)?;
     non_empty("project", &project)?;
     Ok((v, project, name))
+}
+
+/// A build's create ([`Client::create_once`]): found again by its detail or
+/// the project's list; a duplicate refusal in its own project means the first
+/// send committed.
+struct BuildCreation<'a> {
+    project: &'a str,
+    name: &'a str,
+}
+
+impl Creation for BuildCreation<'_> {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn noun(&self) -> &'static str {
+        "build"
+    }
+
+    async fn exists(&self, client: &Client) -> Result<bool, ApiError> {
+        client.build_exists(self.project, self.name).await
+    }
+
+    async fn committed(&self, client: &Client, err: &ApiError) -> bool {
+        let ApiError::NameTaken { other_project, .. } = err else {
+            return false;
+        };
+        match other_project.as_deref() {
+            Some(p) => p == self.project,
+            // A raw duplicate-key error does not say where: look.
+            None => matches!(client.build_exists(self.project, self.name).await, Ok(true)),
+        }
+    }
 }

@@ -686,13 +686,15 @@ impl Client {
         }
     }
 
-    /// A create: never blindly repeated. After an ambiguous failure the build
-    /// is read back; it is re-sent only if it does not exist.
-    pub(super) async fn create(
+    /// A create: never blindly repeated. It is sent again only when it was
+    /// certainly not processed (a 429, a connection never made), or when,
+    /// after a lost answer, a read-back ([`Creation::exists`]) shows the
+    /// resource absent. One loop for every kind: the kind says how its
+    /// errors read and how to look for what it creates ([`Creation`]).
+    pub(crate) async fn create_once(
         &self,
         req: Req,
-        project: &str,
-        name: &str,
+        what: &impl Creation,
     ) -> Result<WriteOutcome, ApiError> {
         let started = Instant::now();
         let mut attempt = 0;
@@ -705,9 +707,8 @@ impl Client {
                     match self.error_in_success(&raw, &req.desc) {
                         None => return Ok(WriteOutcome::Done),
                         Some(err) => {
-                            return self
-                                .after_refusal(err, ambiguous, project, name, attempt)
-                                .await;
+                            let err = what.classify(err);
+                            return self.after_refusal(what, err, ambiguous, attempt).await;
                         }
                     }
                 }
@@ -717,18 +718,17 @@ impl Client {
                     (self.error_for(&raw, &req.desc), ra)
                 }
                 Ok(raw) if raw.status.is_server_error() => {
-                    let err = self.error_for(&raw, &req.desc);
-                    // A JSON 500 with a description is aslan's own verdict (e.g. an
-                    // unknown template): a re-send would fail the same way.
-                    let definitive = matches!(
-                        &err,
-                        ApiError::Server { description: Some(d), .. } if !d.is_empty()
-                    );
+                    let err = what.classify(self.error_for(&raw, &req.desc));
+                    // A JSON 500 with a description is aslan's own verdict (an
+                    // unknown template, a duplicate name): a re-send would fail
+                    // the same way.
+                    let definitive = what.definitive(&err)
+                        || matches!(
+                            &err,
+                            ApiError::Server { description: Some(d), .. } if !d.is_empty()
+                        );
                     ambiguous = true;
-                    match self
-                        .resolve_ambiguity(&req, project, name, err, attempt)
-                        .await?
-                    {
+                    match self.resolve_ambiguity(&req, what, err, attempt).await? {
                         Resolution::Exists => return Ok(WriteOutcome::ResolvedAfterAmbiguity),
                         Resolution::Absent(err) if definitive => {
                             return Err(err.with_attempts(attempt));
@@ -738,19 +738,14 @@ impl Client {
                 }
                 Ok(raw) => {
                     self.outage_over();
-                    let err = self.error_for(&raw, &req.desc);
-                    return self
-                        .after_refusal(err, ambiguous, project, name, attempt)
-                        .await;
+                    let err = what.classify(self.error_for(&raw, &req.desc));
+                    return self.after_refusal(what, err, ambiguous, attempt).await;
                 }
                 Err(t) if !t.maybe_sent => (self.transport_error(t, &req.desc), None),
                 Err(t) => {
                     let err = self.transport_error(t, &req.desc);
                     ambiguous = true;
-                    match self
-                        .resolve_ambiguity(&req, project, name, err, attempt)
-                        .await?
-                    {
+                    match self.resolve_ambiguity(&req, what, err, attempt).await? {
                         Resolution::Exists => return Ok(WriteOutcome::ResolvedAfterAmbiguity),
                         Resolution::Absent(err) => (err, None),
                     }
@@ -764,33 +759,22 @@ impl Client {
     }
 
     /// A create got a definitive refusal. After an earlier ambiguous send, a
-    /// duplicate-name refusal in our own project means that send committed.
+    /// duplicate-name refusal can mean that send committed
+    /// ([`Creation::committed`]).
     async fn after_refusal(
         &self,
+        what: &impl Creation,
         err: ApiError,
         ambiguous: bool,
-        project: &str,
-        name: &str,
         attempt: u32,
     ) -> Result<WriteOutcome, ApiError> {
-        if ambiguous && let ApiError::NameTaken { other_project, .. } = &err {
-            match other_project.as_deref() {
-                Some(p) if p == project => {
-                    tracing::info!(
-                        build = name,
-                        "the re-sent create was refused as a duplicate in the same project: \
-                         the first send committed"
-                    );
-                    return Ok(WriteOutcome::ResolvedAfterAmbiguity);
-                }
-                Some(_) => {}
-                // A raw duplicate-key error does not say where: look.
-                None => {
-                    if let Ok(true) = self.build_exists(project, name).await {
-                        return Ok(WriteOutcome::ResolvedAfterAmbiguity);
-                    }
-                }
-            }
+        if ambiguous && what.committed(self, &err).await {
+            tracing::info!(
+                name = what.name(),
+                "the re-sent create of this {} was refused as a duplicate: the first send committed",
+                what.noun()
+            );
+            return Ok(WriteOutcome::ResolvedAfterAmbiguity);
         }
         Err(err.with_attempts(attempt))
     }
@@ -798,21 +782,20 @@ impl Client {
     async fn resolve_ambiguity(
         &self,
         req: &Req,
-        project: &str,
-        name: &str,
+        what: &impl Creation,
         err: ApiError,
         attempt: u32,
     ) -> Result<Resolution, ApiError> {
         self.inner.stats.ambiguous.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
-            build = name,
-            project,
+            name = what.name(),
             error = %err,
-            "the answer to a create was lost; reading the build back before deciding to re-send"
+            "the answer to the create of this {} was lost; reading it back before deciding to re-send",
+            what.noun()
         );
-        match self.build_exists(project, name).await {
+        match what.exists(self).await {
             Ok(true) => {
-                tracing::info!(build = name, "the build exists: the create committed");
+                tracing::info!(name = what.name(), "it exists: the create committed");
                 Ok(Resolution::Exists)
             }
             Ok(false) => Ok(Resolution::Absent(err)),
@@ -821,7 +804,7 @@ impl Client {
                 request.attempts = attempt;
                 Err(ApiError::AmbiguousWrite {
                     request: Box::new(request),
-                    name: name.to_owned(),
+                    name: what.name().to_owned(),
                     cause: Box::new(err),
                     read_back: Box::new(read_back),
                 })
@@ -1203,8 +1186,31 @@ impl Client {
     }
 }
 
+/// What a kind's create needs of [`Client::create_once`]: how its errors
+/// read and how to look for what it creates after a lost answer.
+pub(crate) trait Creation: Sync {
+    /// The name of what is created.
+    fn name(&self) -> &str;
+    /// `build`, `build template`: for the log.
+    fn noun(&self) -> &'static str;
+    /// The kind's reading of an error (a duplicate name in its own words).
+    fn classify(&self, err: ApiError) -> ApiError {
+        err
+    }
+    /// Whether a server error is a verdict that a re-send cannot change,
+    /// beyond aslan's JSON 500 with a description (always one).
+    fn definitive(&self, _err: &ApiError) -> bool {
+        false
+    }
+    /// Whether it exists now (the read-back after a lost answer).
+    fn exists(&self, client: &Client) -> impl Future<Output = Result<bool, ApiError>> + Send;
+    /// After an ambiguous send, whether the refusal `err` of the re-send
+    /// means that the first send committed.
+    fn committed(&self, client: &Client, err: &ApiError) -> impl Future<Output = bool> + Send;
+}
+
 enum Resolution {
-    /// The build exists: the create committed.
+    /// It exists: the create committed.
     Exists,
     /// It does not: the create may be sent again.
     Absent(ApiError),

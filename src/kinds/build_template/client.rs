@@ -26,12 +26,11 @@
 //! No licence is checked by these handlers (unlike the template builds of the
 //! build OpenAPI, which answer 7050 without one).
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use super::wire::{BuildTemplateModel, BuildTemplateReference};
-use crate::zadig::client::{Req, decode, non_empty, to_bytes};
+use crate::zadig::client::{Creation, decode, non_empty, to_bytes};
 use crate::zadig::error::ApiError;
 use crate::zadig::wire::{BuildTemplateList, NamedId};
 use crate::zadig::{Client, RequestKind, WriteOutcome};
@@ -231,7 +230,7 @@ impl Client {
             None,
             None,
         );
-        self.create_template(req, name).await
+        self.create_once(req, &TemplateCreation { name }).await
     }
 
     /// Replaces a build template (`PUT /api/aslan/template/build/:id`; needs
@@ -278,127 +277,39 @@ impl Client {
             Err(e) => Err(e),
         }
     }
+}
 
-    /// A template create: sent again only when it was certainly not
-    /// processed (a 429, a connection never made) or when a read-back shows
-    /// that no template has the name.
-    async fn create_template(&self, req: Req, name: &str) -> Result<WriteOutcome, ApiError> {
-        let started = Instant::now();
-        let mut attempt = 0;
-        let mut ambiguous = false;
-        loop {
-            attempt += 1;
-            let (err, wait_at_least) = match self.attempt(&req).await {
-                Ok(raw) if raw.status.is_success() => {
-                    self.outage_over();
-                    return match self.error_in_success(&raw, &req.desc) {
-                        None => Ok(WriteOutcome::Done),
-                        Some(err) => {
-                            let err = template_error(err, "", name);
-                            self.after_template_refusal(err, ambiguous, name, attempt)
-                                .await
-                        }
-                    };
-                }
-                Ok(raw) if raw.status == StatusCode::TOO_MANY_REQUESTS => {
-                    let ra = self.note_throttle(&raw);
-                    (self.error_for(&raw, &req.desc), ra)
-                }
-                Ok(raw) if raw.status.is_server_error() => {
-                    let err = template_error(self.error_for(&raw, &req.desc), "", name);
-                    // A JSON 500 with a description is aslan's verdict (a
-                    // duplicate name, a bad spec): sending again changes nothing.
-                    let definitive = match &err {
-                        ApiError::Server { description, .. } => {
-                            description.as_deref().is_some_and(|d| !d.is_empty())
-                        }
-                        ApiError::TemplateNameTaken { .. } => true,
-                        _ => false,
-                    };
-                    ambiguous = true;
-                    match self.template_exists(&req, name, err, attempt).await? {
-                        Ok(()) => return Ok(WriteOutcome::ResolvedAfterAmbiguity),
-                        Err(err) if definitive => return Err(err.with_attempts(attempt)),
-                        Err(err) => (err, None),
-                    }
-                }
-                Ok(raw) => {
-                    self.outage_over();
-                    let err = template_error(self.error_for(&raw, &req.desc), "", name);
-                    return self
-                        .after_template_refusal(err, ambiguous, name, attempt)
-                        .await;
-                }
-                Err(t) if !t.maybe_sent => (self.transport_error(t, &req.desc), None),
-                Err(t) => {
-                    let err = self.transport_error(t, &req.desc);
-                    ambiguous = true;
-                    match self.template_exists(&req, name, err, attempt).await? {
-                        Ok(()) => return Ok(WriteOutcome::ResolvedAfterAmbiguity),
-                        Err(err) => (err, None),
-                    }
-                }
-            };
-            match self.retry_delay(attempt, started, wait_at_least, &err) {
-                Some(delay) => self.before_retry(&req, attempt, delay, &err).await,
-                None => return Err(err.with_attempts(attempt)),
-            }
-        }
+/// A template's create ([`Client::create_once`]): found again in the list of
+/// templates (names are unique); a duplicate refusal of the re-send means the
+/// first send committed (the caller verifies the content).
+struct TemplateCreation<'a> {
+    name: &'a str,
+}
+
+impl Creation for TemplateCreation<'_> {
+    fn name(&self) -> &str {
+        self.name
     }
 
-    /// A re-sent create refused as a duplicate, after an ambiguous first send:
-    /// the first send committed (the caller verifies the content).
-    async fn after_template_refusal(
-        &self,
-        err: ApiError,
-        ambiguous: bool,
-        name: &str,
-        attempt: u32,
-    ) -> Result<WriteOutcome, ApiError> {
-        if ambiguous && matches!(err, ApiError::TemplateNameTaken { .. }) {
-            tracing::info!(
-                template = name,
-                "the re-sent create was refused as a duplicate: the first send committed"
-            );
-            return Ok(WriteOutcome::ResolvedAfterAmbiguity);
-        }
-        Err(err.with_attempts(attempt))
+    fn noun(&self) -> &'static str {
+        "build template"
     }
 
-    /// After a lost answer: `Ok(Ok(()))` when a template has the name now,
-    /// `Ok(Err(err))` when none has, an [`ApiError::AmbiguousWrite`] when the
-    /// list cannot be read.
-    async fn template_exists(
-        &self,
-        req: &Req,
-        name: &str,
-        err: ApiError,
-        attempt: u32,
-    ) -> Result<Result<(), ApiError>, ApiError> {
-        self.inner
-            .stats
-            .ambiguous
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::warn!(
-            template = name,
-            error = %err,
-            "the answer to a template create was lost; reading the list back before deciding \
-             to re-send"
-        );
-        match self.list_build_templates().await {
-            Ok(list) if list.iter().any(|t| t.name == name) => Ok(Ok(())),
-            Ok(_) => Ok(Err(err)),
-            Err(read_back) => {
-                let mut request = req.desc.clone();
-                request.attempts = attempt;
-                Err(ApiError::AmbiguousWrite {
-                    request: Box::new(request),
-                    name: name.to_owned(),
-                    cause: Box::new(err),
-                    read_back: Box::new(read_back),
-                })
-            }
-        }
+    fn classify(&self, err: ApiError) -> ApiError {
+        template_error(err, "", self.name)
+    }
+
+    fn definitive(&self, err: &ApiError) -> bool {
+        matches!(err, ApiError::TemplateNameTaken { .. })
+    }
+
+    async fn exists(&self, client: &Client) -> Result<bool, ApiError> {
+        let list = client.list_build_templates().await?;
+        Ok(list.iter().any(|t| t.name == self.name))
+    }
+
+    async fn committed(&self, _client: &Client, err: &ApiError) -> bool {
+        matches!(err, ApiError::TemplateNameTaken { .. })
     }
 }
 
