@@ -183,14 +183,8 @@ impl Client {
         let url = self.url(&["openapi", "build"], &[("projectKey", &body.project)]);
         let (project, name) = (body.project.clone(), body.name.clone());
         let req = self.write_request(Method::POST, url, body);
-        self.create_once(
-            req,
-            &BuildCreation {
-                project: &project,
-                name: &name,
-            },
-        )
-        .await
+        self.create_once(req, &BuildCreation::new(&project, &name))
+            .await
     }
 
     /// Replaces a plain build (`PUT /openapi/build`): a full replace (§5.2).
@@ -216,14 +210,8 @@ impl Client {
         );
         let (project, name) = (body.project.clone(), body.name.clone());
         let req = self.write_request(Method::POST, url, body);
-        self.create_once(
-            req,
-            &BuildCreation {
-                project: &project,
-                name: &name,
-            },
-        )
-        .await
+        self.create_once(req, &BuildCreation::new(&project, &name))
+            .await
     }
 
     /// Updates a template build (`PUT /openapi/build/<name>/template`; never
@@ -388,6 +376,12 @@ fn addressed<B: Serialize + ?Sized>(body: &B) -> Result<(Value, String, String),
 struct BuildCreation<'a> {
     project: &'a str,
     name: &'a str,
+}
+
+impl<'a> BuildCreation<'a> {
+    fn new(project: &'a str, name: &'a str) -> Self {
+        BuildCreation { project, name }
+    }
 }
 
 impl Creation for BuildCreation<'_> {
