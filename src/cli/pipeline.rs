@@ -109,16 +109,17 @@ pub fn resolved(
     projects: &[String],
 ) -> Prepared {
     defs.retain(|(def, _)| projects.is_empty() || projects.iter().any(|p| p == def.project_key()));
-    // Each variable is read once; the definitions stay packed as loaded and
-    // are resolved with these values whenever they are unpacked.
-    let env = std::cell::RefCell::new(EnvValues::default());
+    // Each variable is read once, set or not; the definitions stay packed as
+    // loaded and are resolved with the values that are set whenever they are
+    // unpacked.
+    let read = std::cell::RefCell::new(std::collections::BTreeMap::<String, Option<String>>::new());
     let lookup = |var: &str| {
-        let known = env.borrow().get(var);
-        known.or_else(|| {
-            let value = super::settings::env_var(var)?;
-            env.borrow_mut().insert(var.to_owned(), value.clone());
-            Some(value)
-        })
+        if let Some(value) = read.borrow().get(var) {
+            return value.clone();
+        }
+        let value = super::settings::env_var(var);
+        read.borrow_mut().insert(var.to_owned(), value.clone());
+        value
     };
     let mut resolved_defs = Vec::with_capacity(defs.len());
     let mut missing_env = Vec::new();
@@ -136,7 +137,12 @@ pub fn resolved(
         let compared = crate::core::reads::compared(&def);
         resolved_defs.push((packed, origin, uses_templates, compared));
     }
-    let env = std::sync::Arc::new(env.into_inner());
+    let env: EnvValues = read
+        .into_inner()
+        .into_iter()
+        .filter_map(|(var, value)| Some((var, value?)))
+        .collect();
+    let env = std::sync::Arc::new(env);
     let desired = resolved_defs
         .into_iter()
         .map(|(packed, origin, uses_templates, compared)| {

@@ -75,10 +75,13 @@ impl Codec {
         let mut text = Vec::with_capacity(DICTIONARY_BYTES);
         for d in samples {
             let json = d.json();
-            if text.len() + json.len() > DICTIONARY_BYTES {
-                break;
+            // A sample that does not fit is left out; smaller ones may.
+            if text.len() + json.len() <= DICTIONARY_BYTES {
+                text.extend_from_slice(&json);
             }
-            text.extend_from_slice(&json);
+        }
+        if text.is_empty() {
+            return Codec::plain();
         }
         // A raw-content dictionary must not begin with zstd's dictionary
         // magic number; JSON text begins with `{`.
@@ -163,11 +166,6 @@ impl PackedDef {
     /// Packs `def` as JSON text.
     pub fn new(def: &BuildDef) -> PackedDef {
         PackedDef::pack(def, &Codec::plain())
-    }
-
-    /// The codec it was packed with.
-    pub fn codec(&self) -> &Arc<Codec> {
-        &self.codec
     }
 
     /// Project key.
@@ -264,6 +262,17 @@ mod tests {
             docker_build_step: None,
             advanced_settings: None,
         })
+    }
+
+    #[test]
+    fn a_sample_too_large_for_the_dictionary_is_left_out() {
+        let big = PackedDef::new(&build("big", &"x".repeat(DICTIONARY_BYTES + 1)));
+        let small = PackedDef::new(&build("small", "make\n"));
+        assert!(Codec::for_fleet(&[&big]).dictionary.is_none(), "nothing fits: plain");
+        let codec = Codec::for_fleet(&[&big, &small]);
+        assert!(codec.dictionary.is_some(), "the smaller sample after it still counts");
+        let d = build("svc", "make\n");
+        assert_eq!(PackedDef::pack(&d, &codec).unpack(), d);
     }
 
     #[test]

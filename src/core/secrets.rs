@@ -64,15 +64,16 @@ pub fn resolve_env_in_place(
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EnvValues(std::collections::BTreeMap<String, String>);
 
+impl FromIterator<(String, String)> for EnvValues {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(vars: I) -> Self {
+        EnvValues(vars.into_iter().collect())
+    }
+}
+
 impl EnvValues {
     /// The value of `var`, when it is set.
     pub fn get(&self, var: &str) -> Option<String> {
         self.0.get(var).cloned()
-    }
-
-    /// Records that `var` is set to `value`.
-    pub fn insert(&mut self, var: String, value: String) {
-        self.0.insert(var, value);
     }
 
     /// Whether no variable is recorded (resolving then changes nothing).
