@@ -268,9 +268,15 @@ mod tests {
     fn a_sample_too_large_for_the_dictionary_is_left_out() {
         let big = PackedDef::new(&build("big", &"x".repeat(DICTIONARY_BYTES + 1)));
         let small = PackedDef::new(&build("small", "make\n"));
-        assert!(Codec::for_fleet(&[&big]).dictionary.is_none(), "nothing fits: plain");
+        assert!(
+            Codec::for_fleet(&[&big]).dictionary.is_none(),
+            "nothing fits: plain"
+        );
         let codec = Codec::for_fleet(&[&big, &small]);
-        assert!(codec.dictionary.is_some(), "the smaller sample after it still counts");
+        assert!(
+            codec.dictionary.is_some(),
+            "the smaller sample after it still counts"
+        );
         let d = build("svc", "make\n");
         assert_eq!(PackedDef::pack(&d, &codec).unpack(), d);
     }
