@@ -32,20 +32,84 @@ pub struct DirContents {
 pub struct Digests {
     /// [`content_hash`].
     pub dir_hash: String,
-    /// SHA-256 (hex) of each file's bytes, the config included, by path: a
-    /// saved plan keeps them to name the files that changed since.
-    pub files: std::collections::BTreeMap<String, String>,
+    /// SHA-256 of each file's bytes, the config included, by path: a saved
+    /// plan keeps them to name the files that changed since.
+    pub files: std::collections::BTreeMap<String, FileDigest>,
+}
+
+/// The SHA-256 of a file's bytes, held as its 32 bytes (as hex text it took
+/// three times as much: issue 13, 50,000 files). Written and read as
+/// lowercase hex.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct FileDigest([u8; 32]);
+
+impl FileDigest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        FileDigest(Sha256::digest(bytes).into())
+    }
+
+    /// The lowercase hex, in `buf`: one per file of a directory, so not a
+    /// string each (issue 13's profile found 2% of a plan here).
+    fn hex_into<'b>(&self, buf: &'b mut [u8; 64]) -> &'b str {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, b) in self.0.iter().enumerate() {
+            buf[2 * i] = HEX[usize::from(b >> 4)];
+            buf[2 * i + 1] = HEX[usize::from(b & 0xf)];
+        }
+        // Only ASCII hex digits were written.
+        std::str::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for FileDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex_into(&mut [0; 64]))
+    }
+}
+
+impl std::fmt::Debug for FileDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileDigest({self})")
+    }
+}
+
+impl serde::Serialize for FileDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.hex_into(&mut [0; 64]))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FileDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let bad = || serde::de::Error::custom("a file digest is 64 lowercase hex digits");
+        let bytes = text.as_bytes();
+        if bytes.len() != 64 {
+            return Err(bad());
+        }
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut out = [0u8; 32];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            out[i] = (digit(pair[0]).ok_or_else(bad)? << 4) | digit(pair[1]).ok_or_else(bad)?;
+        }
+        Ok(FileDigest(out))
+    }
 }
 
 impl Digests {
     /// The digests of `contents` as they are (every file's text present).
     pub fn of(contents: &DirContents) -> Self {
-        let digest = |f: &SourceFile| hex_digest(&f.bytes);
+        let digest = |f: &SourceFile| FileDigest::of(&f.bytes);
         let config = contents
             .config
             .as_ref()
             .map(|c| (c.path.as_str(), digest(c)));
-        let files: Vec<(&str, String)> = contents
+        let files: Vec<(&str, FileDigest)> = contents
             .files
             .iter()
             .map(|f| (f.path.as_str(), digest(f)))
@@ -55,14 +119,12 @@ impl Digests {
 
     /// From each file's digest: the config's, then the files' in path order.
     fn from_parts<'a>(
-        config: Option<(&'a str, String)>,
-        files: impl IntoIterator<Item = (&'a str, String)>,
+        config: Option<(&'a str, FileDigest)>,
+        files: impl IntoIterator<Item = (&'a str, FileDigest)>,
     ) -> Self {
-        let mut hash = DirHash::new(config.as_ref().map(|(p, d)| (*p, d.as_str())));
-        let mut map: std::collections::BTreeMap<String, String> = config
-            .iter()
-            .map(|(p, d)| ((*p).to_owned(), d.clone()))
-            .collect();
+        let mut hash = DirHash::new(config.as_ref().map(|(p, d)| (*p, d)));
+        let mut map: std::collections::BTreeMap<String, FileDigest> =
+            config.iter().map(|(p, d)| ((*p).to_owned(), *d)).collect();
         for (path, digest) in files {
             hash.add(path, &digest);
             map.insert(path.to_owned(), digest);
@@ -85,7 +147,7 @@ impl Digests {
 struct DirHash(Sha256);
 
 impl DirHash {
-    fn new(config: Option<(&str, &str)>) -> Self {
+    fn new(config: Option<(&str, &FileDigest)>) -> Self {
         let mut h = DirHash(Sha256::new());
         // A tag byte tells "no config" from any config.
         match config {
@@ -98,10 +160,12 @@ impl DirHash {
         h
     }
 
-    fn add(&mut self, path: &str, digest: &str) {
+    fn add(&mut self, path: &str, digest: &FileDigest) {
         self.0.update((path.len() as u64).to_le_bytes());
         self.0.update(path.as_bytes());
-        self.0.update(digest.as_bytes());
+        // The hex, as saved plans made before digests were held as bytes
+        // hashed it: their directory hash still matches.
+        self.0.update(digest.hex_into(&mut [0; 64]).as_bytes());
     }
 
     fn finish(self) -> String {
@@ -111,19 +175,6 @@ impl DirHash {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
-}
-
-fn hex_digest(bytes: &[u8]) -> String {
-    // One string per file, not one per byte: this runs for every file of
-    // the directory (issue 13's profile found 2% of a plan here).
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(digest.len() * 2);
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 impl DirContents {
@@ -457,7 +508,7 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<LoadedDir> {
     drop(samples);
     // What a batch hands back of each file: its digest, whether it is a
     // definition file, and its text when a diagnostic points at it.
-    type Read = (String, bool, Option<Vec<u8>>);
+    type Read = (FileDigest, bool, Option<Vec<u8>>);
     let mut part = Part::with_capacity(entries.len());
     let mut read: Vec<Read> = Vec::with_capacity(entries.len());
     in_batches(
@@ -467,7 +518,7 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<LoadedDir> {
             let mut batch = (Part::default(), Vec::with_capacity(range.len()));
             for e in &entries[range] {
                 let file = e.source()?;
-                let digest = hex_digest(&file.bytes);
+                let digest = FileDigest::of(&file.bytes);
                 let wanted = loader.wants(&file.path);
                 let keep = wanted && loader.file(&file, &mut batch.0);
                 batch.1.push((digest, wanted, keep.then_some(file.bytes)));
@@ -484,11 +535,11 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<LoadedDir> {
     let digests = Digests::from_parts(
         config
             .as_ref()
-            .map(|c| (c.path.as_str(), hex_digest(&c.bytes))),
+            .map(|c| (c.path.as_str(), FileDigest::of(&c.bytes))),
         entries
             .iter()
             .zip(&read)
-            .map(|(e, (digest, ..))| (e.rel.as_str(), digest.clone())),
+            .map(|(e, (digest, ..))| (e.rel.as_str(), *digest)),
     );
     let mut contents = DirContents {
         config,
@@ -511,7 +562,7 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<LoadedDir> {
         if f.bytes.is_empty()
             && wanted.contains(f.path.as_str())
             && let Ok(bytes) = e.read()
-            && digests.files.get(&f.path) == Some(&hex_digest(&bytes))
+            && digests.files.get(&f.path) == Some(&FileDigest::of(&bytes))
         {
             f.bytes = bytes;
         }
@@ -897,10 +948,20 @@ mod tests {
 
     #[test]
     fn a_digest_is_the_lowercase_hex_sha256() {
-        assert_eq!(
-            hex_digest(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let d = FileDigest::of(b"abc");
+        assert_eq!(d.to_string(), hex);
+        let json = serde_json::to_string(&d).expect("serialises");
+        assert_eq!(json, format!("\"{hex}\""));
+        assert_eq!(serde_json::from_str::<FileDigest>(&json).expect("reads"), d);
+        for bad in [
+            "\"abc\"",
+            &format!("\"{}\"", hex.to_uppercase()),
+            &format!("\"{hex}0\""),
+            "\"zz\"",
+        ] {
+            assert!(serde_json::from_str::<FileDigest>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::core::catalog::Catalog;
 use crate::core::cause::{BaseSide, annotate};
 use crate::core::live::LiveBuild;
 use crate::core::load::LoadResult;
-use crate::core::model::{BuildDef, Config};
+use crate::core::model::Config;
 use crate::core::packed::PackedDef;
 use crate::core::plan::{DesiredBuild, Plan, PlanOptions, Planner, unknown_projects};
 use crate::core::secrets::{EnvValues, MissingEnv, credential_values, resolve_env_in_place};
@@ -46,16 +46,6 @@ impl Prepared {
     /// The directory's configuration.
     pub fn config(&self) -> &Config {
         &self.load.config
-    }
-
-    /// The definitions in scope as loaded (`{from_env}` not resolved), with
-    /// their `file:line`, in load order.
-    pub fn loaded_defs(&self) -> Vec<(std::borrow::Cow<'_, BuildDef>, &str)> {
-        use std::borrow::Cow;
-        self.desired
-            .iter()
-            .map(|d| (Cow::Owned(d.loaded()), d.origin.as_str()))
-            .collect()
     }
 }
 
@@ -338,7 +328,7 @@ pub async fn compute_with_base(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::ParamValue;
+    use crate::core::model::{BuildDef, ParamValue};
 
     #[test]
     fn definitions_are_held_as_loaded_and_resolved_when_unpacked() {
@@ -384,10 +374,16 @@ mod tests {
         for (d, (want, _)) in prepared.desired.iter().zip(&before).skip(1) {
             assert_eq!(&d.def(), want, "nothing to resolve: as loaded");
         }
-        let loaded = prepared.loaded_defs();
-        assert_eq!((&*loaded[0].0, loaded[0].1), (&first, before[0].1.as_str()));
-        for (got, want) in loaded.iter().zip(&before).skip(1) {
-            assert_eq!((&*got.0, got.1), (&want.0, want.1.as_str()));
+        let d = &prepared.desired;
+        assert_eq!(
+            (d[0].loaded(), d[0].origin.as_str()),
+            (first, before[0].1.as_str())
+        );
+        for (got, want) in d.iter().zip(&before).skip(1) {
+            assert_eq!(
+                (&got.loaded(), got.origin.as_str()),
+                (&want.0, want.1.as_str())
+            );
         }
     }
 }

@@ -53,7 +53,7 @@ pub struct PlanFile {
     /// SHA-256 of the definition directory (configuration and files).
     pub dir_hash: String,
     /// SHA-256 of each file, by path relative to the directory.
-    pub files: BTreeMap<String, String>,
+    pub files: BTreeMap<String, crate::cli::fs::FileDigest>,
     /// The directory's `zadig-sync.yaml`, as loaded.
     pub config: Config,
     /// The definitions of the projects planned, as written.
@@ -83,31 +83,54 @@ impl PlanFile {
 }
 
 /// One definition as saved.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SavedDefinition {
     /// Its kind.
     pub kind: Kind,
     /// `file:line` in the directory it was planned from.
     pub origin: String,
     /// The definition, `{from_env}` and `{keep}` as written; literal
-    /// credential values replaced by `(sensitive)`.
-    pub definition: serde_json::Value,
+    /// credential values replaced by `(sensitive)`. Held as its compact JSON
+    /// text: a plan of 50,000 builds saved them as `Value` trees in a
+    /// gigabyte (issue 13).
+    pub definition: Box<serde_json::value::RawValue>,
     /// Paths of the literal credential values that were not saved: applying
     /// such a build needs the directory.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub literal_credentials: Vec<String>,
 }
 
+impl PartialEq for SavedDefinition {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.origin == other.origin
+            && self.definition.get() == other.definition.get()
+            && self.literal_credentials == other.literal_credentials
+    }
+}
+
 impl SavedDefinition {
+    /// `def` as saved, from `file:line`.
+    pub fn of(def: &BuildDef, origin: &str) -> Self {
+        let (value, literal_credentials) = redacted(def);
+        // A value serialises (`null` if it did not).
+        let definition = serde_json::value::to_raw_value(&value).unwrap_or_default();
+        SavedDefinition {
+            kind: def.kind(),
+            origin: origin.to_owned(),
+            definition,
+            literal_credentials,
+        }
+    }
+
     /// The definition back, with literal credentials still `(sensitive)`.
     pub fn to_def(&self) -> anyhow::Result<BuildDef> {
+        let text = self.definition.get();
         Ok(match self.kind {
-            Kind::Build => BuildDef::Build(serde_json::from_value::<BuildSpec>(
-                self.definition.clone(),
-            )?),
-            Kind::TemplateBuild => BuildDef::Template(serde_json::from_value::<TemplateBuildSpec>(
-                self.definition.clone(),
-            )?),
+            Kind::Build => BuildDef::Build(serde_json::from_str::<BuildSpec>(text)?),
+            Kind::TemplateBuild => {
+                BuildDef::Template(serde_json::from_str::<TemplateBuildSpec>(text)?)
+            }
         })
     }
 }
@@ -124,9 +147,9 @@ pub struct Made<'a> {
     pub contents: &'a DirContents,
     /// Its configuration.
     pub config: &'a Config,
-    /// The definitions in scope as loaded (not resolved), with their
-    /// `file:line`.
-    pub builds: &'a [(&'a BuildDef, &'a str)],
+    /// The definitions (each saved as loaded, not resolved), unpacked one
+    /// at a time.
+    pub builds: &'a [crate::core::plan::DesiredBuild],
 }
 
 impl PlanFile {
@@ -149,16 +172,8 @@ impl PlanFile {
         let definitions = m
             .builds
             .iter()
-            .filter(|(def, _)| projects.iter().any(|p| p == def.project_key()))
-            .map(|&(def, origin)| {
-                let (definition, literal_credentials) = redacted(def);
-                SavedDefinition {
-                    kind: def.kind(),
-                    origin: origin.to_owned(),
-                    definition,
-                    literal_credentials,
-                }
-            })
+            .filter(|d| projects.iter().any(|p| p == d.project_key()))
+            .map(|d| SavedDefinition::of(&d.loaded(), &d.origin))
             .collect();
         PlanFile {
             format_version: FORMAT_VERSION.to_owned(),
@@ -206,9 +221,20 @@ impl PlanFile {
 
     /// Writes the plan as JSON.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(self)?;
-        let text = crate::cli::redact::scrub(&text).into_owned();
-        std::fs::write(path, text + "\n")
+        // A large plan's text is tens of megabytes (issue 13): it is made
+        // once at its exact size (counted first: a growing buffer reserved
+        // up to twice as much), and not copied when nothing is scrubbed.
+        let mut counter = Counter(0);
+        serde_json::to_writer_pretty(&mut counter, self)?;
+        let mut bytes = Vec::with_capacity(counter.0 + 1);
+        serde_json::to_writer_pretty(&mut bytes, self)?;
+        // serde_json writes UTF-8.
+        let mut text = String::from_utf8(bytes)?;
+        if let std::borrow::Cow::Owned(scrubbed) = crate::cli::redact::scrub(&text) {
+            text = scrubbed;
+        }
+        text.push('\n');
+        std::fs::write(path, text)
             .with_context(|| format!("cannot write the plan file {}", path.display()))
     }
 
@@ -216,11 +242,18 @@ impl PlanFile {
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the plan file {}", path.display()))?;
-        let value: serde_json::Value = serde_json::from_str(&text)
+        // The version first, from the text (a `Value` tree of a large plan
+        // takes ten times its size: issue 13).
+        #[derive(Deserialize)]
+        struct Version {
+            #[serde(default)]
+            format_version: serde_json::Value,
+        }
+        let version: Version = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a zadig-sync plan file", path.display()))?;
-        let version = value
-            .get("format_version")
-            .and_then(|v| v.as_str())
+        let version = version
+            .format_version
+            .as_str()
             .unwrap_or_default()
             .to_owned();
         if version == "2" {
@@ -241,7 +274,7 @@ impl PlanFile {
                 }
             );
         }
-        serde_json::from_value(value)
+        serde_json::from_str(&text)
             .with_context(|| format!("{} is not a zadig-sync plan file", path.display()))
     }
 
@@ -327,6 +360,20 @@ pub(crate) fn redacted(def: &BuildDef) -> (serde_json::Value, Vec<String>) {
     (def.to_value(), left_out)
 }
 
+/// A writer that only counts the bytes.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A path as a shell word: quoted only when it needs to be.
 pub fn shell_word(s: &str) -> String {
     if !s.is_empty()
@@ -405,7 +452,7 @@ mod tests {
         let saved = SavedDefinition {
             kind: Kind::Build,
             origin: "x.yaml:1".into(),
-            definition: value,
+            definition: serde_json::value::to_raw_value(&value).expect("serialises"),
             literal_credentials: left_out,
         };
         let BuildDef::Build(b) = saved.to_def().expect("reads back") else {

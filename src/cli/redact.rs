@@ -24,7 +24,12 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     if s.is_empty() {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(s.scrub(text).into_owned())
+    match s.scrub(text) {
+        // Nothing found: the text itself, not a copy (a saved plan's text
+        // can be a hundred megabytes).
+        Cow::Borrowed(_) => Cow::Borrowed(text),
+        Cow::Owned(o) => Cow::Owned(o),
+    }
 }
 
 /// A log writer: each event is collected whole, scrubbed, then written to
@@ -62,5 +67,20 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ScrubbedStderr {
 
     fn make_writer(&'a self) -> Self::Writer {
         EventBuffer::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_text_is_not_copied_and_a_secret_is_masked() {
+        // A value no other test prints.
+        add_secret("redact-test-secret-7f3a9c");
+        assert!(matches!(scrub("nothing to hide"), Cow::Borrowed(_)));
+        let out = scrub("token=redact-test-secret-7f3a9c");
+        assert!(matches!(out, Cow::Owned(_)));
+        assert!(!out.contains("redact-test-secret-7f3a9c"), "{out}");
     }
 }

@@ -27,6 +27,47 @@ pub(crate) fn globs(patterns: &[String]) -> GlobSet {
     b.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
+/// The definitions by project and name: their indices sorted by project,
+/// name and file order, four bytes per definition (a hash map of them took
+/// sixty to a hundred: issue 13, 50,000 definitions).
+#[derive(Debug)]
+pub struct DesiredIndex<'a> {
+    desired: &'a [DesiredBuild],
+    sorted: Vec<u32>,
+}
+
+impl<'a> DesiredIndex<'a> {
+    /// The index of `desired`.
+    pub fn new(desired: &'a [DesiredBuild]) -> Self {
+        let key = |i: u32| {
+            let d = &desired[i as usize];
+            (d.project_key(), d.name())
+        };
+        // Fewer than 2³² definitions: each takes far more than a byte.
+        let mut sorted: Vec<u32> = (0..desired.len() as u32).collect();
+        // Stable: definitions of one name stay in file order.
+        sorted.sort_by(|&a, &b| key(a).cmp(&key(b)));
+        DesiredIndex { desired, sorted }
+    }
+
+    /// The indices of the definitions of a build, in file order.
+    pub fn ids<'s>(&'s self, project: &'s str, name: &'s str) -> impl Iterator<Item = usize> + 's {
+        let d = self.desired;
+        let key = move |i: u32| (d[i as usize].project_key(), d[i as usize].name());
+        let start = self.sorted.partition_point(|&i| key(i) < (project, name));
+        self.sorted[start..]
+            .iter()
+            .take_while(move |&&i| key(i) == (project, name))
+            .map(|&i| i as usize)
+    }
+
+    /// The first definition of a build, in file order.
+    pub fn first(&self, project: &str, name: &str) -> Option<&'a DesiredBuild> {
+        let d = self.desired;
+        self.ids(project, name).next().map(|i| &d[i])
+    }
+}
+
 /// The rules of one managed project.
 struct ProjectRules {
     ignore: GlobSet,
@@ -87,7 +128,7 @@ pub struct ReadPolicy<'a> {
     /// apply targets every written build.
     targets: HashSet<&'a str>,
     /// The definitions by project and name (borrowed, not cloned).
-    desired: HashMap<(&'a str, &'a str), &'a DesiredBuild>,
+    desired: DesiredIndex<'a>,
     /// Read every build (import), not only those a plan needs.
     read_all: bool,
     empty: GlobSet,
@@ -115,16 +156,10 @@ impl<'a> ReadPolicy<'a> {
                 )
             })
             .collect();
-        let mut by_name = HashMap::new();
-        for d in desired {
-            // The first definition wins, as the planner's look-up of the
-            // live build does (a name defined twice does not load anyway).
-            by_name.entry((d.project_key(), d.name())).or_insert(d);
-        }
         ReadPolicy {
             projects,
             targets: targets.iter().map(String::as_str).collect(),
-            desired: by_name,
+            desired: DesiredIndex::new(desired),
             read_all,
             empty: GlobSet::empty(),
         }
@@ -156,9 +191,16 @@ impl<'a> ReadPolicy<'a> {
             .map_or(&self.empty, |r| &r.protect)
     }
 
-    /// The definition of a build, if the directory has one.
+    /// The definition of a build, if the directory has one: the first, as
+    /// the planner's look-up of the live build takes it (a name defined twice
+    /// does not load anyway).
     pub fn definition(&self, project: &str, name: &str) -> Option<&'a DesiredBuild> {
-        self.desired.get(&(project, name)).copied()
+        self.desired.first(project, name)
+    }
+
+    /// The definitions by project and name.
+    pub fn definitions(&self) -> &DesiredIndex<'a> {
+        &self.desired
     }
 
     /// What to do with one listed build.

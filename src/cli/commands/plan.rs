@@ -67,15 +67,13 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Com
                 out.display()
             );
         }
-        let loaded = prepared.loaded_defs();
-        let builds: Vec<_> = loaded.iter().map(|(d, o)| (&**d, *o)).collect();
         let made = Made {
             plan: &plan,
             opts: &opts,
             endpoint: endpoint_id(&conn),
             contents: &prepared.contents,
             config: prepared.config(),
-            builds: &builds,
+            builds: &prepared.desired,
         };
         // The files' text is released after loading: their digests were
         // taken before.

@@ -256,7 +256,7 @@ fn check_credentials(work: &[Change], prepared: &Prepared) -> anyhow::Result<()>
     let mut missing = Vec::new();
     for c in work {
         if let Some(def) = &c.desired
-            && wire_body(def).is_none()
+            && wire_body(&def.unpack()).is_none()
         {
             for (build, m) in prepared
                 .missing_env
@@ -597,9 +597,7 @@ fn template_body(
     def: impl FnOnce() -> anyhow::Result<BuildDef>,
 ) -> anyhow::Result<TemplateBuildSpec> {
     match &c.write_body {
-        Some(Ok(v)) => {
-            serde_json::from_str(v.as_str()).context("the template body does not decode")
-        }
+        Some(Ok(v)) => serde_json::from_str(&v.text()).context("the template body does not decode"),
         _ => match def()? {
             BuildDef::Template(t) => Ok(t),
             BuildDef::Build(_) => bail!("a template build's definition is not a template build"),
@@ -619,7 +617,7 @@ async fn write(
     let body = || {
         c.desired
             .as_ref()
-            .and_then(wire_body)
+            .and_then(|d| wire_body(&d.unpack()))
             .context("a credential value is not resolved")
     };
     let done = |o: WriteOutcome| (o, None);
