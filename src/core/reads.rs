@@ -341,6 +341,33 @@ mod tests {
     }
 
     #[test]
+    fn the_index_finds_every_definition_of_a_name_in_file_order() {
+        let def = |project: &str, name: &str, origin: &str| {
+            let b = crate::core::plan::tests::spec(name, project);
+            DesiredBuild::new(&BuildDef::Build(b), origin.to_owned())
+        };
+        let desired = [
+            def("demo", "b", "1"),
+            def("keep", "a", "2"),
+            def("demo", "a", "3"),
+            def("demo", "b", "4"),
+            def("demo", "ab", "5"),
+        ];
+        let index = DesiredIndex::new(&desired);
+        let ids = |p: &str, n: &str| index.ids(p, n).collect::<Vec<_>>();
+        assert_eq!(ids("demo", "b"), [0, 3], "both, in file order");
+        assert_eq!(ids("demo", "a"), [2], "not the other project's `a`");
+        assert_eq!(ids("keep", "a"), [1]);
+        assert_eq!(ids("demo", "ab"), [4], "a prefix is another name");
+        assert!(ids("demo", "c").is_empty() && ids("nope", "a").is_empty());
+        assert_eq!(
+            index.first("demo", "b").map(|d| d.origin.as_str()),
+            Some("1")
+        );
+        assert!(DesiredIndex::new(&[]).first("demo", "a").is_none());
+    }
+
+    #[test]
     fn ignored_builds_are_neither_read_nor_listed_but_their_names_are_kept() {
         let config = config();
         let policy = ReadPolicy::new(&config, &[], &[], false);
