@@ -432,14 +432,21 @@ mod tests {
         assert!(!format!("{z:?}").contains("repo-1"), "no content in Debug");
     }
 
-    #[test]
-    fn zipped_text_after_a_dictionary_packing_needs_no_dictionary() {
-        // The per-thread context is shared with `PackedDef::pack`: a text
-        // compressed after it must read back on a fresh thread.
+    /// A codec with a dictionary of 50 alike builds.
+    fn fleet_codec() -> Arc<Codec> {
         let plain: Vec<PackedDef> = (0..50)
             .map(|i| PackedDef::new(&build(&format!("svc-{i}"), "make\n")))
             .collect();
         let codec = Codec::for_fleet(&plain.iter().collect::<Vec<_>>());
+        assert!(codec.dictionary.is_some());
+        codec
+    }
+
+    #[test]
+    fn zipped_text_after_a_dictionary_packing_needs_no_dictionary() {
+        // The per-thread context is shared with `PackedDef::pack`: a text
+        // compressed after it must read back on a fresh thread.
+        let codec = fleet_codec();
         let _ = PackedDef::pack(&build("svc-x", "make\n"), &codec);
         let z = ZippedText::new("make build SERVICE=svc-x\n");
         let back = std::thread::spawn(move || z.text()).join().expect("joins");
@@ -448,10 +455,7 @@ mod tests {
 
     #[test]
     fn a_repacked_definition_keeps_the_codec() {
-        let plain: Vec<PackedDef> = (0..50)
-            .map(|i| PackedDef::new(&build(&format!("svc-{i}"), "make\n")))
-            .collect();
-        let codec = Codec::for_fleet(&plain.iter().collect::<Vec<_>>());
+        let codec = fleet_codec();
         let first = PackedDef::pack(&build("svc-1", "make\n"), &codec);
         let changed = build("svc-1", "make all\n");
         let again = first.repack(&changed);

@@ -754,8 +754,10 @@ impl<'a> Planner<'a> {
         }
         // A build that exists is never a create: the name checks are moot.
         let (no_names, nowhere) = (BTreeMap::new(), BTreeMap::new());
-        let ids: Vec<usize> = self.policy.definitions().ids(&pc.key, name).collect();
-        if !ids.is_empty() {
+        // Borrowed from the policy while the outcomes are stored (no list
+        // of the indices per read).
+        let mut ids = self.policy.definitions().ids(&pc.key, name).peekable();
+        if ids.peek().is_some() {
             // A definition is compared with the first live build of its name.
             if Listing::named(slots, by_name, name).first() != Some(&index) {
                 return;
@@ -777,6 +779,9 @@ impl<'a> Planner<'a> {
                 self.desired_done[i] = Some(Kept::of(out));
             }
         } else {
+            // The look-up borrows the listing's name: released before the
+            // outcome is stored in the listing.
+            drop(ids);
             let mut out = BuildOutcome::default();
             plan_live_only(
                 &mut out,
@@ -1149,7 +1154,6 @@ fn plan_one(
     // Unpacked once, here: every step below reads the typed definition.
     let unpacked = Def {
         def: d.def(),
-        origin: &d.origin,
         desired: d,
     };
     let d = &unpacked;
@@ -1231,9 +1235,16 @@ fn plan_one(
 /// A desired build, unpacked for planning.
 struct Def<'a> {
     def: BuildDef,
-    origin: &'a str,
-    /// Where it came from: packs the definition a change holds.
+    /// Where it came from: its `file:line`, and the codec that packs the
+    /// definition a change holds.
     desired: &'a DesiredBuild,
+}
+
+impl Def<'_> {
+    /// `file:line`.
+    fn origin(&self) -> &str {
+        &self.desired.origin
+    }
 }
 
 /// What every step of planning one desired build reads.
@@ -1268,7 +1279,7 @@ impl One<'_> {
             cause: None,
             diff: String::new(),
             desired: Some(self.d.desired.repack(&self.d.def)),
-            origin: Some(self.d.origin.to_owned()),
+            origin: Some(self.d.origin().to_owned()),
         }
     }
 }
@@ -1348,7 +1359,7 @@ fn plan_create(
         })
     {
         plan.warnings.push(Warning::WorkspaceCacheOnCreate {
-            file: d.origin.to_owned(),
+            file: d.origin().to_owned(),
             project: pc.key.clone(),
             name: name.to_owned(),
         });
@@ -1671,7 +1682,7 @@ fn strategy_warning(d: &Def<'_>, catalog: &Catalog) -> Option<Warning> {
         return None;
     }
     Some(Warning::StrategyUnknown {
-        file: d.origin.to_owned(),
+        file: d.origin().to_owned(),
         project: b.project_key.clone(),
         name: b.name.clone(),
         cluster: cluster.name.clone(),
